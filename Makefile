@@ -1,0 +1,44 @@
+# DL Studio. `make run` and `make test` do all the set-up on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test test-all setup data browser checkpoints bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed data
+
+# Fashion-MNIST from Debian's package when apt is there and we are root; else the app explains.
+data:
+	@bash scripts/get_data.sh
+
+browser:
+	@bash scripts/get_browser.sh
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: setup browser
+	$(PY) -m pytest -q
+
+test-all: setup browser
+	$(PY) -m pytest -q -m "slow or not slow"
+
+# The shipped checkpoints, each made by one CLI command (about 45 minutes on a 2-core CPU).
+checkpoints: setup
+	$(PY) -m core.cli train softmax --preset recommended --export checkpoints/softmax.pt
+	$(PY) -m core.cli train mlp --preset recommended --export checkpoints/mlp.pt
+	$(PY) -m core.cli train cnn --preset recommended --epochs 15 --export checkpoints/cnn.pt
+	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
+
+bench: setup
+	$(PY) bench/classifiers.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

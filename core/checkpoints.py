@@ -1,0 +1,93 @@
+"""Checkpoints: plain dicts of tensors and numbers, written atomically, loaded with weights_only=True.
+
+Loading never runs code from the file (torch.load(weights_only=True) refuses pickled objects),
+and every way a file can be wrong gets its own clear message.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import torch
+
+FORMAT_VERSION = 1
+MAX_BYTES = 200 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """The file cannot be used as a checkpoint; str(error) says why in one line."""
+
+
+def save(path: str | os.PathLike, payload: dict) -> Path:
+    """Write ``payload`` to ``path`` via a temporary file and a rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format_version": FORMAT_VERSION, **payload}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_bytes(payload: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
+    return buffer.getvalue()
+
+
+def load(source: str | os.PathLike | bytes | BinaryIO, expected_model: str | None = None) -> dict:
+    """Load and check a checkpoint. Raises CheckpointError with a message that says what is wrong."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise CheckpointError(f"no such checkpoint file: {path}")
+        if path.stat().st_size > MAX_BYTES:
+            raise CheckpointError(f"file is larger than {MAX_BYTES // 2**20} MB: refused")
+        raw = path.read_bytes()
+    elif isinstance(source, bytes):
+        raw = source
+    else:
+        raw = source.read()
+    if len(raw) == 0:
+        raise CheckpointError("the file is empty: not a checkpoint")
+    if len(raw) > MAX_BYTES:
+        raise CheckpointError(f"file is larger than {MAX_BYTES // 2**20} MB: refused")
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        if raw[:4] == b"PK\x03\x04":
+            raise CheckpointError("the file is truncated or corrupted (its zip directory is missing)")
+        if raw[:1] == b"\x80":
+            raise CheckpointError("the file is a raw Python pickle, not a DL Studio checkpoint; "
+                                  "refused without unpickling it (pickles can run code)")
+        raise CheckpointError("the file is not a checkpoint (not a PyTorch file)")
+    try:
+        payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError("the file holds Python objects other than tensors and numbers; "
+                              "refused for safety (no code from it was run)") from error
+    except (RuntimeError, EOFError, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise CheckpointError(f"the file is truncated or corrupted ({str(error)[:120]})") from error
+    if not isinstance(payload, dict) or "format_version" not in payload or "model" not in payload:
+        raise CheckpointError("a PyTorch file, but not a DL Studio checkpoint "
+                              "(no format_version/model inside)")
+    if payload["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint format {payload['format_version']} is newer than this "
+                              f"app understands ({FORMAT_VERSION}); update DL Studio")
+    if expected_model is not None and payload["model"] != expected_model:
+        raise CheckpointError(f"this checkpoint is for model '{payload['model']}', "
+                              f"not '{expected_model}'")
+    for key in ("config", "state_dict", "step"):
+        if key not in payload:
+            raise CheckpointError(f"checkpoint is missing '{key}'")
+    return payload

@@ -1,0 +1,145 @@
+"""Command line on the same loop as the UI.
+
+    python -m core.cli train cnn --epochs 5 --learning_rate 0.003
+    python -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
+    python -m core.cli evaluate checkpoints/cnn.pt      # prints name=value lines
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import shutil
+import sys
+import time
+
+import torch
+
+from core import checkpoints, runs, training
+from core.config import ConfigError, coerce, from_dict, validate
+from core.data import fashion_mnist
+from core.registry import MODELS
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line instead of usage + message
+        self.exit(2, f"error: {message}\n")
+
+
+def preset_values(spec, name: str | None) -> dict:
+    """Look a preset up by its first word, case-insensitive ("tutorial", "recommended")."""
+    if not name:
+        return {}
+    for title, values in spec.presets.items():
+        if title.lower().startswith(name.lower()):
+            return dict(values)
+    raise ConfigError(f"unknown preset {name!r} for {spec.name}; choose one of "
+                      + ", ".join(title.split()[0].lower() for title in spec.presets))
+
+
+def export(payload: dict, path: str) -> None:
+    """A shipped checkpoint: no optimizer state, float weights stored as float16 (half the bytes)."""
+    slim = {key: value for key, value in payload.items() if key not in ("optimizer", "format_version")}
+    slim["state_dict"] = {net: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+                          for net, sd in payload["state_dict"].items()}
+    checkpoints.save(path, slim)
+
+
+def load_trainer(payload: dict):
+    spec = MODELS[payload["model"]]
+    config = from_dict(spec.config_cls, payload["config"], strict=False)
+    return spec, config
+
+
+def evaluate_checkpoint(path: str) -> dict[str, float]:
+    payload = checkpoints.load(path)
+    spec, config = load_trainer(payload)
+    data = fashion_mnist.load()
+    trainer = training.build_trainer(spec, config, data)
+    trainer.load_state(payload, with_optimizer=False)
+    _, _, test_x, test_y = training.prepare(data, trainer.device)
+    result = training.evaluate(trainer, test_x, test_y, len(data.class_names))
+    metrics = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
+    confusion = result["confusion"].double()
+    for index, name in enumerate(data.class_names):
+        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        metrics[f"accuracy/class/{slug}"] = (confusion[index, index] / confusion[index].sum()).item()
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(prog="python -m core.cli", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train_parser = commands.add_parser("train", help="train a model (flags: its config fields)",
+                                       add_help=False)
+    train_parser.add_argument("model")
+    evaluate_parser = commands.add_parser("evaluate", help="evaluate a checkpoint on the test set")
+    evaluate_parser.add_argument("checkpoint")
+    arguments, rest = parser.parse_known_args(argv)
+
+    if arguments.command == "evaluate":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        try:
+            metrics = evaluate_checkpoint(arguments.checkpoint)
+        except (checkpoints.CheckpointError, ConfigError, fashion_mnist.DataUnavailable) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        for name, value in metrics.items():
+            print(f"{name}={value:.4f}")
+        return 0
+
+    if arguments.model not in MODELS:
+        parser.error(f"unknown model {arguments.model!r}; choose one of {', '.join(MODELS)}")
+    spec = MODELS[arguments.model]
+    # Flags generated from the config dataclass: one --field per hyper-parameter.
+    flags = OneLineParser(prog=f"python -m core.cli train {spec.name}")
+    for field in dataclasses.fields(spec.config_cls):
+        flags.add_argument(f"--{field.name}", help=field.metadata.get("help"))
+    flags.add_argument("--preset", help="start from a preset: " +
+                       ", ".join(title.split()[0].lower() for title in spec.presets))
+    flags.add_argument("--export", help="also write a slim shipped checkpoint here")
+    flags.add_argument("--resume", help="continue from this checkpoint")
+    options = vars(flags.parse_args(rest))
+    try:
+        values = preset_values(spec, options.pop("preset"))
+        export_path, resume_path = options.pop("export"), options.pop("resume")
+        fields = {f.name: f for f in dataclasses.fields(spec.config_cls)}
+        values.update({k: coerce(fields[k], v) for k, v in options.items() if v is not None})
+        config = from_dict(spec.config_cls, values)
+        resume = checkpoints.load(resume_path, expected_model=spec.name) if resume_path else None
+        data = fashion_mnist.load()
+    except (ConfigError, checkpoints.CheckpointError, fashion_mnist.DataUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    run = runs.create(spec.name, config, note="cli")
+    print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
+    started = time.perf_counter()
+    final = None
+    for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume):
+        runs.record(run, event)
+        if isinstance(event, training.Started):
+            print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}",
+                  flush=True)
+        elif isinstance(event, training.Metrics) and "accuracy/test" in event.values:
+            print(f"epoch {event.epoch:g} step {event.step} " + " ".join(
+                f"{k}={v:.4f}" for k, v in event.values.items())
+                + f" elapsed={time.perf_counter() - started:.0f}s", flush=True)
+        elif isinstance(event, training.Failed):
+            print(f"error: {event.message}", file=sys.stderr)
+            return 1
+        elif isinstance(event, training.Finished):
+            final = event
+    if export_path:
+        export(checkpoints.load(run.checkpoint_path), export_path)
+        print(f"exported {export_path}")
+    for name, value in final.values.items():
+        print(f"{name}={value:.4f}")
+    print(f"time/seconds={time.perf_counter() - started:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

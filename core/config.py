@@ -1,0 +1,112 @@
+"""Typed training configs. The UI form and the CLI flags are both generated from the fields.
+
+Each field carries its limits and help text in ``metadata`` (see ``param``), so a
+hyper-parameter is declared once and validated the same way everywhere.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or of the wrong type."""
+
+
+def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
+          choices: tuple | None = None, log: bool = False, label: str | None = None,
+          advanced: bool = False):
+    """A config field with its help text and valid range (used by the form, the CLI and validate)."""
+    return field(default=default, metadata={
+        "help": help, "low": low, "high": high, "choices": choices, "log": log,
+        "label": label, "advanced": advanced})
+
+
+@dataclass
+class TrainConfig:
+    learning_rate: float = param(1e-3, "step size of the optimizer (the seed's lr)",
+                                 low=1e-6, high=10.0, log=True, label="learning rate (lr)")
+    batch_size: int = param(100, "images per optimisation step (the seed's batch_size)",
+                            low=1, high=4096, label="batch size")
+    epochs: int = param(2, "passes over the training set", low=1, high=200)
+    optimizer: str = param("adam", "SGD as in the softmax script, Adam as in the MLP/CNN scripts",
+                           choices=("sgd", "adam"))
+    momentum: float = param(0.0, "SGD momentum (ignored by Adam)", low=0.0, high=0.999, advanced=True)
+    weight_decay: float = param(0.0, "L2 penalty on the weights", low=0.0, high=0.1, advanced=True)
+    lr_schedule: str = param("constant", "learning-rate schedule over the run",
+                             choices=("constant", "cosine", "onecycle"), advanced=True)
+    augment: bool = param(False, "random 2-pixel shifts and horizontal flips of training images",
+                          advanced=True)
+    label_smoothing: float = param(0.0, "cross-entropy label smoothing", low=0.0, high=0.5,
+                                   advanced=True)
+    train_subset: int = param(0, "use only the first N training images (0 = all 60,000)",
+                              low=0, high=60000, advanced=True)
+    time_budget_s: float = param(0.0, "stop after this many seconds; the schedule follows the "
+                                 "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True)
+    eval_every_epochs: int = param(1, "test-set evaluation every N epochs", low=1, high=100,
+                                   advanced=True)
+    log_every_steps: int = param(10, "record training metrics every N steps", low=1, high=10000,
+                                 advanced=True)
+    seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
+                      advanced=True)
+
+
+def field_info(config_cls) -> list[tuple[dataclasses.Field, dict]]:
+    """The dataclass fields of a config class with their metadata."""
+    return [(f, dict(f.metadata)) for f in dataclasses.fields(config_cls)]
+
+
+def coerce(f: dataclasses.Field, value: Any) -> Any:
+    """Convert ``value`` (a CLI string, a JSON value) to the field's type."""
+    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str,
+                                                     "bool": bool}[str(f.type)]
+    if kind is bool:
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{f.name}: expected true or false, got {value!r}")
+        return bool(value)
+    try:
+        if kind is int:
+            number = float(value)
+            if number != int(number):
+                raise ValueError
+            return int(number)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{f.name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def validate(config) -> None:
+    """Raise ConfigError with one clear line for the first out-of-range field."""
+    for f, meta in field_info(type(config)):
+        value = getattr(config, f.name)
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(f"{f.name} must be one of {', '.join(map(str, meta['choices']))}; "
+                              f"got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if value != value:  # NaN
+            raise ConfigError(f"{f.name} must be a number; got NaN")
+        low, high = meta.get("low"), meta.get("high")
+        if f.name == "learning_rate" and value <= 0:
+            raise ConfigError(f"learning_rate must be > 0; got {value}")
+        if low is not None and value < low:
+            raise ConfigError(f"{f.name} must be >= {low}; got {value}")
+        if high is not None and value > high:
+            raise ConfigError(f"{f.name} must be <= {high}; got {value}")
+
+
+def from_dict(config_cls, values: dict, *, strict: bool = True):
+    """Build and validate a config from a dict (unknown keys raise when ``strict``)."""
+    known = {f.name: f for f in dataclasses.fields(config_cls)}
+    unknown = set(values) - set(known)
+    if unknown and strict:
+        raise ConfigError(f"unknown setting(s) for {config_cls.__name__}: {', '.join(sorted(unknown))}")
+    config = config_cls(**{k: coerce(known[k], v) for k, v in values.items() if k in known})
+    validate(config)
+    return config

@@ -1,0 +1,28 @@
+"""Pick the device (CUDA when present) and a sensible CPU thread count, once per process."""
+from __future__ import annotations
+
+import os
+import threading
+
+import torch
+
+_lock = threading.Lock()
+_configured = False
+
+
+def configure() -> torch.device:
+    """CUDA if available, else CPU with one intra-op thread per core (override: DLSTUDIO_THREADS)."""
+    global _configured
+    with _lock:
+        if not _configured:
+            threads = int(os.environ.get("DLSTUDIO_THREADS", "0")) or (os.cpu_count() or 1)
+            torch.set_num_threads(threads)
+            _configured = True
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe() -> str:
+    device = configure()
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(0)}"
+    return f"CPU: {torch.get_num_threads()} threads ({os.cpu_count()} cores), torch {torch.__version__}"

@@ -1,0 +1,196 @@
+"""Background training jobs: a worker thread per job, a process-wide concurrency limit, a stop flag.
+
+Streamlit may only call its API from the script thread, so a job runs ``train(...)`` in its own
+thread, keeps what the page needs in memory (and everything in its run folder), and the page
+polls it. Jobs over the limit wait in a FIFO queue and report their place in it.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from core import runs, training
+from core.runs import METRIC_COLUMNS
+
+
+def default_limit() -> int:
+    """One job at a time on CPU (two would only share the same cores); configurable."""
+    return max(1, int(os.environ.get("DLSTUDIO_MAX_JOBS", "1")))
+
+
+@dataclass
+class Job:
+    id: str
+    model: str
+    config: object
+    run: runs.Run
+    owner: str = ""
+    state: str = "queued"          # queued | running | finished | stopped | failed
+    message: str = ""
+    step: int = 0
+    start_step: int = 0
+    total_steps: int = 0
+    rows: list = field(default_factory=list)       # [step, epoch, name, value]
+    final: dict = field(default_factory=dict)
+    evaluation: dict = field(default_factory=dict, repr=False)
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    ended: float | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    @property
+    def steps_per_s(self) -> float:
+        if not self.started or self.step <= self.start_step:
+            return 0.0
+        return (self.step - self.start_step) / max((self.ended or time.time()) - self.started, 1e-9)
+
+    @property
+    def eta_s(self) -> float | None:
+        speed = self.steps_per_s
+        if not speed or self.state != "running":
+            return None
+        return (self.total_steps - self.step) / speed
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+    def metrics(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.rows), columns=METRIC_COLUMNS)
+
+
+class JobManager:
+    def __init__(self, max_concurrent: int | None = None):
+        self.max_concurrent = max_concurrent or default_limit()
+        self._jobs: dict[str, Job] = {}
+        self._waiting: list[str] = []
+        self._running = 0
+        self._condition = threading.Condition()
+        self._ids = itertools.count(1)
+
+    # Queue bookkeeping.
+    def queue_position(self, job: Job) -> int | None:
+        """1 for the next job to start; None when the job is not waiting."""
+        with self._condition:
+            return self._waiting.index(job.id) + 1 if job.id in self._waiting else None
+
+    def _acquire(self, job: Job) -> bool:
+        with self._condition:
+            while not (self._running < self.max_concurrent and self._waiting[0] == job.id):
+                if job.stop_event.is_set():
+                    self._waiting.remove(job.id)
+                    self._condition.notify_all()
+                    return False
+                self._condition.wait(timeout=0.2)
+            self._waiting.pop(0)
+            self._running += 1
+            return True
+
+    def _release(self) -> None:
+        with self._condition:
+            self._running -= 1
+            self._condition.notify_all()
+
+    # Public API.
+    def submit(self, spec, config, load_data: Callable, *, owner: str = "",
+               resume: dict | None = None, run: runs.Run | None = None) -> Job:
+        run = run or runs.create(spec.name, config, owner=owner)
+        job = Job(id=f"job{next(self._ids)}", model=spec.name, config=config, run=run, owner=owner)
+        if resume is not None:
+            job.rows = [list(row) for row in resume.get("metrics", [])]
+            job.step = job.start_step = int(resume.get("step", 0))
+        with self._condition:
+            self._jobs[job.id] = job
+            self._waiting.append(job.id)
+        thread = threading.Thread(target=self._work, args=(job, spec, load_data, resume),
+                                  name=f"dlstudio-{job.id}", daemon=True)
+        thread.start()
+        return job
+
+    def stop(self, job_id: str) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.stop_event.set()
+            with self._condition:
+                self._condition.notify_all()
+
+    def get(self, job_id: str | None) -> Job | None:
+        return self._jobs.get(job_id) if job_id else None
+
+    def jobs(self, owner: str | None = None) -> list[Job]:
+        return [job for job in self._jobs.values() if owner is None or job.owner == owner]
+
+    def active_for_run(self, run_id: str) -> Job | None:
+        return next((job for job in self._jobs.values()
+                     if job.run.id == run_id and job.is_active), None)
+
+    def wait(self, job: Job, timeout: float = 60.0) -> Job:
+        """Block until ``job`` ends (for the CLI and tests)."""
+        deadline = time.time() + timeout
+        while job.is_active and time.time() < deadline:
+            time.sleep(0.02)
+        return job
+
+    def _work(self, job: Job, spec, load_data: Callable, resume: dict | None) -> None:
+        if not self._acquire(job):
+            job.state, job.message, job.ended = "stopped", "cancelled while queued", time.time()
+            job.run.set_status(status="stopped", message=job.message)
+            return
+        job.state, job.started = "running", time.time()
+        try:
+            data = load_data()
+            for event in training.train(spec, job.config, data, checkpoint_dir=job.run.folder,
+                                        resume=resume, should_stop=job.stop_event.is_set):
+                runs.record(job.run, event)
+                self._apply(job, event)
+        except Exception as error:  # a crash must end the job visibly, never kill the app
+            job.state, job.message = "failed", f"{type(error).__name__}: {error}"
+            job.run.set_status(status="failed", message=job.message,
+                               traceback=traceback.format_exc()[-2000:])
+        finally:
+            job.ended = time.time()
+            if job.state == "running":  # the generator ended without a final event
+                job.state = "stopped"
+            self._release()
+
+    @staticmethod
+    def _apply(job: Job, event) -> None:
+        if isinstance(event, training.Started):
+            job.total_steps, job.step = event.total_steps, event.start_step
+            job.start_step, job.started = event.start_step, time.time()
+        elif isinstance(event, training.Metrics):
+            job.step = event.step
+            job.rows.extend([event.step, round(event.epoch, 4), name, value]
+                            for name, value in event.values.items())
+        elif isinstance(event, training.Finished):
+            job.step, job.final, job.evaluation = event.step, event.values, event.evaluation
+            job.state = "finished"
+        elif isinstance(event, training.Stopped):
+            job.step, job.state, job.message = event.step, "stopped", event.reason
+        elif isinstance(event, training.Failed):
+            job.step, job.state, job.message = event.step, "failed", event.message
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def manager() -> JobManager:
+    """The process-wide job manager (one per Streamlit server)."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+            runs.mark_interrupted()
+        return _manager

@@ -1,0 +1,76 @@
+"""The seed's CNN: convolution + batch norm + ReLU + max-pool stages, then a linear classifier.
+
+LeNet's idea (LeCun et al. 1998) with batch norm (Ioffe & Szegedy 2015, https://arxiv.org/abs/1502.03167).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import TrainConfig, param
+from core.models.spec import ModelSpec, Reference
+
+
+@dataclass
+class CNNConfig(TrainConfig):
+    conv1_channels: int = param(16, "filters in the first stage (the seed uses 16)", low=1, high=256,
+                                label="conv 1 width")
+    conv2_channels: int = param(32, "filters in the second stage (the seed uses 32)", low=1,
+                                high=512, label="conv 2 width")
+    kernel_size: int = param(5, "convolution kernel size (the seed uses 5)", choices=(3, 5, 7),
+                             label="kernel size")
+    convs_per_stage: int = param(1, "convolutions before each pooling (the seed uses 1)", low=1,
+                                 high=3, label="convs per stage")
+    fc_hidden: int = param(0, "hidden units before the output layer (0 = none, as the seed)",
+                           low=0, high=2048, label="fc hidden")
+    dropout: float = param(0.0, "dropout before the output layer(s)", low=0.0, high=0.9)
+
+
+def conv_stage(channels_in: int, channels_out: int, kernel_size: int, convs: int) -> nn.Sequential:
+    layers = []
+    for index in range(convs):
+        layers += [nn.Conv2d(channels_in if index == 0 else channels_out, channels_out,
+                             kernel_size, padding=kernel_size // 2, bias=False),
+                   nn.BatchNorm2d(channels_out), nn.ReLU(inplace=True)]
+    layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class ConvNet(nn.Module):
+    def __init__(self, config: CNNConfig, image_shape=(1, 28, 28), num_classes: int = 10):
+        super().__init__()
+        channels, height, width = image_shape
+        k, convs = config.kernel_size, config.convs_per_stage
+        self.features = nn.Sequential(
+            conv_stage(channels, config.conv1_channels, k, convs),              # (B, c1, H/2, W/2)
+            conv_stage(config.conv1_channels, config.conv2_channels, k, convs))  # (B, c2, H/4, W/4)
+        flat = config.conv2_channels * (height // 4) * (width // 4)
+        head: list[nn.Module] = [nn.Flatten()]
+        if config.fc_hidden:
+            head += [nn.Dropout(config.dropout), nn.Linear(flat, config.fc_hidden),
+                     nn.ReLU(inplace=True)]
+            flat = config.fc_hidden
+        head += [nn.Dropout(config.dropout), nn.Linear(flat, num_classes)]
+        self.classifier = nn.Sequential(*head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))  # (B, classes)
+
+
+SPEC = ModelSpec(
+    name="cnn", title="CNN", config_cls=CNNConfig, build_network=ConvNet,
+    summary=("Convolutions look for small patterns wherever they appear; max-pooling shrinks the "
+             "image without losing what matters. The seed's net: two 5x5 conv stages "
+             "(16 and 32 filters) with batch norm, then one linear layer."),
+    presets={
+        "Tutorial (16/32 filters, 5x5, Adam 1e-3, batch 100, 2 epochs)": {},
+        "Recommended (32/64 filters, 3x3, fc 256, dropout, one-cycle, augment)": {
+            "conv1_channels": 32, "conv2_channels": 64, "kernel_size": 3, "fc_hidden": 256,
+            "dropout": 0.3, "epochs": 4, "batch_size": 128, "learning_rate": 3e-3,
+            "lr_schedule": "onecycle", "augment": True},
+    },
+    references=(Reference("tutorial, 2 epochs", 0.8789, "the seed tutorial"),
+                Reference("two-conv CNNs (best)", 0.932, "zalandoresearch/fashion-mnist benchmark")),
+)

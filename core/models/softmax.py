@@ -1,0 +1,50 @@
+"""Softmax regression: one linear layer, cross-entropy (softmax is folded into the loss).
+
+The seed's first model; see d2l's chapter https://d2l.ai/chapter_linear-classification/softmax-regression.html
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import TrainConfig, param
+from core.models.spec import ModelSpec, Reference
+
+
+@dataclass
+class SoftmaxConfig(TrainConfig):
+    learning_rate: float = param(0.01, "step size (the seed's lr = 0.01)", low=1e-6, high=10.0,
+                                 log=True, label="learning rate (lr)")
+    batch_size: int = param(20, "images per step (the seed's batch_size = 20)", low=1, high=4096,
+                            label="batch size")
+    epochs: int = param(5, "passes over the training set (the seed trains 5)", low=1, high=200)
+    optimizer: str = param("sgd", "SGD as in the seed, or Adam", choices=("sgd", "adam"))
+
+
+class SoftmaxRegression(nn.Module):
+    def __init__(self, config: SoftmaxConfig, image_shape=(1, 28, 28), num_classes: int = 10):
+        super().__init__()
+        channels, height, width = image_shape
+        self.fc = nn.Linear(channels * height * width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.flatten(1))  # (B, C*H*W) -> (B, classes); softmax lives in the loss
+
+
+SPEC = ModelSpec(
+    name="softmax", title="Softmax regression", config_cls=SoftmaxConfig,
+    build_network=SoftmaxRegression,
+    summary=("A single linear layer maps the 784 pixels to 10 scores; the cross-entropy loss "
+             "turns them into probabilities. No hidden layer, so it can only draw straight "
+             "boundaries between classes: the seed says it tops out near 86%."),
+    presets={
+        "Tutorial (SGD lr 0.01, batch 20, 5 epochs)": {},
+        "Recommended (SGD + momentum, batch 64, 10 epochs, cosine)": {
+            "learning_rate": 0.02, "batch_size": 64, "epochs": 10, "momentum": 0.9,
+            "lr_schedule": "cosine"},
+    },
+    references=(Reference("tutorial, 5 epochs (train acc)", 0.842, "the seed tutorial"),
+                Reference("d2l softmax, 10 epochs", 0.835, "Dive into Deep Learning")),
+)

@@ -1,0 +1,160 @@
+"""A run on disk: ``runs/<id>/`` with config.json, status.json, metrics.csv and last.pt.
+
+Everything a page shows about a run can be rebuilt from its folder, so runs survive restarts.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core import training
+
+RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_]+-[0-9a-f]{6}$")
+METRIC_COLUMNS = ["step", "epoch", "name", "value"]
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get("DLSTUDIO_RUNS_DIR", Path(__file__).resolve().parents[1] / "runs"))
+
+
+def _write_json(path: Path, value: dict) -> None:
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(value, indent=1, default=str))
+    os.replace(temporary, path)
+
+
+@dataclass
+class Run:
+    folder: Path
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.folder / "last.pt"
+
+    @property
+    def info(self) -> dict:
+        return json.loads((self.folder / "config.json").read_text())
+
+    @property
+    def status(self) -> dict:
+        try:
+            return json.loads((self.folder / "status.json").read_text())
+        except (OSError, ValueError):
+            return {"status": "unknown"}
+
+    def set_status(self, **changes) -> None:
+        status = self.status
+        status.update(changes, updated=time.time())
+        _write_json(self.folder / "status.json", status)
+
+    def append_metrics(self, rows: list[list]) -> None:
+        with open(self.folder / "metrics.csv", "a", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+
+    def metrics(self) -> pd.DataFrame:
+        """Metrics in long form: step, epoch, name, value."""
+        path = self.folder / "metrics.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=METRIC_COLUMNS)
+        frame = pd.read_csv(path, names=METRIC_COLUMNS, header=0, on_bad_lines="skip")
+        return frame.dropna(subset=["step", "value"])
+
+
+def create(model: str, config, owner: str = "", note: str = "") -> Run:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = runs_root() / f"{stamp}-{model}-{secrets.token_hex(3)}"
+    folder.mkdir(parents=True)
+    _write_json(folder / "config.json", {"model": model, "config": dataclasses.asdict(config),
+                                         "created": time.time(), "owner": owner, "note": note})
+    (folder / "metrics.csv").write_text(",".join(METRIC_COLUMNS) + "\n")
+    run = Run(folder)
+    run.set_status(status="queued", step=0, message="")
+    return run
+
+
+def get(run_id: str) -> Run:
+    if not RUN_ID.match(run_id or ""):
+        raise KeyError(f"not a run id: {run_id!r}")
+    folder = runs_root() / run_id
+    if not (folder / "config.json").exists():
+        raise KeyError(f"no such run: {run_id}")
+    return Run(folder)
+
+
+def list_runs(owner: str | None = None) -> list[Run]:
+    """Runs, newest first; only ``owner``'s when given."""
+    root = runs_root()
+    if not root.exists():
+        return []
+    found = []
+    for folder in sorted(root.iterdir(), reverse=True):
+        if RUN_ID.match(folder.name) and (folder / "config.json").exists():
+            run = Run(folder)
+            try:
+                if owner is None or run.info.get("owner", "") == owner:
+                    found.append(run)
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def delete(run_id: str) -> None:
+    shutil.rmtree(get(run_id).folder)
+
+
+_write_lock = threading.Lock()
+
+
+def record(run: Run, event) -> None:
+    """Write one training event to the run's folder."""
+    with _write_lock:
+        if isinstance(event, training.Started):
+            run.set_status(status="running", pid=os.getpid(), total_steps=event.total_steps,
+                           steps_per_epoch=event.steps_per_epoch, device=event.device,
+                           parameters=event.parameters, started=time.time())
+        elif isinstance(event, training.Metrics):
+            run.append_metrics([[event.step, round(event.epoch, 4), name, value]
+                                for name, value in event.values.items()])
+            run.set_status(step=event.step)
+        elif isinstance(event, training.Checkpointed):
+            run.set_status(checkpoint_step=event.step)
+        elif isinstance(event, training.Finished):
+            run.set_status(status="finished", step=event.step, final=event.values, message="")
+        elif isinstance(event, training.Stopped):
+            run.set_status(status="stopped", step=event.step, message=event.reason)
+        elif isinstance(event, training.Failed):
+            run.set_status(status="failed", step=event.step, message=event.message)
+
+
+def _alive(pid) -> bool:
+    if not pid or pid == os.getpid():
+        return False  # this process has just started: whatever it ran before is gone
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def mark_interrupted() -> None:
+    """Runs left 'running' by a killed process are marked interrupted (resumable from last.pt)."""
+    for run in list_runs():
+        status = run.status
+        if status.get("status") in ("running", "queued") and not _alive(status.get("pid")):
+            run.set_status(status="interrupted",
+                           message="the app stopped during this run; resume it from its checkpoint")

@@ -1,0 +1,3 @@
+from ui.classifier_page import render
+
+render("resnet")

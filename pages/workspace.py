@@ -1,0 +1,46 @@
+import pandas as pd
+import streamlit as st
+
+from core import runs
+from core.jobs import manager
+from core.registry import MODELS
+from ui.classifier_page import open_view
+
+st.title("Runs")
+st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "
+           f"restart: `{runs.runs_root()}`.")
+
+all_runs = runs.list_runs()
+if not all_runs:
+    st.info("No runs yet: train a model on any classifier page and it appears here.")
+    st.stop()
+
+rows = []
+for run in all_runs:
+    info, status = run.info, run.status
+    live = manager().active_for_run(run.id)
+    final = status.get("final") or {}
+    rows.append({"run": run.id, "model": info["model"],
+                 "status": live.state if live else status.get("status"),
+                 "step": live.step if live else status.get("step", 0),
+                 "test accuracy": final.get("accuracy/test"),
+                 "created": pd.Timestamp(info["created"], unit="s").strftime("%Y-%m-%d %H:%M"),
+                 "source": info.get("note") or "app"})
+table = pd.DataFrame(rows)
+st.dataframe(table, hide_index=True,
+             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+
+choice = st.selectbox("Run", [row["run"] for row in rows],
+                      format_func=lambda r: f"{r} ({next(x['status'] for x in rows if x['run'] == r)})")
+chosen = runs.get(choice)
+model = chosen.info["model"]
+open_column, delete_column = st.columns(2)
+if open_column.button("Open on its page", type="primary", disabled=model not in MODELS):
+    live = manager().active_for_run(chosen.id)
+    open_view(model, *(("job", live.id) if live else ("run", chosen.id)))
+    st.switch_page(f"pages/{model}.py")
+confirm = delete_column.checkbox("Yes, delete this run's folder", key="confirm_delete")
+if delete_column.button("Delete", disabled=not confirm or manager().active_for_run(chosen.id) is not None):
+    runs.delete(chosen.id)
+    st.toast(f"Deleted {chosen.id}")
+    st.rerun()

@@ -1,0 +1,218 @@
+"""One page per classifier topic: controls, Train/Stop, live charts, results, checkpoints."""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import checkpoints, runs
+from core.data import images_status, load_images
+from core.data.fashion_mnist import HOW_TO_GET
+from core.jobs import manager
+from core.registry import MODELS
+from core.runs import METRIC_COLUMNS
+from ui import results, state
+from ui.forms import config_form
+
+POLL_SECONDS = 1.0
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def _view_key(model: str) -> str:
+    return f"{model}.view"
+
+
+def open_view(model: str, kind: str, value) -> None:
+    """What the page shows: ("job", id), ("run", id), ("shipped", None) or ("upload", payload)."""
+    st.session_state[_view_key(model)] = (kind, value)
+
+
+def render(model: str) -> None:
+    spec = MODELS[model]
+    st.title(spec.title)
+    st.caption(spec.summary)
+    available, where = images_status()
+    if not available:
+        st.warning("**Fashion-MNIST is not on this machine yet.** Training will try torchvision's "
+                   "download; the shipped checkpoint works without it.\n\n" + HOW_TO_GET)
+    controls, view = st.columns([1, 2.6], gap="large")
+    with controls:
+        _controls(spec)
+    with view:
+        _view(spec)
+
+
+def _controls(spec) -> None:
+    jobs = manager()
+    current = st.session_state.get(_view_key(spec.name))
+    job = jobs.get(current[1]) if current and current[0] == "job" else None
+    config, error = config_form(spec, spec.name)
+    if error:
+        st.error(error)
+    train_column, stop_column = st.columns(2)
+    is_active = job is not None and job.is_active
+    if train_column.button("Train", type="primary", disabled=config is None or is_active,
+                           key=f"{spec.name}.train", width="stretch"):
+        job = jobs.submit(spec, config, state.images, owner=state.owner())
+        open_view(spec.name, "job", job.id)
+        st.rerun()
+    if stop_column.button("Stop", disabled=not is_active, key=f"{spec.name}.stop", width="stretch"):
+        jobs.stop(job.id)
+        deadline = time.time() + 5
+        while job.is_active and time.time() < deadline:  # stops within one step
+            time.sleep(0.05)
+        st.rerun()
+
+    st.divider()
+    shipped = state.shipped_path(spec.name)
+    if st.button("Load pretrained", key=f"{spec.name}.pretrained", disabled=not shipped.exists(),
+                 width="stretch", help="the checkpoint shipped in checkpoints/: results at once"):
+        open_view(spec.name, "shipped", None)
+        st.rerun()
+    upload = st.file_uploader("Open a checkpoint (.pt)", type=["pt", "pth", "ckpt"],
+                              key=f"{spec.name}.upload")
+    if upload is not None and st.session_state.get(f"{spec.name}.upload_seen") != upload.file_id:
+        st.session_state[f"{spec.name}.upload_seen"] = upload.file_id
+        try:
+            payload = checkpoints.load(upload.getvalue(), expected_model=spec.name)
+            open_view(spec.name, "upload", {"name": upload.name, "payload": payload,
+                                            "bytes": upload.getvalue()})
+            st.rerun()
+        except checkpoints.CheckpointError as error:
+            st.session_state[f"{spec.name}.upload_error"] = f"{upload.name}: {error}"
+    if st.session_state.get(f"{spec.name}.upload_error"):
+        st.error("Checkpoint refused — " + st.session_state[f"{spec.name}.upload_error"])
+        if upload is None:
+            st.session_state.pop(f"{spec.name}.upload_error")
+
+
+def _view(spec) -> None:
+    current = st.session_state.get(_view_key(spec.name))
+    if current is None:
+        if state.shipped_path(spec.name).exists():
+            st.info("Press **Train** to train with the settings on the left and watch it learn, or "
+                    "**Load pretrained** to see a fully trained model at once.")
+        else:
+            st.info("Press **Train** to train with the settings on the left.")
+        return
+    kind, value = current
+    if kind == "job":
+        job = manager().get(value)
+        if job is None:
+            st.warning("That training job belongs to an earlier server process; open its run "
+                       "from the Workspace page.")
+            return
+        _job_view(spec, job)
+    elif kind == "run":
+        _run_view(spec, value)
+    elif kind == "shipped":
+        path = state.shipped_path(spec.name)
+        try:
+            payload = state.load_checkpoint_file(path)
+        except checkpoints.CheckpointError as error:
+            st.error(f"The shipped checkpoint cannot be read: {error}")
+            return
+        _checkpoint_view(spec, payload, path.read_bytes(), f"shipped checkpoint {path.name}")
+    elif kind == "upload":
+        _checkpoint_view(spec, value["payload"], value["bytes"], f"uploaded {value['name']}")
+
+
+def _config_caption(config: dict, spec) -> str:
+    defaults = spec.config_cls()
+    changed = {k: v for k, v in config.items() if getattr(defaults, k, v) != v}
+    shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the tutorial's settings"
+    return f"Settings: {shown}"
+
+
+def _checkpoint_view(spec, payload: dict, raw: bytes, label: str) -> None:
+    metrics = pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
+    st.subheader(f"Results — {label}")
+    st.caption(f"Step {payload['step']:,} · " + _config_caption(payload["config"], spec))
+    st.download_button("Download checkpoint", raw, file_name=f"{spec.name}.pt",
+                       key=f"{spec.name}.download.ckpt")
+    results.curves(metrics, spec, f"{spec.name}.ckpt")
+    if payload.get("evaluation"):
+        results.evaluation_panel(payload["evaluation"], spec, f"{spec.name}.ckpt")
+    else:
+        st.info("This checkpoint holds no final evaluation (it was saved mid-run).")
+
+
+def _run_view(spec, run_id: str) -> None:
+    try:
+        run = runs.get(run_id)
+    except KeyError as error:
+        st.warning(str(error))
+        return
+    status = run.status
+    st.subheader(f"Run {run.id}")
+    st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,} · "
+               + _config_caption(run.info["config"], spec))
+    if status.get("message"):
+        (st.error if status.get("status") == "failed" else st.info)(status["message"])
+    payload = None
+    if run.checkpoint_path.exists():
+        try:
+            payload = state.load_checkpoint_file(run.checkpoint_path)
+        except checkpoints.CheckpointError as error:
+            st.error(f"The run's checkpoint cannot be read: {error}")
+    if payload is not None:
+        st.download_button("Download checkpoint", run.checkpoint_path.read_bytes(),
+                           file_name=f"{run.id}.pt", key=f"{spec.name}.download.run")
+        if status.get("status") in ("stopped", "failed", "interrupted") and \
+                manager().active_for_run(run.id) is None:
+            if st.button(f"Resume from step {payload['step']:,}", key=f"{spec.name}.resume"):
+                resume_run(spec, run, payload)
+    results.curves(run.metrics(), spec, f"{spec.name}.run")
+    if payload is not None and payload.get("evaluation"):
+        results.evaluation_panel(payload["evaluation"], spec, f"{spec.name}.run")
+
+
+def resume_run(spec, run, payload: dict) -> None:
+    from core.config import from_dict
+    config = from_dict(spec.config_cls, payload["config"], strict=False)
+    job = manager().submit(spec, config, state.images, owner=state.owner(),
+                           resume=payload, run=run)
+    open_view(spec.name, "job", job.id)
+    st.rerun()
+
+
+def _job_view(spec, job) -> None:
+    st.subheader(f"Run {job.run.id}")
+
+    @st.fragment(run_every=POLL_SECONDS if job.is_active else None)
+    def live():
+        position = manager().queue_position(job)
+        if job.state == "queued":
+            st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
+                    f"({manager().max_concurrent} job(s) train at a time on this machine).")
+        elif job.state == "running":
+            st.progress(min(job.progress, 1.0),
+                        text=f"step {job.step:,} / {job.total_steps:,} · "
+                             f"{job.steps_per_s:.1f} steps/s · ETA {_format_eta(job.eta_s)}")
+        elif job.state == "finished":
+            st.success(f"Finished at step {job.step:,}: test accuracy "
+                       f"{job.final.get('accuracy/test', float('nan')):.2%} "
+                       f"in {_format_eta((job.ended or time.time()) - (job.started or job.created))}.")
+        elif job.state == "stopped":
+            st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
+                       "step is kept — resume it from the Workspace page.")
+        elif job.state == "failed":
+            st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+        results.curves(job.metrics(), spec, f"{spec.name}.job")
+        was_active = st.session_state.get(f"{spec.name}.was_active", False)
+        st.session_state[f"{spec.name}.was_active"] = job.is_active
+        if was_active and not job.is_active:
+            st.rerun()  # redraw the whole page once: results below, buttons re-enabled
+
+    live()
+    if job.state == "finished" and job.evaluation:
+        st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
+                           file_name=f"{job.run.id}.pt", key=f"{spec.name}.download.job")
+        results.evaluation_panel(job.evaluation, spec, f"{spec.name}.job")

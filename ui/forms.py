@@ -1,0 +1,86 @@
+"""A config form generated from the config dataclass, with presets that set every widget."""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from core.config import ConfigError, from_dict
+
+LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 0.1,
+           0.2, 0.3, 0.5, 1.0, 3.0, 10.0)
+BATCH_GRID = (1, 2, 4, 8, 16, 20, 32, 50, 64, 100, 128, 200, 256, 512, 1024, 2048, 4096)
+DECAY_GRID = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1)
+UI_MAX_EPOCHS = 60
+
+
+def _key(prefix: str, name: str) -> str:
+    return f"{prefix}.field.{name}"
+
+
+def _preset_values(spec, preset: str) -> dict:
+    defaults = dataclasses.asdict(spec.config_cls())
+    return {**defaults, **spec.presets.get(preset, {})}
+
+
+def _apply_preset(spec, prefix: str) -> None:
+    for name, value in _preset_values(spec, st.session_state[f"{prefix}.preset"]).items():
+        st.session_state[_key(prefix, name)] = value
+
+
+def _grid(base: tuple, value) -> list:
+    return sorted(set(base) | {value})
+
+
+def _widget(field: dataclasses.Field, key: str):
+    meta = field.metadata
+    label = meta.get("label") or field.name.replace("_", " ")
+    help_text = meta.get("help")
+    value = st.session_state[key]
+    if meta.get("choices"):
+        return st.selectbox(label, meta["choices"], key=key, help=help_text)
+    if field.type in (bool, "bool"):
+        return st.toggle(label, key=key, help=help_text)
+    if field.name == "learning_rate":
+        return st.select_slider(label, _grid(LR_GRID, value), key=key, help=help_text,
+                                format_func=lambda v: f"{v:g}")
+    if field.name == "batch_size":
+        return st.select_slider(label, _grid(BATCH_GRID, value), key=key, help=help_text)
+    if field.name == "weight_decay":
+        return st.select_slider(label, _grid(DECAY_GRID, value), key=key, help=help_text,
+                                format_func=lambda v: f"{v:g}")
+    low, high = meta.get("low"), meta.get("high")
+    if field.type in (int, "int"):
+        if field.name == "epochs":
+            high = max(UI_MAX_EPOCHS, value)
+        if high - low <= 4096 and field.name not in ("seed", "train_subset"):
+            return st.slider(label, int(low), int(high), key=key, help=help_text)
+        return st.number_input(label, int(low), int(high), key=key, help=help_text, step=1)
+    if field.name == "time_budget_s":
+        return st.number_input(label, float(low), float(high), key=key, help=help_text, step=30.0)
+    return st.slider(label, float(low), float(high), key=key, help=help_text, step=0.01)
+
+
+def config_form(spec, prefix: str):
+    """Render the preset select and one widget per field; return (config or None, error or None)."""
+    preset_key = f"{prefix}.preset"
+    if preset_key not in st.session_state:
+        st.session_state[preset_key] = next(iter(spec.presets))
+        _apply_preset(spec, prefix)
+    st.selectbox("Preset", list(spec.presets), key=preset_key, on_change=_apply_preset,
+                 args=(spec, prefix), help="sets every control below; change any of them after")
+    fields = dataclasses.fields(spec.config_cls)
+    for field in fields:  # a field added to the config later gets its default
+        st.session_state.setdefault(_key(prefix, field.name), field.default)
+    basic = [f for f in fields if not f.metadata.get("advanced")]
+    advanced = [f for f in fields if f.metadata.get("advanced")]
+    values = {}
+    for field in basic:
+        values[field.name] = _widget(field, _key(prefix, field.name))
+    with st.expander("Advanced settings"):
+        for field in advanced:
+            values[field.name] = _widget(field, _key(prefix, field.name))
+    try:
+        return from_dict(spec.config_cls, values), None
+    except ConfigError as error:
+        return None, str(error)

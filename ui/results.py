@@ -1,0 +1,70 @@
+"""Show a run's results: curves, test accuracy, confusion matrix, per-class bars, mistakes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.data.fashion_mnist import DataUnavailable
+from ui import state
+
+GALLERY_SIZE = 24
+
+
+def curves(frame: pd.DataFrame, spec, key: str) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(charts.loss_figure(frame), key=f"{key}.loss")
+    right.plotly_chart(charts.accuracy_figure(frame, spec.references), key=f"{key}.accuracy")
+
+
+def evaluation_panel(evaluation: dict, spec, key: str) -> None:
+    """Confusion matrix, per-class accuracy and misclassified test images."""
+    confusion = np.asarray(evaluation["confusion"])
+    try:
+        data = state.images()
+    except DataUnavailable:
+        data = None
+    names = list(data.class_names) if data is not None else [str(i) for i in range(len(confusion))]
+    if len(names) != len(confusion):
+        names = [str(i) for i in range(len(confusion))]
+    total = confusion.sum()
+    accuracy = np.trace(confusion) / max(total, 1)
+    worst = int(np.argmin(np.diag(confusion) / confusion.sum(1).clip(min=1)))
+    columns = st.columns(3)
+    columns[0].metric("Test accuracy", f"{accuracy:.2%}", help=f"on {total:,} test images")
+    best_reference = max(spec.references, key=lambda r: r.value, default=None)
+    if best_reference is not None:
+        columns[1].metric(f"vs {best_reference.label}", f"{best_reference.value:.1%}",
+                          delta=f"{(accuracy - best_reference.value) * 100:+.1f} points")
+    columns[2].metric("Hardest class", names[worst],
+                      f"{confusion[worst, worst] / max(confusion[worst].sum(), 1):.1%} right",
+                      delta_color="off")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.confusion_figure(confusion, names), key=f"{key}.confusion")
+    right.plotly_chart(charts.per_class_figure(confusion, names), key=f"{key}.perclass")
+    mistakes_gallery(evaluation, data, names)
+
+
+def mistakes_gallery(evaluation: dict, data, names: list[str]) -> None:
+    st.subheader("Misclassified test images")
+    predicted = np.asarray(evaluation.get("predicted", []))
+    if data is None or len(predicted) != len(data.test_labels):
+        st.caption("The test images are not available here, so the gallery is hidden.")
+        return
+    labels = data.test_labels.numpy()
+    wrong = np.flatnonzero(predicted != labels)
+    st.caption(f"{len(wrong):,} of {len(labels):,} test images are misclassified; "
+               f"the first {min(GALLERY_SIZE, len(wrong))} are shown as true → predicted.")
+    if len(wrong) == 0:
+        return
+    shown = wrong[:GALLERY_SIZE]
+    pictures = [np.kron(data.test_images[i, 0].numpy(), np.ones((3, 3), dtype=np.uint8))
+                for i in shown]  # 28 px -> 84 px, nearest neighbour
+    captions = [f"{names[labels[i]]} → {names[predicted[i]]}" for i in shown]
+    per_row = 8
+    for start in range(0, len(shown), per_row):
+        columns = st.columns(per_row)
+        for column, picture, caption in zip(columns, pictures[start:start + per_row],
+                                            captions[start:start + per_row]):
+            column.image(picture, caption=caption, clamp=True)
