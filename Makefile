@@ -30,11 +30,11 @@ test: setup browser
 test-all: setup browser
 	$(PY) -m pytest -q -m "slow or not slow"
 
-# The shipped checkpoints, each made by one CLI command (about 45 minutes on a 2-core CPU).
+# The shipped checkpoints, each made by one CLI command (about an hour on a 2-core CPU, mostly ResNet).
 checkpoints: setup
 	$(PY) -m core.cli train softmax --preset recommended --export checkpoints/softmax.pt
 	$(PY) -m core.cli train mlp --preset recommended --export checkpoints/mlp.pt
-	$(PY) -m core.cli train cnn --preset recommended --epochs 15 --export checkpoints/cnn.pt
+	$(PY) -m core.cli train cnn --preset shipped --export checkpoints/cnn.pt
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
 
 bench: setup

@@ -56,7 +56,7 @@ def confusion_figure(confusion, class_names) -> go.Figure:
         z=share.values, x=list(class_names), y=list(class_names), colorscale="Blues",
         zmin=0, zmax=1, text=counts.values, texttemplate="%{text}",
         hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%})<extra></extra>"))
-    figure.update_layout(title="Confusion matrix (counts; colour = share of the true class)",
+    figure.update_layout(title="Confusion matrix (colour: share of the true class)",
                          xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
                          **{**LAYOUT, "height": 480})
     return figure

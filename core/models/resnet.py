@@ -78,8 +78,8 @@ SPEC = ModelSpec(
              "Here the compact 6n+2 version the paper uses for small images."),
     presets={
         "Baseline (ResNet-20, Adam 1e-3, batch 128, 3 epochs)": {},
-        "Recommended (ResNet-20, SGD momentum, one-cycle, augment, 30 epochs)": {
-            "epochs": 30, "optimizer": "sgd", "learning_rate": 0.1,
+        "Recommended (ResNet-20, SGD momentum, one-cycle, augment, 40 epochs)": {
+            "epochs": 40, "optimizer": "sgd", "learning_rate": 0.1,
             "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "onecycle", "augment": True,
             "label_smoothing": 0.1},
     },

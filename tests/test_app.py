@@ -1,0 +1,89 @@
+"""AppTest drives the real app script: every page renders, a short run trains, bad uploads are refused."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.jobs import manager
+from tests.conftest import ROOT
+
+PAGES = ["pages/home.py", "pages/softmax.py", "pages/mlp.py", "pages/cnn.py", "pages/resnet.py",
+         "pages/workspace.py"]
+
+
+def open_page(page: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    if page != "pages/home.py":
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page):
+    app = open_page(page)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title
+
+
+def button(app, label):
+    return next(b for b in app.button if b.label == label)
+
+
+def test_train_on_tiny_data_shows_results():
+    app = open_page("pages/cnn.py")
+    app.select_slider(key="cnn.field.batch_size").set_value(50)
+    app.slider(key="cnn.field.epochs").set_value(1)
+    app.slider(key="cnn.field.conv1_channels").set_value(4)
+    button(app, "Train").click()
+    app.run()
+    assert not app.exception
+    kind, job_id = app.session_state["cnn.view"]
+    job = manager().wait(manager().get(job_id), timeout=60)
+    assert job.state == "finished"
+    assert job.config.batch_size == 50 and job.config.conv1_channels == 4
+    app.run()
+    assert not app.exception
+    assert any("Test accuracy" == m.label for m in app.metric)
+    assert any("Finished at step" in s.value for s in app.success)
+
+
+def test_preset_sets_the_widgets():
+    app = open_page("pages/cnn.py")
+    shipped = next(p for p in app.selectbox(key="cnn.preset").options if p.startswith("Shipped"))
+    app.selectbox(key="cnn.preset").set_value(shipped).run()
+    assert app.slider(key="cnn.field.conv1_channels").value == 32
+    assert app.selectbox(key="cnn.field.kernel_size").value == 3
+    tutorial = app.selectbox(key="cnn.preset").options[0]
+    app.selectbox(key="cnn.preset").set_value(tutorial).run()
+    assert app.slider(key="cnn.field.conv1_channels").value == 16
+    assert app.selectbox(key="cnn.field.kernel_size").value == 5
+
+
+def test_load_pretrained_shows_results_at_once():
+    app = open_page("pages/softmax.py")
+    started = time.time()
+    button(app, "Load pretrained").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert time.time() - started < 20
+    assert any(m.label == "Test accuracy" for m in app.metric)
+
+
+def test_workspace_lists_and_reopens_a_run():
+    from core import runs
+    from core.registry import MODELS
+    from tests.conftest import tiny_config
+    from core.data import load_images
+    job = manager().wait(manager().submit(MODELS["mlp"], tiny_config(MODELS["mlp"]), load_images), 60)
+    assert job.state == "finished"
+    app = open_page("pages/workspace.py")
+    assert not app.exception
+    assert job.run.id in app.dataframe[0].value["run"].tolist()
+    app.selectbox[0].set_value(job.run.id)
+    button(app, "Open on its page").click()
+    app.run()
+    assert not app.exception
+    assert app.session_state["mlp.view"] == ("run", job.run.id) or app.session_state["mlp.view"][0] == "job"
+    assert runs.get(job.run.id)

@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "DLSTUDIO_DATASET": "synthetic"}, timeout=300)
+
+
+def test_train_then_evaluate_prints_name_value_lines(tmp_path):
+    exported = tmp_path / "cnn.pt"
+    result = cli("train", "cnn", "--epochs", "1", "--batch_size", "32", "--conv1_channels", "4",
+                 "--conv2_channels", "8", "--export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("accuracy/test=") for line in result.stdout.splitlines())
+    evaluated = cli("evaluate", str(exported))
+    assert evaluated.returncode == 0, evaluated.stderr
+    metrics = dict(line.split("=") for line in evaluated.stdout.split())
+    assert 0.0 <= float(metrics["accuracy/test"]) <= 1.0 and "accuracy/class/trouser" in metrics
+
+
+def test_presets_by_first_word():
+    result = cli("train", "softmax", "--preset", "recommended", "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "'momentum': 0.9" in result.stdout
+
+
+def one_line_error(result, words):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+def test_bad_command_lines_fail_with_one_clear_line(tmp_path):
+    one_line_error(cli("train", "vgg"), "unknown model 'vgg'")
+    one_line_error(cli("train", "cnn", "--colour", "red"), "unrecognized arguments: --colour")
+    one_line_error(cli("train", "cnn", "--learning_rate", "0"), "learning_rate must be > 0")
+    one_line_error(cli("train", "cnn", "--learning_rate", "-0.1"), "learning_rate must be > 0")
+    one_line_error(cli("train", "cnn", "--batch_size", "0"), "batch_size must be >= 1")
+    one_line_error(cli("train", "cnn", "--epochs", "many"), "epochs: expected int")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    one_line_error(cli("evaluate", str(tmp_path / "junk.pt")), "not a checkpoint")

@@ -1,0 +1,81 @@
+import time
+
+import pytest
+
+from core import checkpoints, runs
+from core.jobs import JobManager
+from core.registry import MODELS
+from tests.conftest import tiny_config
+
+
+def test_a_job_trains_in_the_background_and_writes_its_run(tiny_data):
+    jobs = JobManager(max_concurrent=1)
+    spec = MODELS["mlp"]
+    job = jobs.submit(spec, tiny_config(spec, epochs=2), lambda: tiny_data, owner="me")
+    jobs.wait(job, timeout=60)
+    assert job.state == "finished" and job.step == 16 and job.final["accuracy/test"] >= 0
+    run = runs.get(job.run.id)
+    assert run.status["status"] == "finished"
+    frame = run.metrics()
+    assert {"loss/train", "accuracy/test"} <= set(frame["name"])
+    assert checkpoints.load(run.checkpoint_path)["step"] == 16
+    assert [r.id for r in runs.list_runs(owner="me")] == [run.id]
+    assert runs.list_runs(owner="someone else") == []
+
+
+def test_limit_queues_jobs_and_stop_works(tiny_data):
+    jobs = JobManager(max_concurrent=1)
+    spec = MODELS["cnn"]
+    slow = lambda: (time.sleep(0.01), tiny_data)[1]
+    first = jobs.submit(spec, tiny_config(spec, epochs=100), slow)
+    second = jobs.submit(spec, tiny_config(spec, epochs=1), slow)
+    third = jobs.submit(spec, tiny_config(spec, epochs=1), slow)
+    deadline = time.time() + 10
+    while first.state != "running" and time.time() < deadline:
+        time.sleep(0.01)
+    assert first.state == "running" and second.state == "queued"
+    assert jobs.queue_position(second) == 1 and jobs.queue_position(third) == 2
+    jobs.stop(third.id)  # cancelled while queued
+    jobs.wait(third, 5)
+    assert third.state == "stopped" and jobs.queue_position(second) == 1
+    jobs.stop(first.id)
+    jobs.wait(first, 10)
+    assert first.state == "stopped"
+    assert runs.get(first.run.id).status["status"] == "stopped"
+    jobs.wait(second, 30)
+    assert second.state == "finished"
+
+
+def test_a_failing_data_loader_fails_the_job_not_the_app():
+    def missing():
+        raise RuntimeError("no data here")
+    jobs = JobManager()
+    spec = MODELS["softmax"]
+    job = jobs.wait(jobs.submit(spec, tiny_config(spec), missing), 10)
+    assert job.state == "failed" and "no data here" in job.message
+
+
+def test_resume_through_a_job_continues_the_same_run(tiny_data):
+    jobs = JobManager()
+    spec = MODELS["mlp"]
+    config = tiny_config(spec, epochs=50)
+    job = jobs.submit(spec, config, lambda: tiny_data)
+    while job.step < 20:
+        time.sleep(0.01)
+    jobs.stop(job.id)
+    jobs.wait(job)
+    payload = checkpoints.load(job.run.checkpoint_path)
+    again = jobs.wait(jobs.submit(spec, config, lambda: tiny_data, resume=payload, run=job.run), 120)
+    assert again.state == "finished" and again.step == 50 * 8
+    assert again.run.id == job.run.id
+
+
+def test_run_ids_are_checked_and_interrupted_runs_are_marked(tiny_data):
+    with pytest.raises(KeyError):
+        runs.get("../../etc")
+    run = runs.create("cnn", tiny_config(MODELS["cnn"]))
+    run.set_status(status="running", pid=999999999)
+    runs.mark_interrupted()
+    assert runs.get(run.id).status["status"] == "interrupted"
+    runs.delete(run.id)
+    assert runs.list_runs() == []
