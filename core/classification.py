@@ -98,6 +98,9 @@ class ClassifierTrainer:
                                        .contiguous(memory_format=self.memory_format))
                           for i in range(0, len(images), batch_size)])
 
+    def parameters(self):
+        return self.network.parameters()
+
     def state(self) -> dict:
         return {"state_dict": {"network": self.network.state_dict()},
                 "optimizer": {"network": self.optimizer.state_dict()}}

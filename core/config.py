@@ -24,7 +24,23 @@ def param(default: Any, help: str, *, low: float | None = None, high: float | No
 
 
 @dataclass
-class TrainConfig:
+class BaseConfig:
+    """Settings every model's training has (all under "Advanced" in the UI)."""
+    lr_schedule: str = param("constant", "learning-rate schedule over the run",
+                             choices=("constant", "cosine", "onecycle"), advanced=True)
+    train_subset: int = param(0, "use only the first N training images (0 = all 60,000)",
+                              low=0, high=60000, advanced=True)
+    time_budget_s: float = param(0.0, "stop after this many seconds; the schedule follows the "
+                                 "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True)
+    log_every_steps: int = param(10, "record training metrics every N steps", low=1, high=10000,
+                                 advanced=True)
+    seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
+                      advanced=True)
+
+
+@dataclass
+class TrainConfig(BaseConfig):
+    """A classifier's training settings; each model's config extends it with its own knobs."""
     learning_rate: float = param(1e-3, "step size of the optimizer (the seed's lr)",
                                  low=1e-6, high=10.0, log=True, label="learning rate (lr)")
     batch_size: int = param(100, "images per optimisation step (the seed's batch_size)",
@@ -34,22 +50,12 @@ class TrainConfig:
                            choices=("sgd", "adam"))
     momentum: float = param(0.0, "SGD momentum (ignored by Adam)", low=0.0, high=0.999, advanced=True)
     weight_decay: float = param(0.0, "L2 penalty on the weights", low=0.0, high=0.1, advanced=True)
-    lr_schedule: str = param("constant", "learning-rate schedule over the run",
-                             choices=("constant", "cosine", "onecycle"), advanced=True)
     augment: bool = param(False, "random 2-pixel shifts and horizontal flips of training images",
                           advanced=True)
     label_smoothing: float = param(0.0, "cross-entropy label smoothing", low=0.0, high=0.5,
                                    advanced=True)
-    train_subset: int = param(0, "use only the first N training images (0 = all 60,000)",
-                              low=0, high=60000, advanced=True)
-    time_budget_s: float = param(0.0, "stop after this many seconds; the schedule follows the "
-                                 "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True)
     eval_every_epochs: int = param(1, "test-set evaluation every N epochs", low=1, high=100,
                                    advanced=True)
-    log_every_steps: int = param(10, "record training metrics every N steps", low=1, high=10000,
-                                 advanced=True)
-    seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
-                      advanced=True)
 
 
 def field_info(config_cls) -> list[tuple[dataclasses.Field, dict]]:
@@ -93,8 +99,8 @@ def validate(config) -> None:
         if value != value:  # NaN
             raise ConfigError(f"{f.name} must be a number; got NaN")
         low, high = meta.get("low"), meta.get("high")
-        if f.name == "learning_rate" and value <= 0:
-            raise ConfigError(f"learning_rate must be > 0; got {value}")
+        if f.name.startswith("learning_rate") and value <= 0:
+            raise ConfigError(f"{f.name} must be > 0; got {value}")
         if low is not None and value < low:
             raise ConfigError(f"{f.name} must be >= {low}; got {value}")
         if high is not None and value > high:
