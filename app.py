@@ -11,6 +11,10 @@ pages = {
         st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
         st.Page("pages/resnet.py", title="ResNet", icon=":material/stacked_line_chart:", url_path="resnet"),
     ],
+    "GANs": [
+        st.Page("pages/gan.py", title="GAN", icon=":material/auto_awesome:", url_path="gan"),
+        st.Page("pages/dcgan.py", title="DCGAN", icon=":material/blur_on:", url_path="dcgan"),
+    ],
     "Workspace": [st.Page("pages/workspace.py", title="Runs", icon=":material/folder_open:", url_path="runs")],
 }
 st.navigation(pages).run()

@@ -71,3 +71,71 @@ def per_class_figure(confusion, class_names) -> go.Figure:
     figure.update_layout(title="Per-class test accuracy", yaxis_tickformat=".0%",
                          yaxis_range=[0, 1.08], **LAYOUT)
     return figure
+
+
+def _lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
+           smooth: bool = False) -> go.Figure:
+    figure = go.Figure()
+    for name, label in names.items():
+        rows = series(frame, name)
+        values = rows["value"]
+        if smooth and len(rows) > 30:
+            values = values.rolling(max(3, len(rows) // 40), min_periods=1).mean()
+        figure.add_scatter(x=rows["step"], y=values, mode="lines", name=label)
+    figure.update_layout(title=title, xaxis_title="step", yaxis_title=yaxis, **LAYOUT)
+    return figure
+
+
+def gan_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
+    """Loss_D and Loss_G with the tutorial's healthy bands shaded."""
+    figure = _lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
+                    "Losses (shaded: the tutorial's healthy bands)", "BCE loss")
+    for (low, high), colour, label in ((thresholds.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
+                                       (thresholds.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
+        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0,
+                         annotation_text=f"{label} {low}–{high}", annotation_position="top left",
+                         annotation_font_size=10)
+    return figure
+
+
+def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = _lines(frame, {"d/real": "D(x)", "d/fake_before_g": "D(G(z)) before G step",
+                            "d/fake_after_g": "D(G(z)) after G step"},
+                    "Discriminator outputs", "mean probability 'real'")
+    figure.update_layout(yaxis_range=[0, 1])
+    return figure
+
+
+def d_accuracy_figure(frame: pd.DataFrame, healthy: float) -> go.Figure:
+    figure = _lines(frame, {"d_accuracy/real": "on real", "d_accuracy/fake": "on fake",
+                            "d_accuracy/mean": "mean"}, "Discriminator accuracy", "accuracy")
+    figure.add_hline(y=healthy, line_dash="dash", line_color="gray",
+                     annotation_text=f"tutorial: ≈{healthy:.0%} when stable",
+                     annotation_font_size=10)
+    figure.update_layout(yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
+    return figure
+
+
+def grad_norm_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = _lines(frame, {"grad_norm/discriminator": "D", "grad_norm/generator": "G"},
+                    "Gradient norms", "L2 norm (log)")
+    figure.update_layout(yaxis_type="log")
+    return figure
+
+
+def diversity_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
+    figure = go.Figure()
+    diversity = series(frame, "diversity/ratio")
+    figure.add_scatter(x=diversity["step"], y=diversity["value"], mode="lines",
+                       name="diversity (generated / real)")
+    covered = series(frame, "classes/covered")
+    if not covered.empty:
+        figure.add_scatter(x=covered["step"], y=covered["value"], mode="lines+markers",
+                           name="classes covered (of 10)", yaxis="y2")
+    figure.add_hline(y=collapse_below, line_dash="dash", line_color="firebrick",
+                     annotation_text="collapse below", annotation_font_size=10)
+    figure.update_layout(title="Sample diversity", xaxis_title="step",
+                         yaxis=dict(title="pairwise-distance ratio", rangemode="tozero"),
+                         yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5]),
+                         **LAYOUT)
+    return figure

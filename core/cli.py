@@ -15,9 +15,10 @@ import time
 
 import torch
 
-from core import checkpoints, runs, training
+from core import checkpoints, jobs, runs, training
 from core.config import ConfigError, coerce, from_dict, validate
 from core.data import fashion_mnist
+from core.device import configure
 from core.registry import MODELS
 
 
@@ -51,10 +52,23 @@ def load_trainer(payload: dict):
     return spec, config
 
 
+def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
+    from core import gan_eval
+    from core.gan_task import GANTrainer, image_shape_for
+    trainer = GANTrainer(spec, config, image_shape_for(config, data), configure())
+    trainer.load_state({"state_dict": {net: {k: v.float() if v.is_floating_point() else v
+                                             for k, v in sd.items()}
+                                       for net, sd in payload["state_dict"].items()}},
+                       with_optimizer=False)
+    return gan_eval.evaluate_generator(trainer, data)
+
+
 def evaluate_checkpoint(path: str) -> dict[str, float]:
     payload = checkpoints.load(path)
     spec, config = load_trainer(payload)
     data = fashion_mnist.load()
+    if spec.task == "gan":
+        return evaluate_gan(spec, config, payload, data)
     trainer = training.build_trainer(spec, config, data)
     trainer.load_state(payload, with_optimizer=False)
     _, _, test_x, test_y = training.prepare(data, trainer.device)
@@ -118,11 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
     started = time.perf_counter()
     final = None
-    for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume):
+    for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume,
+                                snapshot_every_steps=jobs.SNAPSHOT_EVERY_STEPS.get(spec.task, 0)):
         runs.record(run, event)
         if isinstance(event, training.Started):
             print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}",
                   flush=True)
+        elif isinstance(event, training.Metrics) and spec.task == "gan" and \
+                event.step % 200 == 0 and "loss/discriminator" in event.values:
+            print(f"step {event.step} " + " ".join(
+                f"{k}={v:.3f}" for k, v in event.values.items() if "/" in k and "speed" not in k)
+                + f" elapsed={time.perf_counter() - started:.0f}s", flush=True)
         elif isinstance(event, training.Metrics) and "accuracy/test" in event.values:
             print(f"epoch {event.epoch:g} step {event.step} " + " ".join(
                 f"{k}={v:.4f}" for k, v in event.values.items())

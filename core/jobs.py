@@ -20,6 +20,10 @@ from core import runs, training
 from core.runs import METRIC_COLUMNS
 
 
+MAX_SAMPLE_GRIDS = 300
+SNAPSHOT_EVERY_STEPS = {"gan": 250}   # GAN runs keep snapshots to restart from a healthy one
+
+
 def default_limit() -> int:
     """One job at a time on CPU (two would only share the same cores); configurable."""
     return max(1, int(os.environ.get("DLSTUDIO_MAX_JOBS", "1")))
@@ -38,6 +42,7 @@ class Job:
     start_step: int = 0
     total_steps: int = 0
     rows: list = field(default_factory=list)       # [step, epoch, name, value]
+    samples: list = field(default_factory=list)    # [(step, uint8 images)] for GAN pages
     final: dict = field(default_factory=dict)
     evaluation: dict = field(default_factory=dict, repr=False)
     created: float = field(default_factory=time.time)
@@ -151,7 +156,8 @@ class JobManager:
         try:
             data = load_data()
             for event in training.train(spec, job.config, data, checkpoint_dir=job.run.folder,
-                                        resume=resume, should_stop=job.stop_event.is_set):
+                                        resume=resume, should_stop=job.stop_event.is_set,
+                                        snapshot_every_steps=SNAPSHOT_EVERY_STEPS.get(spec.task, 0)):
                 runs.record(job.run, event)
                 self._apply(job, event)
         except Exception as error:  # a crash must end the job visibly, never kill the app
@@ -173,6 +179,9 @@ class JobManager:
             job.step = event.step
             job.rows.extend([event.step, round(event.epoch, 4), name, value]
                             for name, value in event.values.items())
+        elif isinstance(event, training.Samples):
+            job.samples.append((event.step, event.images))
+            del job.samples[:-MAX_SAMPLE_GRIDS]
         elif isinstance(event, training.Finished):
             job.step, job.final, job.evaluation = event.step, event.values, event.evaluation
             job.state = "finished"

@@ -50,6 +50,12 @@ class Run:
     def info(self) -> dict:
         return json.loads((self.folder / "config.json").read_text())
 
+    def sample_files(self) -> list[Path]:
+        return sorted((self.folder / "samples").glob("step_*.png"))
+
+    def snapshots(self) -> list[Path]:
+        return sorted((self.folder / "snapshots").glob("step_*.pt"))
+
     @property
     def status(self) -> dict:
         try:
@@ -131,6 +137,11 @@ def record(run: Run, event) -> None:
             run.append_metrics([[event.step, round(event.epoch, 4), name, value]
                                 for name, value in event.values.items()])
             run.set_status(step=event.step)
+        elif isinstance(event, training.Samples):
+            from core.images import grid, png_bytes
+            folder = run.folder / "samples"
+            folder.mkdir(exist_ok=True)
+            (folder / f"step_{event.step:07d}.png").write_bytes(png_bytes(grid(event.images)))
         elif isinstance(event, training.Checkpointed):
             run.set_status(checkpoint_step=event.step)
         elif isinstance(event, training.Finished):

@@ -180,13 +180,15 @@ def checkpoint_payload(spec, config, trainer, step: int, epoch: float, history: 
 
 def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
           resume: dict | None = None, should_stop: Callable[[], bool] = lambda: False,
-          device: torch.device | None = None, checkpoint_every_s: float = 60.0) -> Iterator[Event]:
+          device: torch.device | None = None, checkpoint_every_s: float = 60.0,
+          snapshot_every_steps: int = 0, keep_snapshots: int = 10) -> Iterator[Event]:
     """Train ``spec``'s model on ``data`` and yield events as it goes.
 
     ``resume`` is a loaded checkpoint dict of the same model: the run continues at its step,
     with the same batch order. Checkpoints go to ``checkpoint_dir/last.pt`` at each epoch end,
     every ``checkpoint_every_s`` seconds, on Stop, and at the end; a diverged step never
-    overwrites one.
+    overwrites one. With ``snapshot_every_steps``, copies also go to ``snapshots/step_N.pt``
+    (the newest ``keep_snapshots`` kept): the GAN pages restart from the last healthy one.
     """
     validate(config)
     task = make_task(spec, config, data, device)
@@ -208,6 +210,14 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
         checkpoints.save(path, checkpoint_payload(spec, config, trainer, step, epoch_float,
                                                   history, evaluation))
         return str(path)
+
+    def save_snapshot(epoch_float: float) -> str:
+        folder = path.parent / "snapshots"
+        saved = checkpoints.save(folder / f"step_{step:07d}.pt", checkpoint_payload(
+            spec, config, trainer, step, epoch_float, history))
+        for old in sorted(folder.glob("step_*.pt"))[:-keep_snapshots]:
+            old.unlink(missing_ok=True)
+        return str(saved)
 
     def record(values: dict, epoch_float: float) -> Metrics:
         history.extend([step, round(epoch_float, 4), name, float(value)]
@@ -260,6 +270,8 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
                 yield record(values, step / steps_per_epoch)
                 window_steps, window_images, window_started = 0, 0, now
             yield from task.extra_events(step, is_epoch_end)
+            if snapshot_every_steps and path is not None and step % snapshot_every_steps == 0:
+                yield Checkpointed(step, save_snapshot(step / steps_per_epoch))
             if checkpoint_every_s and time.perf_counter() - last_save > checkpoint_every_s:
                 last_path, last_save = save(step / steps_per_epoch), time.perf_counter()
                 yield Checkpointed(step, last_path)

@@ -1,3 +1,3 @@
-from ui.classifier_page import render
+from ui.model_page import render
 
 render("softmax")

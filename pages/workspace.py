@@ -4,7 +4,7 @@ import streamlit as st
 from core import runs
 from core.jobs import manager
 from core.registry import MODELS
-from ui.classifier_page import open_view
+from ui.model_page import open_view
 
 st.title("Runs")
 st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "

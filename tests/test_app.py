@@ -8,7 +8,7 @@ from core.jobs import manager
 from tests.conftest import ROOT
 
 PAGES = ["pages/home.py", "pages/softmax.py", "pages/mlp.py", "pages/cnn.py", "pages/resnet.py",
-         "pages/workspace.py"]
+         "pages/gan.py", "pages/dcgan.py", "pages/workspace.py"]
 
 
 def open_page(page: str) -> AppTest:

@@ -1,4 +1,4 @@
-"""One page per classifier topic: controls, Train/Stop, live charts, results, checkpoints."""
+"""A model page: controls, Train/Stop, live view, results, checkpoints (classifiers and GANs)."""
 from __future__ import annotations
 
 import time
@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import checkpoints, runs
-from core.data import images_status, load_images
+from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET
 from core.jobs import manager
 from core.registry import MODELS
@@ -18,7 +18,7 @@ from ui.forms import config_form
 POLL_SECONDS = 1.0
 
 
-def _format_eta(seconds: float | None) -> str:
+def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     minutes, seconds = divmod(int(seconds), 60)
@@ -46,7 +46,11 @@ def render(model: str) -> None:
     with controls:
         _controls(spec)
     with view:
-        _view(spec)
+        if spec.task == "gan":
+            from ui import gan_views
+            _view(spec, gan_views.job_view, gan_views.run_view, gan_views.checkpoint_view)
+        else:
+            _view(spec, _job_view, _run_view, _checkpoint_view)
 
 
 def _controls(spec) -> None:
@@ -93,7 +97,7 @@ def _controls(spec) -> None:
             st.session_state.pop(f"{spec.name}.upload_error")
 
 
-def _view(spec) -> None:
+def _view(spec, job_view, run_view, checkpoint_view) -> None:
     current = st.session_state.get(_view_key(spec.name))
     if current is None:
         if state.shipped_path(spec.name).exists():
@@ -109,9 +113,9 @@ def _view(spec) -> None:
             st.warning("That training job belongs to an earlier server process; open its run "
                        "from the Workspace page.")
             return
-        _job_view(spec, job)
+        job_view(spec, job)
     elif kind == "run":
-        _run_view(spec, value)
+        run_view(spec, value)
     elif kind == "shipped":
         path = state.shipped_path(spec.name)
         try:
@@ -119,12 +123,12 @@ def _view(spec) -> None:
         except checkpoints.CheckpointError as error:
             st.error(f"The shipped checkpoint cannot be read: {error}")
             return
-        _checkpoint_view(spec, payload, path.read_bytes(), f"shipped checkpoint {path.name}")
+        checkpoint_view(spec, payload, path.read_bytes(), f"shipped checkpoint {path.name}")
     elif kind == "upload":
-        _checkpoint_view(spec, value["payload"], value["bytes"], f"uploaded {value['name']}")
+        checkpoint_view(spec, value["payload"], value["bytes"], f"uploaded {value['name']}")
 
 
-def _config_caption(config: dict, spec) -> str:
+def config_caption(config: dict, spec) -> str:
     defaults = spec.config_cls()
     changed = {k: v for k, v in config.items() if getattr(defaults, k, v) != v}
     shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the tutorial's settings"
@@ -134,7 +138,7 @@ def _config_caption(config: dict, spec) -> str:
 def _checkpoint_view(spec, payload: dict, raw: bytes, label: str) -> None:
     metrics = pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
     st.subheader(f"Results — {label}")
-    st.caption(f"Step {payload['step']:,} · " + _config_caption(payload["config"], spec))
+    st.caption(f"Step {payload['step']:,} · " + config_caption(payload["config"], spec))
     st.download_button("Download checkpoint", raw, file_name=f"{spec.name}.pt",
                        key=f"{spec.name}.download.ckpt")
     results.curves(metrics, spec, f"{spec.name}.ckpt")
@@ -144,16 +148,20 @@ def _checkpoint_view(spec, payload: dict, raw: bytes, label: str) -> None:
         st.info("This checkpoint holds no final evaluation (it was saved mid-run).")
 
 
-def _run_view(spec, run_id: str) -> None:
+def load_run(run_id: str):
     try:
-        run = runs.get(run_id)
+        return runs.get(run_id)
     except KeyError as error:
         st.warning(str(error))
-        return
+        return None
+
+
+def run_header(spec, run) -> dict | None:
+    """Status, message, download and Resume of a run on disk; returns its checkpoint or None."""
     status = run.status
     st.subheader(f"Run {run.id}")
     st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,} · "
-               + _config_caption(run.info["config"], spec))
+               + config_caption(run.info["config"], spec))
     if status.get("message"):
         (st.error if status.get("status") == "failed" else st.info)(status["message"])
     payload = None
@@ -169,6 +177,14 @@ def _run_view(spec, run_id: str) -> None:
                 manager().active_for_run(run.id) is None:
             if st.button(f"Resume from step {payload['step']:,}", key=f"{spec.name}.resume"):
                 resume_run(spec, run, payload)
+    return payload
+
+
+def _run_view(spec, run_id: str) -> None:
+    run = load_run(run_id)
+    if run is None:
+        return
+    payload = run_header(spec, run)
     results.curves(run.metrics(), spec, f"{spec.name}.run")
     if payload is not None and payload.get("evaluation"):
         results.evaluation_panel(payload["evaluation"], spec, f"{spec.name}.run")
@@ -183,33 +199,50 @@ def resume_run(spec, run, payload: dict) -> None:
     st.rerun()
 
 
+LONG_RUN_S = 3600
+
+
+def job_status(job, spec) -> None:
+    """Queue place, progress with steps/s and ETA, or how the run ended."""
+    position = manager().queue_position(job)
+    if job.state == "queued":
+        st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
+                f"({manager().max_concurrent} job(s) train at a time on this machine).")
+    elif job.state == "running":
+        st.progress(min(job.progress, 1.0),
+                    text=f"step {job.step:,} / {job.total_steps:,} · "
+                         f"{job.steps_per_s:.1f} steps/s · ETA {format_eta(job.eta_s)}")
+        if job.eta_s and job.eta_s > LONG_RUN_S and job.step - job.start_step >= 20:
+            st.warning(f"At this speed the run needs about {job.eta_s / 3600:.1f} hours on this "
+                       "machine: consider fewer epochs or a smaller model, or Stop it.")
+    elif job.state == "finished":
+        final = job.final.get("accuracy/test")
+        summary = f"test accuracy {final:.2%} " if final is not None else ""
+        st.success(f"Finished at step {job.step:,}: {summary}in "
+                   f"{format_eta((job.ended or time.time()) - (job.started or job.created))}.")
+    elif job.state == "stopped":
+        st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
+                   "step is kept — resume it from the Runs page.")
+    elif job.state == "failed":
+        st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+
+
+def rerun_when_done(job, spec) -> None:
+    """Inside a polling fragment: redraw the whole page once when the job ends."""
+    was_active = st.session_state.get(f"{spec.name}.was_active", False)
+    st.session_state[f"{spec.name}.was_active"] = job.is_active
+    if was_active and not job.is_active:
+        st.rerun()
+
+
 def _job_view(spec, job) -> None:
     st.subheader(f"Run {job.run.id}")
 
     @st.fragment(run_every=POLL_SECONDS if job.is_active else None)
     def live():
-        position = manager().queue_position(job)
-        if job.state == "queued":
-            st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
-                    f"({manager().max_concurrent} job(s) train at a time on this machine).")
-        elif job.state == "running":
-            st.progress(min(job.progress, 1.0),
-                        text=f"step {job.step:,} / {job.total_steps:,} · "
-                             f"{job.steps_per_s:.1f} steps/s · ETA {_format_eta(job.eta_s)}")
-        elif job.state == "finished":
-            st.success(f"Finished at step {job.step:,}: test accuracy "
-                       f"{job.final.get('accuracy/test', float('nan')):.2%} "
-                       f"in {_format_eta((job.ended or time.time()) - (job.started or job.created))}.")
-        elif job.state == "stopped":
-            st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
-                       "step is kept — resume it from the Workspace page.")
-        elif job.state == "failed":
-            st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+        job_status(job, spec)
         results.curves(job.metrics(), spec, f"{spec.name}.job")
-        was_active = st.session_state.get(f"{spec.name}.was_active", False)
-        st.session_state[f"{spec.name}.was_active"] = job.is_active
-        if was_active and not job.is_active:
-            st.rerun()  # redraw the whole page once: results below, buttons re-enabled
+        rerun_when_done(job, spec)
 
     live()
     if job.state == "finished" and job.evaluation:

@@ -1,0 +1,88 @@
+"""The tutorial's vanilla GAN: MLP generator and discriminator (Goodfellow et al. 2014).
+
+Generative Adversarial Networks, https://arxiv.org/abs/1406.2661 ; the seed's script is
+PyTorch-GAN's implementations/gan/gan.py (latent 100, G 128-256-512-1024, D 512-256-1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import param
+from core.gan_task import AdversarialConfig, maybe_spectral_norm
+from core.models.spec import ModelSpec, Reference
+
+
+@dataclass
+class GANConfig(AdversarialConfig):
+    generator_scale: float = param(1.0, "multiplies G's hidden widths (1 = the seed's "
+                                   "128-256-512-1024)", low=0.03125, high=2.0, label="G width scale")
+    discriminator_scale: float = param(1.0, "multiplies D's hidden widths (1 = the seed's 512-256)",
+                                       low=0.03125, high=2.0, label="D width scale")
+
+
+class Generator(nn.Module):
+    def __init__(self, config: GANConfig, image_shape=(1, 28, 28)):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        widths = [max(4, int(w * config.generator_scale)) for w in (128, 256, 512, 1024)]
+
+        def block(width_in: int, width_out: int, normalize: bool = True) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Linear(width_in, width_out)]
+            if normalize:
+                # The seed writes BatchNorm1d(width, 0.8): 0.8 lands on eps, not momentum. Kept
+                # as the seed has it; it acts as a strong smoothing of the normalisation.
+                layers.append(nn.BatchNorm1d(width_out, 0.8))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            return layers
+
+        self.model = nn.Sequential(
+            *block(config.latent_dim, widths[0], normalize=False),
+            *block(widths[0], widths[1]), *block(widths[1], widths[2]), *block(widths[2], widths[3]),
+            nn.Linear(widths[3], int(torch.tensor(image_shape).prod())), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model(z).view(len(z), *self.image_shape)  # (B, C, H, W) in [-1, 1]
+
+
+class Discriminator(nn.Module):
+    """Outputs a logit; D(x) = sigmoid(logit) (BCE-with-logits is the seed's Sigmoid+BCELoss, stabler)."""
+
+    def __init__(self, config: GANConfig, image_shape=(1, 28, 28)):
+        super().__init__()
+        widths = [max(4, int(w * config.discriminator_scale)) for w in (512, 256)]
+        norm = lambda layer: maybe_spectral_norm(layer, config.spectral_norm)
+        self.model = nn.Sequential(
+            norm(nn.Linear(int(torch.tensor(image_shape).prod()), widths[0])),
+            nn.LeakyReLU(0.2, inplace=True),
+            norm(nn.Linear(widths[0], widths[1])), nn.LeakyReLU(0.2, inplace=True),
+            norm(nn.Linear(widths[1], 1)))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images.flatten(1)).squeeze(1)  # (B,) logits
+
+
+def build(config: GANConfig, image_shape=(1, 28, 28)) -> tuple[nn.Module, nn.Module]:
+    return Generator(config, image_shape), Discriminator(config, image_shape)
+
+
+SPEC = ModelSpec(
+    name="gan", title="GAN", config_cls=GANConfig, build_network=build, task="gan",
+    summary=("Two networks play a game: the generator G turns random noise z into images, the "
+             "discriminator D tells real from fake. Both are plain MLPs here, as in the seed's "
+             "script. Watch the losses and the health monitor: this model tends to collapse onto a "
+             "few kinds of clothing."),
+    presets={
+        "Tutorial defaults (Adam 2e-4, beta1 0.5, batch 64, nz 100)": {},
+        "Mode-collapse demo (nz = 1)": {"latent_dim": 1},
+        "Convergence-failure demo (tiny G: 4-8-16-32 units, D lr x5)": {
+            "generator_scale": 0.03125, "learning_rate_d": 1e-3},
+        "Stabilized (TTUR + spectral norm + smoothing)": {
+            "learning_rate_d": 4e-4, "learning_rate_g": 1e-4, "spectral_norm": True,
+            "label_smoothing": True},
+    },
+    references=(Reference("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST", 26.5,
+                          "arXiv:1711.10337 (Inception features; not comparable)"),),
+)

@@ -1,0 +1,86 @@
+import math
+
+import pytest
+import torch
+
+from core import checkpoints
+from core.config import from_dict
+from core.gan_eval import frechet_distance
+from core.gan_task import GANTrainer, slerp
+from core.registry import GANS, MODELS
+from core.training import Finished, Samples, Started, train
+
+KEYS = {"loss/discriminator", "loss/generator", "d/real", "d/fake_before_g", "d/fake_after_g",
+        "d_accuracy/real", "d_accuracy/fake", "grad_norm/discriminator", "grad_norm/generator"}
+
+
+def tiny(name, **overrides):
+    spec = MODELS[name]
+    values = {"epochs": 1, "batch_size": 16, "log_every_steps": 2, "sample_every_steps": 3,
+              "monitor_every_windows": 2}
+    if name == "dcgan":
+        values.update(generator_width=4, discriminator_width=4)
+    if name == "gan":
+        values.update(generator_scale=0.125, discriminator_scale=0.125)
+    values.update(overrides)
+    return spec, from_dict(spec.config_cls, values)
+
+
+@pytest.mark.parametrize("name, size", [("gan", 28), ("dcgan", 32), ("dcgan", 64)])
+def test_one_step_gives_finite_metrics_and_right_shapes(name, size):
+    spec, config = tiny(name, **({"image_size": size} if name == "dcgan" else {}))
+    trainer = GANTrainer(spec, config, (1, size, size), torch.device("cpu"))
+    metrics = trainer.train_step(torch.rand(16, 1, size, size) * 2 - 1)
+    assert set(metrics) == KEYS and all(math.isfinite(float(v)) for v in metrics.values())
+    images = trainer.generate(trainer.noise(5))
+    assert images.shape == (5, 1, size, size) and images.min() >= -1 and images.max() <= 1
+
+
+@pytest.mark.parametrize("name", GANS)
+def test_training_yields_samples_and_final_statistics(name, tiny_data, tmp_path):
+    spec, config = tiny(name, epochs=2)
+    events = list(train(spec, config, tiny_data, checkpoint_dir=tmp_path, snapshot_every_steps=4))
+    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+    samples = [e for e in events if isinstance(e, Samples)]
+    assert samples and samples[-1].images.dtype == torch.uint8 and samples[-1].images.shape[0] == 64
+    assert 0 < events[-1].values["diversity/ratio"] < 5
+    assert sorted(p.name for p in (tmp_path / "snapshots").glob("*.pt")) == ["step_0000004.pt",
+                                                                            "step_0000008.pt",
+                                                                            "step_0000012.pt",
+                                                                            "step_0000016.pt"]
+    payload = checkpoints.load(events[-1].path, expected_model=name)
+    first = GANTrainer(spec, config, (1,) + (32,) * 2 if name == "dcgan" else (1, 28, 28), torch.device("cpu"))
+    first.load_state(payload)
+    z = first.noise(4)
+    second = GANTrainer(spec, config, (1,) + (32,) * 2 if name == "dcgan" else (1, 28, 28), torch.device("cpu"))
+    second.load_state(payload)
+    assert torch.equal(first.generate(z), second.generate(z))
+
+
+def test_spectral_norm_switch_keeps_g_and_restarts_d(tiny_data, tmp_path):
+    spec, config = tiny("dcgan")
+    final = list(train(spec, config, tiny_data, checkpoint_dir=tmp_path))[-1]
+    payload = checkpoints.load(final.path)
+    _, with_norm = tiny("dcgan", spectral_norm=True)
+    trainer = GANTrainer(spec, with_norm, (1, 32, 32), torch.device("cpu"))
+    trainer.load_state(payload)
+    assert trainer.discriminator_reset
+    resumed = list(train(spec, with_norm, tiny_data, resume=payload))
+    assert isinstance(resumed[-1], Finished) and resumed[0].start_step == final.step
+
+
+def test_out_of_range_settings_are_refused():
+    from core.config import ConfigError
+    for values in ({"latent_dim": 0}, {"latent_dim": 201}, {"batch_size": 1},
+                   {"generator_width": 0}, {"learning_rate_d": 0}):
+        with pytest.raises(ConfigError):
+            from_dict(MODELS["dcgan"].config_cls, values)
+
+
+def test_slerp_and_frechet_distance():
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+    features = torch.randn(2000, 4, generator=torch.Generator().manual_seed(0))
+    assert frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
+    shifted = features + torch.tensor([3.0, 0, 0, 0])
+    assert frechet_distance(features, shifted) == pytest.approx(9.0, rel=1e-6)
