@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, template="plotly_white",
-              legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360, template="plotly_white",
+              legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
 
 
 def series(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -26,6 +26,8 @@ class Thresholds:
     failure_share: float = 0.8                # ... in this share of the window's records
     failure_g_loss: float = 3.0               # while G's loss climbs above this
     collapse_diversity: float = 0.45          # generated/real mean pairwise distance
+    class_warmup_steps: int = 1000            # class checks wait until samples are recognisable
+    class_checks: int = 3                     # class statistics: mean of the last few checks
     collapse_classes: int = 3                 # classes with >= 5% of generated images
     partial_collapse_classes: int = 6
     partial_collapse_entropy: float = 0.75    # class entropy / log(10)
@@ -133,14 +135,16 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
         return Verdict(state, headline, evidence + numbers, remedies_for(state, config), (start, end))
 
     # Convergence failure: D wins outright, for most of the window, while G's loss climbs.
-    winning = (d_loss < t.failure_d_loss).mean()
+    # With one-sided smoothing (real = 0.9) D's loss cannot go below H(0.9) = 0.325.
+    floor = 0.325 if config.get("label_smoothing") else 0.0
+    winning = (d_loss < floor + t.failure_d_loss).mean()
     certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
     if winning >= t.failure_share and certain >= t.failure_share and g_loss.mean() > t.failure_g_loss:
         first, last = g_loss.iloc[: max(len(g_loss) // 4, 1)].mean(), g_loss.iloc[-max(len(g_loss) // 4, 1):].mean()
         return verdict("convergence failure",
                        "Convergence failure: the discriminator wins outright, so the generator "
                        "gets no useful gradient and keeps drawing noise.",
-                       [f"d_loss < {t.failure_d_loss} in {winning:.0%} of records and D accuracy "
+                       [f"d_loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records and D accuracy "
                         f"> {t.failure_d_accuracy:.0%} in {certain:.0%} ({span})",
                         f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss})"])
 
@@ -149,19 +153,26 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
     if not diversity.empty and diversity.median() < t.collapse_diversity:
         evidence.append(f"generated images are {diversity.median():.2f}× as varied as real ones "
                         f"(mean pairwise distance; collapse below {t.collapse_diversity})")
-    if not covered.empty and covered.iloc[-1] <= t.collapse_classes:
-        evidence.append(f"only {covered.iloc[-1]:.0f} of 10 classes get ≥ 5% of generated images "
-                        f"(shipped CNN's labels, step {int(covered.index[-1])})")
+    # Class statistics need recognisable samples: judged after class_warmup_steps, averaged
+    # over the last few checks (each labels a few hundred images, so one check is noisy).
+    if end < t.class_warmup_steps:
+        covered = entropy = pd.Series(dtype=float)
+    classes = covered.iloc[-t.class_checks:].mean() if not covered.empty else None
+    class_entropy = entropy.iloc[-t.class_checks:].mean() if not entropy.empty else None
+    where = (f"shipped CNN's labels, mean of the checks at steps "
+             f"{', '.join(str(int(s)) for s in covered.index[-t.class_checks:])}"
+             if classes is not None else "")
+    if classes is not None and classes <= t.collapse_classes:
+        evidence.append(f"only {classes:.1f} of 10 classes get ≥ 5% of generated images ({where})")
     if evidence:
         return verdict("mode collapse", "Mode collapse: the generator draws the same few images "
                        "whatever the noise.", evidence)
-    if not covered.empty and (covered.iloc[-1] <= t.partial_collapse_classes
-                              or (not entropy.empty and entropy.iloc[-1] < t.partial_collapse_entropy)):
+    if classes is not None and (classes <= t.partial_collapse_classes or (
+            class_entropy is not None and class_entropy < t.partial_collapse_entropy)):
         return verdict("mode collapse", "Partial mode collapse: the generator favours a few kinds "
                        "of clothing and ignores others.",
-                       [f"{covered.iloc[-1]:.0f} of 10 classes get ≥ 5% of generated images, class "
-                        f"entropy {entropy.iloc[-1]:.2f} of 1 (shipped CNN's labels, step "
-                        f"{int(covered.index[-1])})"])
+                       [f"{classes:.1f} of 10 classes get ≥ 5% of generated images, class "
+                        f"entropy {class_entropy:.2f} of 1 ({where})"])
 
     # Oscillation: the losses swing too much to settle.
     if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
@@ -177,7 +188,7 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
         notes.append("d_loss is above the tutorial's band: G is fooling D often; fine early on")
     if not diversity.empty:
         notes.append(f"diversity {diversity.median():.2f}× real")
-    if not covered.empty:
-        notes.append(f"{covered.iloc[-1]:.0f} of 10 classes covered")
+    if classes is not None:
+        notes.append(f"{classes:.1f} of 10 classes covered")
     return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
                    "oscillation.", notes + numbers, [], (start, end))

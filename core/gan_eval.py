@@ -55,10 +55,15 @@ class Judge:
         return torch.bincount(logits.argmax(1), minlength=logits.shape[1]).float() / len(images)
 
     def class_statistics(self, images: torch.Tensor) -> dict[str, float]:
-        share = self.class_histogram(images)
+        """Classes covered (>= 5% of images), normalised class entropy, largest share, and the
+        share of images the CNN labels with confidence >= 0.5 (low for blurry early samples)."""
+        logits, _ = self.logits_and_features(images)
+        probabilities = logits.softmax(1)
+        share = torch.bincount(logits.argmax(1), minlength=logits.shape[1]).float() / len(images)
         entropy = -(share[share > 0] * share[share > 0].log()).sum() / math.log(len(share))
         return {"classes/covered": float((share >= COVERAGE_SHARE).sum()),
-                "classes/entropy": float(entropy), "classes/top_share": float(share.max())}
+                "classes/entropy": float(entropy), "classes/top_share": float(share.max()),
+                "classes/confident": float((probabilities.max(1).values >= 0.5).float().mean())}
 
 
 @functools.lru_cache(maxsize=2)

@@ -63,7 +63,10 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def mean_pairwise_distance(images: torch.Tensor) -> torch.Tensor:
+    """Mean distance between images, each standardised first (zero mean, unit variance), so the
+    ratio tracks how different the shapes are, not how much contrast early samples have."""
     flat = images.flatten(1).float()
+    flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp(min=1e-3)
     distances = torch.cdist(flat, flat)                       # (B, B)
     count = len(flat)
     return distances.sum() / max(count * (count - 1), 1)

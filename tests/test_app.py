@@ -87,3 +87,33 @@ def test_workspace_lists_and_reopens_a_run():
     assert not app.exception
     assert app.session_state["mlp.view"] == ("run", job.run.id) or app.session_state["mlp.view"][0] == "job"
     assert runs.get(job.run.id)
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan"])
+def test_gan_page_switches_presets_and_trains_a_few_steps(model):
+    app = open_page(f"pages/{model}.py")
+    presets = app.selectbox(key=f"{model}.preset").options
+    collapse = next(p for p in presets if p.startswith("Mode-collapse"))
+    app.selectbox(key=f"{model}.preset").set_value(collapse).run()
+    assert app.slider(key=f"{model}.field.latent_dim").value == 1
+    stabilized = next(p for p in presets if p.startswith("Stabilized"))
+    app.selectbox(key=f"{model}.preset").set_value(stabilized).run()
+    assert app.toggle(key=f"{model}.field.spectral_norm").value is True
+    app.slider(key=f"{model}.field.epochs").set_value(1)
+    if model == "dcgan":
+        app.slider(key="dcgan.field.generator_width").set_value(4)
+        app.slider(key="dcgan.field.discriminator_width").set_value(4)
+    button(app, "Train").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    kind, job_id = app.session_state[f"{model}.view"]
+    job = manager().wait(manager().get(job_id), timeout=120)
+    assert job.state == "finished", job.message
+    assert job.samples and job.config.spectral_norm
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    boxes = list(app.success) + list(app.info) + list(app.error)
+    assert any("Health monitor" in box.value for box in boxes)
+    assert any(s.label == "Seed of the noise z" for s in app.number_input)
+    app.number_input(key=f"{model}.seed").set_value(5).run()
+    assert not app.exception

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {"home": "", "softmax": "softmax", "mlp": "mlp", "cnn": "cnn", "resnet": "resnet",
-         "runs": "runs"}
+         "gan": "gan", "dcgan": "dcgan", "runs": "runs"}
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -101,6 +101,19 @@ def test_training_draws_charts_and_results(server, page):
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 4
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "cnn-trained.png"), full_page=True)
+
+
+def test_a_gan_trains_and_shows_the_monitor_and_samples(server, page):
+    page.goto(f"{server}/dcgan")
+    wait_rendered(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Health monitor").first.wait_for(timeout=60_000)
+    page.get_by_text("Explore the latent space").wait_for(timeout=120_000)
+    page.locator("[data-testid='stImage'] img").first.wait_for(timeout=30_000)
+    time.sleep(1)
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 5
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(SHOTS / "dcgan-trained.png"), full_page=True)
 
 
 def test_a_junk_upload_is_refused_with_a_message(server, page, tmp_path):

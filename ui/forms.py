@@ -41,7 +41,7 @@ def _widget(field: dataclasses.Field, key: str):
         return st.selectbox(label, meta["choices"], key=key, help=help_text)
     if field.type in (bool, "bool"):
         return st.toggle(label, key=key, help=help_text)
-    if field.name == "learning_rate":
+    if field.name.startswith("learning_rate"):
         return st.select_slider(label, _grid(LR_GRID, value), key=key, help=help_text,
                                 format_func=lambda v: f"{v:g}")
     if field.name == "batch_size":

@@ -50,13 +50,10 @@ def restart_with(spec, job, changes: dict, before_step: int, label: str) -> None
     snapshots = [path for path in job.run.snapshots()
                  if int(path.stem.split("_")[1]) <= max(before_step, 0)]
     resume = checkpoints.load(snapshots[-1], expected_model=spec.name) if snapshots else None
-    new_job = manager().submit(spec, config, state.images, owner=state.owner(), resume=resume)
-    new_job.run.set_status(message=f"restarted from {job.run.id} at step "
-                                   f"{resume['step'] if resume else 0} with: {label}")
     for name, value in changes.items():  # the form shows the settings the new run uses
         st.session_state[f"{spec.name}.field.{name}"] = value
-    model_page.open_view(spec.name, "job", new_job.id)
-    st.rerun()
+    model_page.start_job(spec, config, resume, note=f"restarted from {job.run.id} at step "
+                         f"{resume['step'] if resume else 0} with: {label}")
 
 
 def charts_panel(frame: pd.DataFrame, key: str) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import checkpoints, runs
 from core.data import images_status
-from core.data.fashion_mnist import HOW_TO_GET
+from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
 from core.jobs import manager
 from core.registry import MODELS
 from core.runs import METRIC_COLUMNS
@@ -60,13 +60,13 @@ def _controls(spec) -> None:
     config, error = config_form(spec, spec.name)
     if error:
         st.error(error)
+    if st.session_state.get(f"{spec.name}.start_error"):
+        st.error(st.session_state.pop(f"{spec.name}.start_error"))
     train_column, stop_column = st.columns(2)
     is_active = job is not None and job.is_active
     if train_column.button("Train", type="primary", disabled=config is None or is_active,
                            key=f"{spec.name}.train", width="stretch"):
-        job = jobs.submit(spec, config, state.images, owner=state.owner())
-        open_view(spec.name, "job", job.id)
-        st.rerun()
+        start_job(spec, config)
     if stop_column.button("Stop", disabled=not is_active, key=f"{spec.name}.stop", width="stretch"):
         jobs.stop(job.id)
         deadline = time.time() + 5
@@ -190,13 +190,23 @@ def _run_view(spec, run_id: str) -> None:
         results.evaluation_panel(payload["evaluation"], spec, f"{spec.name}.run")
 
 
-def resume_run(spec, run, payload: dict) -> None:
-    from core.config import from_dict
-    config = from_dict(spec.config_cls, payload["config"], strict=False)
-    job = manager().submit(spec, config, state.images, owner=state.owner(),
-                           resume=payload, run=run)
+def start_job(spec, config, resume: dict | None = None, run=None, note: str = ""):
+    """Load the data here in the script thread (Streamlit's caches belong to it), then queue."""
+    try:
+        data = state.images()
+    except DataUnavailable as error:
+        st.session_state[f"{spec.name}.start_error"] = str(error)
+        st.rerun()
+    job = manager().submit(spec, config, lambda: data, owner=state.owner(), resume=resume, run=run)
+    if note:
+        job.run.set_status(message=note)
     open_view(spec.name, "job", job.id)
     st.rerun()
+
+
+def resume_run(spec, run, payload: dict) -> None:
+    from core.config import from_dict
+    start_job(spec, from_dict(spec.config_cls, payload["config"], strict=False), payload, run)
 
 
 LONG_RUN_S = 3600
@@ -217,8 +227,8 @@ def job_status(job, spec) -> None:
                        "machine: consider fewer epochs or a smaller model, or Stop it.")
     elif job.state == "finished":
         final = job.final.get("accuracy/test")
-        summary = f"test accuracy {final:.2%} " if final is not None else ""
-        st.success(f"Finished at step {job.step:,}: {summary}in "
+        summary = f": test accuracy {final:.2%}" if final is not None else ""
+        st.success(f"Finished at step {job.step:,}{summary} in "
                    f"{format_eta((job.ended or time.time()) - (job.started or job.created))}.")
     elif job.state == "stopped":
         st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "

@@ -66,8 +66,10 @@ class Discriminator(nn.Module):
                                    nn.LeakyReLU(0.2, inplace=True)]  # (B, ndf, size/2, size/2)
         width = ndf
         for _ in range(stages - 1):                       # each halves H, W, doubles channels
-            layers += [norm(nn.Conv2d(width, width * 2, 4, 2, 1, bias=False)),
-                       nn.BatchNorm2d(width * 2), nn.LeakyReLU(0.2, inplace=True)]
+            layers.append(norm(nn.Conv2d(width, width * 2, 4, 2, 1, bias=False)))
+            if not config.spectral_norm:  # SN-GAN's D has no batch norm: SN does its job
+                layers.append(nn.BatchNorm2d(width * 2))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
             width *= 2
         layers.append(norm(nn.Conv2d(width, 1, 4, 1, 0, bias=False)))  # (B, 1, 1, 1) logit
         self.main = nn.Sequential(*layers)
