@@ -86,7 +86,7 @@ def engine(spec, config, data, iterations: int) -> float:
 
 def speed(data, iterations: int) -> None:
     root = torchvision_root(Path(data.source))
-    print(f"| model | reference s/it | engine s/it (monitor off) | ratio | engine s/it (monitor on) | ratio |")
+    print("| model | reference s/it | engine s/it (monitor off) | ratio | engine s/it (monitor on) | ratio |")
     print("|---|---|---|---|---|---|")
     for name in GANS:
         spec = MODELS[name]

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-import shutil
 import sys
 import time
 
-import torch
 
 from core import checkpoints, jobs, runs, training
-from core.config import ConfigError, coerce, from_dict, validate
+from core.config import ConfigError, coerce, from_dict
 from core.data import fashion_mnist
 from core.device import configure
 from core.registry import MODELS

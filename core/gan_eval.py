@@ -73,8 +73,10 @@ def _load_judge(path: str, mtime: float, device: str) -> Judge:
 
 
 def judge_for(data, device: torch.device | None = None) -> Judge | None:
-    """The shipped CNN when the data are 28 px Fashion-MNIST-like and the checkpoint exists."""
-    if data.image_shape != (1, 28, 28) or len(data.class_names) != 10 or not CLASSIFIER.exists():
+    """The shipped CNN when the data are Fashion-MNIST (by class names) and the checkpoint exists."""
+    from core.data.fashion_mnist import CLASS_NAMES
+    if data.image_shape != (1, 28, 28) or tuple(data.class_names) != CLASS_NAMES \
+            or not CLASSIFIER.exists():
         return None
     device = device or torch.device("cpu")
     return _load_judge(str(CLASSIFIER), CLASSIFIER.stat().st_mtime, str(device))

@@ -117,3 +117,17 @@ def test_gan_page_switches_presets_and_trains_a_few_steps(model):
     assert any(s.label == "Seed of the noise z" for s in app.number_input)
     app.number_input(key=f"{model}.seed").set_value(5).run()
     assert not app.exception
+
+
+def test_gan_page_without_images_says_what_to_do():
+    app = open_page("pages/dcgan.py")
+    app.selectbox(key="dcgan.dataset").set_value("Your images (.zip upload)").run()
+    button(app, "Train").click()
+    app.run()
+    assert not app.exception
+    assert any("Upload a .zip of images first" in e.value for e in app.error)
+    app.selectbox(key="dcgan.dataset").set_value("Your images (folder on this machine)").run()
+    app.text_input(key="dcgan.images_folder").input("/nonexistent/folder").run()
+    button(app, "Train").click()
+    app.run()
+    assert any("is not a folder" in e.value for e in app.error)

@@ -13,6 +13,7 @@ from core.config import from_dict
 from core.gan_task import GANTrainer, slerp, to_uint8
 from core.images import grid, png_bytes
 from core.jobs import manager
+from core.registry import MODELS
 from core.runs import METRIC_COLUMNS
 from ui import model_page, state
 
@@ -140,7 +141,7 @@ def checkpoint_view(spec, payload: dict, raw: bytes, label: str) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _generator_for(key: str, _payload: dict):
-    spec = __import__("core.registry", fromlist=["MODELS"]).MODELS[_payload["model"]]
+    spec = MODELS[_payload["model"]]
     config = from_dict(spec.config_cls, _payload["config"], strict=False)
     size = getattr(config, "image_size", 28)
     trainer = GANTrainer(spec, config, (1, size, size), torch.device("cpu"))

@@ -12,7 +12,7 @@ from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
 from core.jobs import manager
 from core.registry import MODELS
 from core.runs import METRIC_COLUMNS
-from ui import results, state
+from ui import datasets, results, state
 from ui.forms import config_form
 
 POLL_SECONDS = 1.0
@@ -57,6 +57,8 @@ def _controls(spec) -> None:
     jobs = manager()
     current = st.session_state.get(_view_key(spec.name))
     job = jobs.get(current[1]) if current and current[0] == "job" else None
+    if spec.task == "gan":
+        datasets.picker(spec)
     config, error = config_form(spec, spec.name)
     if error:
         st.error(error)
@@ -193,7 +195,7 @@ def _run_view(spec, run_id: str) -> None:
 def start_job(spec, config, resume: dict | None = None, run=None, note: str = ""):
     """Load the data here in the script thread (Streamlit's caches belong to it), then queue."""
     try:
-        data = state.images()
+        data = datasets.load(spec) if spec.task == "gan" else state.images()
     except DataUnavailable as error:
         st.session_state[f"{spec.name}.start_error"] = str(error)
         st.rerun()
