@@ -25,4 +25,6 @@ def describe() -> str:
     device = configure()
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(0)}"
-    return f"CPU: {torch.get_num_threads()} threads ({os.cpu_count()} cores), torch {torch.__version__}"
+    threads = torch.get_num_threads()
+    return (f"CPU: {threads} thread{'s' if threads != 1 else ''} ({os.cpu_count()} cores), "
+            f"torch {torch.__version__}")

@@ -12,7 +12,7 @@ st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) 
 
 all_runs = runs.list_runs()
 if not all_runs:
-    st.info("No runs yet: train a model on any classifier page and it appears here.")
+    st.info("No runs yet: train a model on any page and it appears here.")
     st.stop()
 
 rows = []
