@@ -1,0 +1,102 @@
+"""A user's own images for the GAN pages: a folder path or an uploaded .zip, as uint8 tensors.
+
+Images are centre-cropped to a square and resized (32 px by default); all-grey sets stay one
+channel, anything in colour becomes RGB. Unreadable files are skipped and counted.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from core.data.fashion_mnist import DataUnavailable, ImageDataset
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+MAX_IMAGES = 60_000
+MAX_ZIP_BYTES = 200 * 1024 * 1024
+MIN_IMAGES = 16
+
+
+def _square(image: Image.Image, size: int) -> Image.Image:
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+
+
+def _from_images(named: list[tuple[str, bytes]], size: int, source: str) -> ImageDataset:
+    pictures, skipped = [], 0
+    for name, raw in named[:MAX_IMAGES]:
+        try:
+            with Image.open(io.BytesIO(raw)) as image:
+                pictures.append(_square(image.convert("RGB"), size))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            skipped += 1
+    if len(pictures) < MIN_IMAGES:
+        raise DataUnavailable(f"{source}: found {len(pictures)} readable images ({skipped} files "
+                              f"could not be read); a GAN needs at least {MIN_IMAGES}. Accepted: "
+                              f"{', '.join(SUFFIXES)}.")
+    array = np.stack([np.asarray(picture) for picture in pictures])         # (N, H, W, 3)
+    is_grey = bool((array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all())
+    tensor = torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()       # (N, 3, H, W)
+    if is_grey:
+        tensor = tensor[:, :1].contiguous()                                 # (N, 1, H, W)
+    held_out = max(len(tensor) // 10, 1)
+    labels = torch.zeros(len(tensor), dtype=torch.long)
+    return ImageDataset(tensor[:-held_out], labels[:-held_out], tensor[-held_out:], labels[-held_out:],
+                        ("image",), source)
+
+
+def load_folder(path: str | Path, size: int = 32) -> ImageDataset:
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise DataUnavailable(f"{folder} is not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    if not files:
+        raise DataUnavailable(f"{folder} holds no images ({', '.join(SUFFIXES)})")
+    return _from_images([(str(p), p.read_bytes()) for p in files[:MAX_IMAGES]], size, str(folder))
+
+
+def load_zip(raw: bytes, name: str = "upload.zip", size: int = 32) -> ImageDataset:
+    if len(raw) > MAX_ZIP_BYTES:
+        raise DataUnavailable(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MB")
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise DataUnavailable(f"{name} is not a zip archive: upload a .zip of images")
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = [m for m in archive.infolist()
+                   if not m.is_dir() and Path(m.filename).suffix.lower() in SUFFIXES
+                   and not Path(m.filename).name.startswith(".")]
+        if not members:
+            raise DataUnavailable(f"{name} holds no images ({', '.join(SUFFIXES)})")
+        if sum(m.file_size for m in members) > 4 * MAX_ZIP_BYTES:
+            raise DataUnavailable(f"{name} unpacks to more than {4 * MAX_ZIP_BYTES // 2**20} MB: refused")
+        named = [(m.filename, archive.read(m)) for m in members[:MAX_IMAGES]]
+    return _from_images(named, size, name)
+
+
+def load_torchvision(name: str) -> ImageDataset:
+    """MNIST or CIFAR-10 through torchvision (downloads into data/ when online)."""
+    import torchvision
+    from core.data.fashion_mnist import REPO_DATA
+    classes = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
+    try:
+        train = classes(str(REPO_DATA), train=True, download=True)
+        test = classes(str(REPO_DATA), train=False, download=True)
+    except Exception as error:  # offline, proxy, disk: all mean "not here"
+        raise DataUnavailable(f"{name} is not available: torchvision could not download it "
+                              f"({type(error).__name__}). It needs an internet connection once; "
+                              "Fashion-MNIST works offline.") from None
+
+    def tensors(dataset):
+        images = torch.as_tensor(np.asarray(dataset.data))
+        images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+        return images.contiguous(), torch.as_tensor(np.asarray(dataset.targets), dtype=torch.long)
+
+    train_images, train_labels = tensors(train)
+    test_images, test_labels = tensors(test)
+    return ImageDataset(train_images, train_labels, test_images, test_labels,
+                        tuple(train.classes), f"torchvision {name}")
