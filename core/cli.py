@@ -15,7 +15,7 @@ import time
 
 from core import checkpoints, jobs, runs, training
 from core.config import ConfigError, coerce, from_dict
-from core.data import fashion_mnist
+from core.data import fashion_mnist, load_images
 from core.device import configure
 from core.registry import MODELS
 
@@ -64,7 +64,7 @@ def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
 def evaluate_checkpoint(path: str) -> dict[str, float]:
     payload = checkpoints.load(path)
     spec, config = load_trainer(payload)
-    data = fashion_mnist.load()
+    data = load_images()
     if spec.task == "gan":
         return evaluate_gan(spec, config, payload, data)
     trainer = training.build_trainer(spec, config, data)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         values.update({k: coerce(fields[k], v) for k, v in options.items() if v is not None})
         config = from_dict(spec.config_cls, values)
         resume = checkpoints.load(resume_path, expected_model=spec.name) if resume_path else None
-        data = fashion_mnist.load()
+        data = load_images()
     except (ConfigError, checkpoints.CheckpointError, fashion_mnist.DataUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
