@@ -29,15 +29,18 @@ test: setup browser
 test-all: setup browser
 	$(PY) -m pytest -q -m "slow or not slow"
 
-# The shipped checkpoints, each made by one CLI command (about an hour on a 2-core CPU, mostly ResNet).
+# The shipped checkpoints, each made by one CLI command (about 1.5 hours on a 2-core CPU, mostly ResNet).
 checkpoints: setup
 	$(PY) -m core.cli train softmax --preset recommended --export checkpoints/softmax.pt
 	$(PY) -m core.cli train mlp --preset recommended --export checkpoints/mlp.pt
 	$(PY) -m core.cli train cnn --preset shipped --export checkpoints/cnn.pt
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
+	$(PY) -m core.cli train gan --preset stabilized --epochs 10 --export checkpoints/gan.pt
+	$(PY) -m core.cli train dcgan --epochs 5 --export checkpoints/dcgan.pt
 
 bench: setup
 	$(PY) bench/classifiers.py
+	$(PY) bench/gans.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -119,8 +119,10 @@ def monitor(data, steps: dict[str, int]) -> None:
     for name in GANS:
         spec = MODELS[name]
         for preset, values in spec.presets.items():
-            config = from_dict(spec.config_cls, {**values, "epochs": 1,
-                                                 "train_subset": steps[name] * 64})
+            images = steps[name] * 64                  # the presets' batch size is 64
+            epochs = -(-images // 60000)
+            config = from_dict(spec.config_cls, {**values, "epochs": epochs,
+                                                 "train_subset": -(-images // epochs)})
             rows = []
             for event in training.train(spec, config, data):
                 if isinstance(event, training.Metrics):
