@@ -7,14 +7,14 @@ from streamlit.testing.v1 import AppTest
 from core.jobs import manager
 from tests.conftest import ROOT
 
-PAGES = ["pages/home.py", "pages/softmax.py", "pages/mlp.py", "pages/cnn.py", "pages/resnet.py",
-         "pages/gan.py", "pages/dcgan.py", "pages/workspace.py"]
+PAGES = ["views/home.py", "views/softmax.py", "views/mlp.py", "views/cnn.py", "views/resnet.py",
+         "views/gan.py", "views/dcgan.py", "views/workspace.py"]
 
 
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
-    if page != "pages/home.py":
+    if page != "views/home.py":
         app.switch_page(page)
         app.run()
     return app
@@ -32,7 +32,7 @@ def button(app, label):
 
 
 def test_train_on_tiny_data_shows_results():
-    app = open_page("pages/cnn.py")
+    app = open_page("views/cnn.py")
     app.select_slider(key="cnn.field.batch_size").set_value(50)
     app.slider(key="cnn.field.epochs").set_value(1)
     app.slider(key="cnn.field.conv1_channels").set_value(4)
@@ -50,7 +50,7 @@ def test_train_on_tiny_data_shows_results():
 
 
 def test_preset_sets_the_widgets():
-    app = open_page("pages/cnn.py")
+    app = open_page("views/cnn.py")
     shipped = next(p for p in app.selectbox(key="cnn.preset").options if p.startswith("Shipped"))
     app.selectbox(key="cnn.preset").set_value(shipped).run()
     assert app.slider(key="cnn.field.conv1_channels").value == 32
@@ -62,7 +62,7 @@ def test_preset_sets_the_widgets():
 
 
 def test_load_pretrained_shows_results_at_once():
-    app = open_page("pages/softmax.py")
+    app = open_page("views/softmax.py")
     started = time.time()
     button(app, "Load pretrained").click()
     app.run()
@@ -78,7 +78,7 @@ def test_workspace_lists_and_reopens_a_run():
     from core.data import load_images
     job = manager().wait(manager().submit(MODELS["mlp"], tiny_config(MODELS["mlp"]), load_images), 60)
     assert job.state == "finished"
-    app = open_page("pages/workspace.py")
+    app = open_page("views/workspace.py")
     assert not app.exception
     assert job.run.id in app.dataframe[0].value["run"].tolist()
     app.selectbox[0].set_value(job.run.id)
@@ -91,7 +91,7 @@ def test_workspace_lists_and_reopens_a_run():
 
 @pytest.mark.parametrize("model", ["gan", "dcgan"])
 def test_gan_page_switches_presets_and_trains_a_few_steps(model):
-    app = open_page(f"pages/{model}.py")
+    app = open_page(f"views/{model}.py")
     presets = app.selectbox(key=f"{model}.preset").options
     collapse = next(p for p in presets if p.startswith("Mode-collapse"))
     app.selectbox(key=f"{model}.preset").set_value(collapse).run()
@@ -120,7 +120,7 @@ def test_gan_page_switches_presets_and_trains_a_few_steps(model):
 
 
 def test_gan_page_without_images_says_what_to_do():
-    app = open_page("pages/dcgan.py")
+    app = open_page("views/dcgan.py")
     app.selectbox(key="dcgan.dataset").set_value("Your images (.zip upload)").run()
     button(app, "Train").click()
     app.run()

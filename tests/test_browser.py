@@ -79,6 +79,16 @@ def wait_rendered(tab, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+def test_a_deep_link_on_a_fresh_server_goes_through_the_router(server, page):
+    """The first request of a new server is a deep link: app.py's st.navigation must still run
+    (a folder named pages/ would make Streamlit serve the file directly, without the router)."""
+    page.goto(f"{server}/resnet")
+    wait_rendered(page)
+    sidebar = page.locator("[data-testid='stSidebarNav']")
+    sidebar.get_by_text("Classifiers").wait_for(timeout=30_000)
+    assert "Softmax regression" in sidebar.inner_text()
+
+
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_opens_without_an_exception_box(server, page, name):
     page.goto(f"{server}/{PAGES[name]}")

@@ -1,1 +1,1 @@
-"""Streamlit-only helpers (with pages/ and app.py, the only code that imports streamlit)."""
+"""Streamlit-only helpers (with views/ and app.py, the only code that imports streamlit)."""

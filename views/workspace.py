@@ -38,7 +38,7 @@ open_column, delete_column = st.columns(2)
 if open_column.button("Open on its page", type="primary", disabled=model not in MODELS):
     live = manager().active_for_run(chosen.id)
     open_view(model, *(("job", live.id) if live else ("run", chosen.id)))
-    st.switch_page(f"pages/{model}.py")
+    st.switch_page(f"views/{model}.py")
 confirm = delete_column.checkbox("Yes, delete this run's folder", key="confirm_delete")
 if delete_column.button("Delete", disabled=not confirm or manager().active_for_run(chosen.id) is not None):
     runs.delete(chosen.id)
