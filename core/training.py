@@ -231,7 +231,7 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
         last_path = save(step / steps_per_epoch)  # a good state to fall back on from step 0
     is_scheduled = config.lr_schedule != "constant" or bool(config.time_budget_s)
     lr = trainer.set_progress(step / total_steps)
-    window_steps, window_images = 0, 0
+    window_images = 0
 
     while step < total_steps:
         epoch, offset = divmod(step, steps_per_epoch)
@@ -258,7 +258,6 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
                              "lower the learning rate", last_path)
                 return
             step += 1
-            window_steps += 1
             window_images += len(index)
             # Record metrics every few steps (one host sync per window, not per step).
             is_epoch_end = batch_index == steps_per_epoch - 1
@@ -268,7 +267,7 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
                 values["lr"] = lr
                 values["speed/images_per_s"] = window_images / max(now - window_started, 1e-9)
                 yield record(values, step / steps_per_epoch)
-                window_steps, window_images, window_started = 0, 0, now
+                window_images, window_started = 0, now
             yield from task.extra_events(step, is_epoch_end)
             if snapshot_every_steps and path is not None and step % snapshot_every_steps == 0:
                 yield Checkpointed(step, save_snapshot(step / steps_per_epoch))
