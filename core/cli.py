@@ -54,10 +54,7 @@ def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
     from core import gan_eval
     from core.gan_task import GANTrainer, image_shape_for
     trainer = GANTrainer(spec, config, image_shape_for(config, data), configure())
-    trainer.load_state({"state_dict": {net: {k: v.float() if v.is_floating_point() else v
-                                             for k, v in sd.items()}
-                                       for net, sd in payload["state_dict"].items()}},
-                       with_optimizer=False)
+    trainer.load_state(payload, with_optimizer=False)  # load_state_dict casts float16 back
     return gan_eval.evaluate_generator(trainer, data)
 
 

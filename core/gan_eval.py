@@ -28,8 +28,7 @@ class Judge:
         spec = MODELS[payload["model"]]
         config = from_dict(spec.config_cls, payload["config"], strict=False)
         self.network = spec.build_network(config).to(device).eval()
-        self.network.load_state_dict({k: v.float() if v.is_floating_point() else v
-                                      for k, v in payload["state_dict"]["network"].items()})
+        self.network.load_state_dict(payload["state_dict"]["network"])  # casts float16 back
         self.device = device
         last_linear = [m for m in self.network.modules() if isinstance(m, nn.Linear)][-1]
         self._features: list[torch.Tensor] = []

@@ -145,10 +145,7 @@ def _generator_for(key: str, _payload: dict):
     config = from_dict(spec.config_cls, _payload["config"], strict=False)
     size = getattr(config, "image_size", 28)
     trainer = GANTrainer(spec, config, (1, size, size), torch.device("cpu"))
-    trainer.load_state({"state_dict": {k: {n: t.float() if t.is_floating_point() else t
-                                           for n, t in v.items()}
-                                       for k, v in _payload["state_dict"].items()}},
-                       with_optimizer=False)
+    trainer.load_state(_payload, with_optimizer=False)  # load_state_dict casts float16 back
     return trainer
 
 
