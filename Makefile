@@ -37,10 +37,18 @@ checkpoints: setup
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
 	$(PY) -m core.cli train gan --preset stabilized --epochs 10 --export checkpoints/gan.pt
 	$(PY) -m core.cli train dcgan --epochs 5 --export checkpoints/dcgan.pt
+	$(PY) -m core.cli train infogan --epochs 8 --export checkpoints/infogan.pt
+	$(PY) -m core.cli train began --epochs 3 --export checkpoints/began.pt
+	$(PY) -m core.cli train lm --corpus tang-poems --cell gru --hidden_size 256 --embedding_size 64 --seq_len 32 --batch_size 32 --epochs 10 --dropout 0.4 --learning_rate 0.003 --lr_schedule cosine --export checkpoints/lm-tang-poems.pt
+	$(PY) -m core.cli train lm --corpus zh-prose --cell gru --hidden_size 512 --embedding_size 256 --seq_len 64 --epochs 4 --dropout 0.2 --lr_schedule cosine --export checkpoints/lm-zh-prose.pt
+	$(PY) -m core.cli train lm --corpus en-fortunes --cell gru --hidden_size 512 --seq_len 100 --epochs 8 --dropout 0.1 --lr_schedule cosine --export checkpoints/lm-en-fortunes.pt
 
 bench: setup
 	$(PY) bench/classifiers.py
 	$(PY) bench/gans.py
+	$(PY) bench/infogan_began.py
+	$(PY) bench/lm.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -139,3 +139,44 @@ def diversity_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
                          yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5]),
                          **LAYOUT)
     return figure
+
+
+def information_figure(frame: pd.DataFrame, categories: int = 10) -> go.Figure:
+    """infoGAN: the mutual-information bound of the categorical code and Q's accuracy on it."""
+    import math
+    figure = _lines(frame, {"info/mutual_information": "I(c1; G) lower bound = ln K − CE (nats)",
+                            "loss/info": "information loss (weighted, G step)"},
+                    "Mutual information (infoGAN's extra loss)", "nats")
+    accuracy = series(frame, "info/categorical_accuracy")
+    figure.add_scatter(x=accuracy["step"], y=accuracy["value"], mode="lines", yaxis="y2",
+                       name="Q's accuracy on c1", line=dict(dash="dot"))
+    figure.add_hline(y=math.log(categories), line_dash="dash", line_color="gray",
+                     annotation_text=f"H(c1) = ln {categories}", annotation_font_size=10)
+    figure.update_layout(yaxis2=dict(title="accuracy", overlaying="y", side="right",
+                                     range=[0, 1.02], tickformat=".0%"))
+    return figure
+
+
+def convergence_figure(frame: pd.DataFrame) -> go.Figure:
+    """BEGAN's M_global = L(x) + |γ L(x) − L(G(z))|: lower is better; it should fall and settle."""
+    figure = _lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global "
+                    "(BEGAN; falls as images improve)", "M_global", smooth=True)
+    return figure
+
+
+def k_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = _lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t (how much D attends to "
+                    "generated images)", "k_t")
+    figure.update_layout(yaxis_range=[0, 1.02])
+    return figure
+
+
+def reconstruction_figure(frame: pd.DataFrame, gamma: float) -> go.Figure:
+    """L(x) and L(G(z)) with γ·L(x), the target L(G(z)) the controller steers to."""
+    figure = _lines(frame, {"began/loss_real": "L(x) (real)", "began/loss_fake": "L(G(z)) (generated)"},
+                    f"Autoencoder losses (target: L(G(z)) = γ·L(x), γ = {gamma:g})",
+                    "mean |v − D(v)|", smooth=True)
+    real = series(frame, "began/loss_real")
+    figure.add_scatter(x=real["step"], y=gamma * real["value"], mode="lines", name="γ·L(x)",
+                       line=dict(dash="dash", color="gray"))
+    return figure

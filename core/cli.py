@@ -2,6 +2,7 @@
 
     python -m core.cli train cnn --epochs 5 --learning_rate 0.003
     python -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
+    python -m core.cli train lm --corpus en-fortunes --cell gru --epochs 4
     python -m core.cli evaluate checkpoints/cnn.pt      # prints name=value lines
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from core import checkpoints, jobs, runs, training
 from core.config import ConfigError, coerce, from_dict
 from core.data import fashion_mnist, load_images
+from core.data.text import CorpusError
 from core.device import configure
 from core.registry import MODELS
 
@@ -52,16 +54,43 @@ def load_trainer(payload: dict):
 
 def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
     from core import gan_eval
-    from core.gan_task import GANTrainer, image_shape_for
-    trainer = GANTrainer(spec, config, image_shape_for(config, data), configure())
+    from core.gan_task import image_shape_for, make_trainer
+    trainer = make_trainer(spec, config, image_shape_for(config, data), configure())
     trainer.load_state(payload, with_optimizer=False)  # load_state_dict casts float16 back
-    return gan_eval.evaluate_generator(trainer, data)
+    values = gan_eval.evaluate_generator(trainer, data)
+    if hasattr(trainer, "latent"):   # infoGAN: what each code learned, 10,000 samples
+        values.update(gan_eval.code_metrics(gan_eval.code_meanings(trainer, gan_eval.judge_for(data))))
+    return values
+
+
+def load_data(spec, config):
+    return spec.load_data(config) if spec.load_data else load_images()
+
+
+def evaluate_language_model(config, payload: dict) -> dict[str, float]:
+    """Validation perplexity of the checkpoint and of the n-gram models on the same tokens."""
+    from core import lm_task, ngram
+    from core.models.lm import SPEC
+    corpus = SPEC.load_data(config)
+    trainer = lm_task.LMTrainer(config, corpus.vocab, configure())
+    trainer.load_state(payload, with_optimizer=False)
+    val = corpus.val_ids[:lm_task.MAX_EVAL_TOKENS]
+    metrics = {"perplexity/val": lm_task.perplexity(trainer.network, val)}
+    curve = ngram.perplexity_curve(ngram.NGramCounts(corpus.train_ids, len(corpus.vocab)), val)
+    for smoothing, values in curve.items():
+        for order, value in enumerate(values, 1):
+            metrics[f"ngram/{smoothing}/n{order}"] = value
+    metrics["ngram/best"] = min(min(values) for values in curve.values())
+    metrics["val_tokens"] = float(len(val))
+    return metrics
 
 
 def evaluate_checkpoint(path: str) -> dict[str, float]:
     payload = checkpoints.load(path)
     spec, config = load_trainer(payload)
-    data = load_images()
+    if spec.task == "language_model":
+        return evaluate_language_model(config, payload)
+    data = load_data(spec, config)
     if spec.task == "gan":
         return evaluate_gan(spec, config, payload, data)
     trainer = training.build_trainer(spec, config, data)
@@ -92,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         try:
             metrics = evaluate_checkpoint(arguments.checkpoint)
-        except (checkpoints.CheckpointError, ConfigError, fashion_mnist.DataUnavailable) as error:
+        except (checkpoints.CheckpointError, ConfigError, fashion_mnist.DataUnavailable,
+                CorpusError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         for name, value in metrics.items():
@@ -118,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         values.update({k: coerce(fields[k], v) for k, v in options.items() if v is not None})
         config = from_dict(spec.config_cls, values)
         resume = checkpoints.load(resume_path, expected_model=spec.name) if resume_path else None
-        data = load_images()
-    except (ConfigError, checkpoints.CheckpointError, fashion_mnist.DataUnavailable) as error:
+        data = load_data(spec, config)
+    except (ConfigError, checkpoints.CheckpointError, fashion_mnist.DataUnavailable,
+            CorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -138,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"step {event.step} " + " ".join(
                 f"{k}={v:.3f}" for k, v in event.values.items() if "/" in k and "speed" not in k)
                 + f" elapsed={time.perf_counter() - started:.0f}s", flush=True)
+        elif isinstance(event, training.Metrics) and "perplexity/val" in event.values:
+            print(f"epoch {event.epoch:g} step {event.step} perplexity/val="
+                  f"{event.values['perplexity/val']:.3f} elapsed={time.perf_counter() - started:.0f}s",
+                  flush=True)
+        elif isinstance(event, training.Metrics) and "speed/tokens_per_s" in event.values and \
+                event.step % 500 == 0:
+            print(f"step {event.step} perplexity/train={event.values['perplexity/train']:.3f} "
+                  f"tokens/s={event.values['speed/tokens_per_s']:.0f}", flush=True)
         elif isinstance(event, training.Metrics) and "accuracy/test" in event.values:
             print(f"epoch {event.epoch:g} step {event.step} " + " ".join(
                 f"{k}={v:.4f}" for k, v in event.values.items())

@@ -16,11 +16,11 @@ class ConfigError(ValueError):
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
           choices: tuple | None = None, log: bool = False, label: str | None = None,
-          advanced: bool = False):
+          advanced: bool = False, hidden: bool = False):
     """A config field with its help text and valid range (used by the form, the CLI and validate)."""
     return field(default=default, metadata={
         "help": help, "low": low, "high": high, "choices": choices, "log": log,
-        "label": label, "advanced": advanced})
+        "label": label, "advanced": advanced, "hidden": hidden})
 
 
 @dataclass

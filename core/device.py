@@ -11,11 +11,17 @@ _configured = False
 
 
 def configure() -> torch.device:
-    """CUDA if available, else CPU with one intra-op thread per core (override: DLSTUDIO_THREADS)."""
+    """CUDA if available, else CPU with one intra-op thread per core (override: DLSTUDIO_THREADS).
+
+    In demo mode the default is one thread: page renders and training jobs share the cores,
+    and several multi-threaded ops at once spin against each other (bench/load.py measures it).
+    """
     global _configured
     with _lock:
         if not _configured:
-            threads = int(os.environ.get("DLSTUDIO_THREADS", "0")) or (os.cpu_count() or 1)
+            from core.demo import from_environment
+            default = 1 if from_environment().enabled else (os.cpu_count() or 1)
+            threads = int(os.environ.get("DLSTUDIO_THREADS", "0")) or default
             torch.set_num_threads(threads)
             _configured = True
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

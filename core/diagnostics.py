@@ -33,6 +33,9 @@ class Thresholds:
     partial_collapse_entropy: float = 0.75    # class entropy / log(10)
     oscillation_g_std: float = 1.0            # g_loss standard deviation in the window
     oscillation_d_std: float = 0.35
+    began_pinned_share: float = 0.8           # BEGAN: k_t at 0 or 1 in most of the window ...
+    began_ratio_gap: float = 0.25             # ... while L(G(z))/L(x) is this far from gamma
+    began_m_rise: float = 1.3                 # BEGAN: M_global this many times its best so far
 
 
 THRESHOLDS = Thresholds()
@@ -68,6 +71,8 @@ def remedies_for(state: str, config: dict) -> list[Remedy]:
     """The tutorial's remedies that apply to ``state``, as changes to ``config``."""
     remedies = []
     lr_d, lr_g = config.get("learning_rate_d", 2e-4), config.get("learning_rate_g", 2e-4)
+    if "gamma" in config:  # BEGAN: no BCE, so no smoothing / spectral norm / TTUR remedies
+        return _began_remedies(state, config, lr_d, lr_g)
     if state == "convergence failure":
         if "generator_width" in config and min(config["generator_width"],
                                                config["discriminator_width"]) < 16:
@@ -105,6 +110,90 @@ def remedies_for(state: str, config: dict) -> list[Remedy]:
     return remedies
 
 
+def _began_remedies(state: str, config: dict, lr_d: float, lr_g: float) -> list[Remedy]:
+    remedies = []
+    if state == "mode collapse":
+        if config.get("latent_dim", 64) < 10:
+            remedies.append(Remedy("nz = 64", {"latent_dim": 64},
+                                   "a tiny z gives G almost nothing to vary"))
+        if config["gamma"] < 0.9:
+            remedies.append(Remedy(f"Raise γ to {min(config['gamma'] + 0.2, 1.0):.1f}",
+                                   {"gamma": round(min(config["gamma"] + 0.2, 1.0), 2)},
+                                   "the paper: a higher diversity ratio γ gives more varied images"))
+    remedies.append(Remedy("Lower learning rates (÷2)",
+                           {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
+                           "the paper halves the learning rate when M_global stalls"))
+    lambda_k = config.get("lambda_k", 1e-3)
+    if state in ("convergence failure", "oscillation") and lambda_k > 1e-4:
+        slower = 1e-3 if lambda_k > 1e-3 else 1e-4      # values the λ_k select offers
+        remedies.append(Remedy(f"Slower controller (λ_k = {slower:g})", {"lambda_k": slower},
+                               "k_t swings less, so D's attention to fakes changes gently"))
+    return remedies
+
+
+def _diagnose_began(frame: pd.DataFrame, config: dict, t: Thresholds, start: int,
+                    end: int) -> Verdict:
+    """BEGAN's rules: its losses are reconstruction errors, so the BCE bands do not apply. Judged
+    instead: the equilibrium (k_t pinned at a bound while L(G(z))/L(x) stays far from gamma), the
+    convergence measure M_global rising again, and the same diversity / class checks."""
+    recent = lambda series: series[series.index > start]
+    gamma = float(config.get("gamma", 0.5))
+    m_all = _series(frame, "began/m_global")
+    m_global, k = recent(m_all), recent(_series(frame, "began/k"))
+    ratio = recent(_series(frame, "began/ratio"))
+    diversity = recent(_series(frame, "diversity/ratio"))
+    covered = recent(_series(frame, "classes/covered"))
+    entropy = recent(_series(frame, "classes/entropy"))
+    span = f"steps {start}–{end}"
+    numbers = [f"mean M_global {m_global.mean():.3f} (best so far {m_all.rolling(5, min_periods=1).mean().min():.3f}), "
+               f"k_t {k.mean():.3f} (range {k.min():.3f}–{k.max():.3f}), L(G(z))/L(x) "
+               f"{ratio.mean():.2f} (target γ = {gamma:g}) over {span}"]
+
+    def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
+        return Verdict(state, headline, evidence + numbers, remedies_for(state, config), (start, end))
+
+    pinned = max((k <= 1e-4).mean(), (k >= 1 - 1e-4).mean()) if not k.empty else 0.0
+    if pinned >= t.began_pinned_share and abs(ratio.mean() - gamma) > t.began_ratio_gap:
+        bound = 0 if (k <= 1e-4).mean() >= (k >= 1 - 1e-4).mean() else 1
+        return verdict("convergence failure",
+                       f"Equilibrium lost: k_t is stuck at {bound}, so the controller no longer "
+                       "balances D's work on real and generated images.",
+                       [f"k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
+                        f"{ratio.mean():.2f} stays far from γ = {gamma:g} ({span})"])
+    smooth = m_all.rolling(5, min_periods=1).mean()
+    best = smooth[smooth.index <= start].min() if (smooth.index <= start).any() else None
+    if best is not None and m_global.mean() > t.began_m_rise * best:
+        return verdict("convergence failure", "M_global is rising: the run is moving away from "
+                       "convergence (the paper's measure should fall and settle).",
+                       [f"mean M_global {m_global.mean():.3f} over {span} is "
+                        f"{m_global.mean() / best:.1f}× its best before step {start} ({best:.3f})"])
+    evidence = []
+    if not diversity.empty and diversity.median() < t.collapse_diversity:
+        evidence.append(f"generated images are {diversity.median():.2f}× as varied as real ones "
+                        f"(mean pairwise distance; collapse below {t.collapse_diversity})")
+    if end < t.class_warmup_steps:
+        covered = entropy = pd.Series(dtype=float)
+    classes = covered.iloc[-t.class_checks:].mean() if not covered.empty else None
+    class_entropy = entropy.iloc[-t.class_checks:].mean() if not entropy.empty else None
+    if classes is not None and classes <= t.collapse_classes:
+        evidence.append(f"only {classes:.1f} of 10 classes get ≥ 5% of generated images "
+                        "(shipped CNN's labels)")
+    if evidence:
+        return verdict("mode collapse", "Mode collapse: the generator draws the same few images "
+                       "whatever the noise.", evidence)
+    if classes is not None and (classes <= t.partial_collapse_classes or (
+            class_entropy is not None and class_entropy < t.partial_collapse_entropy)):
+        return verdict("mode collapse", "Partial mode collapse: the generator favours a few kinds "
+                       "of clothing and ignores others.",
+                       [f"{classes:.1f} of 10 classes get ≥ 5% of generated images, class "
+                        f"entropy {class_entropy:.2f} of 1 (shipped CNN's labels)"])
+    notes = [f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []
+    if classes is not None:
+        notes.append(f"{classes:.1f} of 10 classes covered")
+    return Verdict("healthy", "Healthy: the equilibrium holds (k_t moves freely, M_global is not "
+                   "rising) and the images stay varied.", notes + numbers, [], (start, end))
+
+
 def diagnose(frame: pd.DataFrame, config: dict | None = None,
              thresholds: Thresholds = THRESHOLDS) -> Verdict:
     """Classify a GAN run from its metrics (long form: step, epoch, name, value)."""
@@ -117,6 +206,8 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
                        f"steps (now at step {step}).")
     end = int(d_loss.index.max())
     start = max(end - t.window_steps, 0)
+    if not _series(frame, "began/m_global").empty:   # BEGAN's losses are not BCE: its own rules
+        return _diagnose_began(frame, config, t, start, end)
     recent = lambda series: series[series.index > start]
     d_loss = recent(d_loss)
     g_loss = recent(_series(frame, "loss/generator"))

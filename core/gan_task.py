@@ -178,6 +178,11 @@ class GANTrainer:
                 pass  # another optimizer layout: keep the fresh optimizer state
 
 
+def make_trainer(spec, config, image_shape, device: torch.device) -> GANTrainer:
+    """The spec's own trainer (infoGAN's codes, BEGAN's autoencoder D) or the plain GAN step."""
+    return (spec.trainer or GANTrainer)(spec, config, image_shape, device)
+
+
 def image_shape_for(config, data) -> tuple[int, int, int]:
     size = getattr(config, "image_size", data.image_shape[1])
     return (data.image_shape[0], size, size)
@@ -199,7 +204,7 @@ class GANTask:
         torch.manual_seed(config.seed)
         self.config = config
         self.image_shape = image_shape_for(config, data)
-        self.trainer = GANTrainer(spec, config, self.image_shape, device)
+        self.trainer = make_trainer(spec, config, self.image_shape, device)
         self.train_x = prepare(data, device)[0]
         if config.train_subset:
             self.train_x = self.train_x[:config.train_subset]
@@ -207,7 +212,8 @@ class GANTask:
         self.divergence_loss = math.inf   # BCE losses: only NaN/inf means divergence
         self.fixed_noise = self.trainer.noise(SAMPLE_GRID, torch.Generator().manual_seed(config.seed))
         self.monitor_generator = torch.Generator().manual_seed(config.seed + 7)
-        self.judge = gan_eval.judge_for(data) if config.monitor_every_windows else None
+        self.final_judge = gan_eval.judge_for(data)    # None unless Fashion-MNIST-like data
+        self.judge = self.final_judge if config.monitor_every_windows else None
         real_sample = self.train_x[torch.randperm(self.count, generator=self.monitor_generator)
                                    [:DIVERSITY_BATCH]]
         self.real_diversity = float(mean_pairwise_distance(to_gan_range(real_sample,
@@ -236,7 +242,8 @@ class GANTask:
     def window_metrics(self) -> dict[str, float]:
         keys = self._window[0].keys()
         values = {key: float(torch.stack([m[key] for m in self._window]).mean()) for key in keys}
-        values["d_accuracy/mean"] = (values["d_accuracy/real"] + values["d_accuracy/fake"]) / 2
+        if "d_accuracy/real" in values:  # BEGAN's D is an autoencoder: no accuracy
+            values["d_accuracy/mean"] = (values["d_accuracy/real"] + values["d_accuracy/fake"]) / 2
         self._window.clear()
         self._windows += 1
         every = self.config.monitor_every_windows
@@ -257,4 +264,7 @@ class GANTask:
     def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
         values = self.health_statistics(count=1000)
         grid = self.trainer.generate(self.fixed_noise, batch_statistics=True)
-        return values, {"samples": to_uint8(grid)}, True
+        evaluation = {"samples": to_uint8(grid)}
+        if hasattr(self.trainer, "final_evaluation"):   # e.g. what infoGAN's codes learned
+            evaluation.update(self.trainer.final_evaluation(self.final_judge))
+        return values, evaluation, True

@@ -16,7 +16,7 @@ from typing import Callable
 
 import pandas as pd
 
-from core import runs, training
+from core import demo, runs, training
 from core.runs import METRIC_COLUMNS
 
 
@@ -49,6 +49,7 @@ class Job:
     started: float | None = None
     ended: float | None = None
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
+    stop_reason: str = ""
 
     @property
     def is_active(self) -> bool:
@@ -76,13 +77,62 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int | None = None):
-        self.max_concurrent = max_concurrent or default_limit()
+    def __init__(self, max_concurrent: int | None = None, limits: demo.Limits | None = None):
+        self.limits = limits or demo.Limits()
+        self.max_concurrent = max_concurrent or (self.limits.max_jobs if self.limits.enabled
+                                                 else default_limit())
         self._jobs: dict[str, Job] = {}
         self._waiting: list[str] = []
         self._running = 0
         self._condition = threading.Condition()
         self._ids = itertools.count(1)
+        self._seen: dict[str, float] = {}     # visitor -> last time one of their pages ran
+        if self.limits.enabled:
+            threading.Thread(target=self._watch_abandoned, name="dlstudio-watchdog",
+                             daemon=True).start()
+
+    # Visitors (demo mode): a job whose visitor's tab is gone is stopped after a grace period.
+    def touch(self, owner: str) -> None:
+        """Called by every page run and every live poll of a visitor."""
+        if owner:
+            self._seen[owner] = time.time()
+
+    def stop_abandoned(self, now: float | None = None) -> list[str]:
+        now = time.time() if now is None else now
+        stopped = []
+        for job in list(self._jobs.values()):
+            seen = self._seen.get(job.owner)
+            if job.is_active and job.owner and seen is not None and \
+                    now - seen > self.limits.abandon_after_s:
+                job.stop_reason = (f"stopped: its browser tab was closed (not seen for "
+                                   f"{self.limits.abandon_after_s:.0f} s)")
+                self.stop(job.id)
+                stopped.append(job.id)
+        return stopped
+
+    def _watch_abandoned(self) -> None:
+        while True:
+            time.sleep(min(5.0, max(0.5, self.limits.abandon_after_s / 4)))
+            self.stop_abandoned()
+
+    def wait_estimate(self, job: Job) -> float | None:
+        """Seconds until a queued job should start: what the running jobs have left plus the
+        budgets of the jobs ahead of it (demo mode caps every job's time)."""
+        position = self.queue_position(job)
+        if position is None:
+            return None
+        with self._condition:
+            ahead = [self._jobs[i] for i in self._waiting[:position - 1]]
+        running = [j for j in self._jobs.values() if j.state == "running"]
+        def remaining(j: Job) -> float:
+            budget = getattr(j.config, "time_budget_s", 0.0) or 0.0
+            elapsed = time.time() - (j.started or time.time())
+            left = [x for x in (j.eta_s, budget - elapsed if budget else None) if x is not None]
+            return max(0.0, min(left)) if left else (budget or 60.0)
+        soonest = min((remaining(j) for j in running), default=0.0) if \
+            len(running) >= self.max_concurrent else 0.0
+        per_job = [getattr(j.config, "time_budget_s", 0.0) or 60.0 for j in ahead]
+        return soonest + sum(per_job) / max(1, self.max_concurrent)
 
     # Queue bookkeeping.
     def queue_position(self, job: Job) -> int | None:
@@ -110,6 +160,16 @@ class JobManager:
     # Public API.
     def submit(self, spec, config, load_data: Callable, *, owner: str = "",
                resume: dict | None = None, run: runs.Run | None = None) -> Job:
+        """Queue a job. In demo mode: LimitError when the config is over a cap or the visitor
+        already has ``max_per_visitor`` jobs queued or running."""
+        if self.limits.enabled:
+            config = demo.apply(self.limits, config)
+            mine = [j for j in self._jobs.values() if j.owner == owner and j.is_active]
+            if len(mine) >= self.limits.max_per_visitor:
+                raise demo.LimitError(
+                    f"you already have {len(mine)} job(s) queued or running on this shared demo "
+                    f"(the limit is {self.limits.max_per_visitor}); stop it or wait for it to end")
+            self.touch(owner)
         run = run or runs.create(spec.name, config, owner=owner)
         job = Job(id=f"job{next(self._ids)}", model=spec.name, config=config, run=run, owner=owner)
         if resume is not None:
@@ -168,6 +228,8 @@ class JobManager:
             job.ended = time.time()
             if job.state == "running":  # the generator ended without a final event
                 job.state = "stopped"
+            if job.state == "stopped" and job.stop_reason:
+                job.run.set_status(message=job.stop_reason)
             self._release()
 
     @staticmethod
@@ -186,7 +248,8 @@ class JobManager:
             job.step, job.final, job.evaluation = event.step, event.values, event.evaluation
             job.state = "finished"
         elif isinstance(event, training.Stopped):
-            job.step, job.state, job.message = event.step, "stopped", event.reason
+            job.step, job.state = event.step, "stopped"
+            job.message = job.stop_reason or event.reason
         elif isinstance(event, training.Failed):
             job.step, job.state, job.message = event.step, "failed", event.message
 
@@ -200,6 +263,6 @@ def manager() -> JobManager:
     global _manager
     with _manager_lock:
         if _manager is None:
-            _manager = JobManager()
+            _manager = JobManager(limits=demo.from_environment())
             runs.mark_interrupted()
         return _manager

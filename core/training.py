@@ -166,6 +166,9 @@ def make_task(spec, config, data, device=None):
     if spec.task == "gan":
         from core.gan_task import GANTask  # GAN maths lives with the GAN models
         return GANTask(spec, config, data, device)
+    if spec.task == "language_model":
+        from core.lm_task import LMTask
+        return LMTask(spec, config, data, device)
     return ClassificationTask(spec, config, data, device)
 
 
@@ -232,6 +235,9 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
     is_scheduled = config.lr_schedule != "constant" or bool(config.time_budget_s)
     lr = trainer.set_progress(step / total_steps)
     window_images = 0
+    # Throughput in the task's unit: images per second, or tokens for a language model.
+    speed_name = getattr(task, "speed_name", "speed/images_per_s")
+    items_per_row = getattr(task, "items_per_row", 1)
 
     while step < total_steps:
         epoch, offset = divmod(step, steps_per_epoch)
@@ -258,14 +264,14 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
                              "lower the learning rate", last_path)
                 return
             step += 1
-            window_images += len(index)
+            window_images += len(index) * items_per_row
             # Record metrics every few steps (one host sync per window, not per step).
             is_epoch_end = batch_index == steps_per_epoch - 1
             if step % config.log_every_steps == 0 or is_epoch_end:
                 now = time.perf_counter()
                 values = task.window_metrics()
                 values["lr"] = lr
-                values["speed/images_per_s"] = window_images / max(now - window_started, 1e-9)
+                values[speed_name] = window_images / max(now - window_started, 1e-9)
                 yield record(values, step / steps_per_epoch)
                 window_images, window_started = 0, now
             yield from task.extra_events(step, is_epoch_end)

@@ -8,7 +8,8 @@ from core.jobs import manager
 from tests.conftest import ROOT
 
 PAGES = ["views/home.py", "views/softmax.py", "views/mlp.py", "views/cnn.py", "views/resnet.py",
-         "views/gan.py", "views/dcgan.py", "views/workspace.py"]
+         "views/gan.py", "views/dcgan.py", "views/infogan.py", "views/began.py",
+         "views/workspace.py"]
 
 
 def open_page(page: str) -> AppTest:

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {"home": "", "softmax": "softmax", "mlp": "mlp", "cnn": "cnn", "resnet": "resnet",
-         "gan": "gan", "dcgan": "dcgan", "runs": "runs"}
+         "gan": "gan", "dcgan": "dcgan", "infogan": "infogan", "began": "began", "language-model": "language-model", "runs": "runs"}
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -124,6 +124,64 @@ def test_a_gan_trains_and_shows_the_monitor_and_samples(server, page):
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 5
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "dcgan-trained.png"), full_page=True)
+
+
+@pytest.mark.skipif(not (ROOT / "checkpoints" / "infogan.pt").exists(),
+                    reason="the shipped infoGAN checkpoint is made by the CLI")
+def test_infogan_sliders_redraw_the_samples(server, page):
+    page.goto(f"{server}/infogan")
+    wait_rendered(page)
+    page.get_by_role("button", name="Load pretrained", exact=True).click()
+    page.get_by_text("Explore the codes").wait_for(timeout=60_000)
+    first_image = page.locator("[data-testid='stImage'] img").first
+    first_image.wait_for(timeout=30_000)
+    wait_rendered(page)
+    before = first_image.get_attribute("src")
+    thumb = page.locator("[data-testid='stSlider']").filter(
+        has_text="continuous code c2").locator("input[type='range']")
+    thumb.focus()
+    for _ in range(8):                 # 8 steps of 0.1 to the right
+        page.keyboard.press("ArrowRight")
+    deadline = time.time() + 30
+    while time.time() < deadline and first_image.get_attribute("src") == before:
+        time.sleep(0.3)
+    assert first_image.get_attribute("src") != before
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(SHOTS / "infogan-explorer.png"), full_page=True)
+
+
+def test_language_model_page_scores_and_writes(server, page):
+    page.goto(f"{server}/language-model")
+    wait_rendered(page)
+    page.get_by_text("Validation perplexity of an n-gram model").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Score sentences").click()
+    page.get_by_text("prefers").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("Generated text").wait_for(timeout=60_000)
+    wait_rendered(page)
+    written = [area.input_value() for area in page.locator("textarea").all()]
+    assert any(text.startswith("《春") and len(text) > 20 for text in written), written
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(SHOTS / "language-model-generate.png"), full_page=True)
+
+
+def test_language_model_page_refuses_a_binary_text_upload(server, page, tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(bytes(range(256)) * 40)
+    page.goto(f"{server}/language-model")
+    wait_rendered(page)
+    page.get_by_text("Validation perplexity of an n-gram model").wait_for(timeout=60_000)
+    try:
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Corpus").click()
+    except Exception:
+        page.screenshot(path=str(SHOTS / "failed-corpus-select.png"), full_page=True)
+        raise
+    page.get_by_role("option", name="Your text (.txt upload)").click()
+    page.get_by_text("Upload a UTF-8 .txt file").wait_for(timeout=30_000)
+    page.locator("input[type='file']").first.set_input_files(str(junk))
+    page.get_by_text("notes.txt refused").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_a_junk_upload_is_refused_with_a_message(server, page, tmp_path):

@@ -44,3 +44,19 @@ def test_bad_command_lines_fail_with_one_clear_line(tmp_path):
     one_line_error(cli("train", "cnn", "--epochs", "many"), "epochs: expected int")
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     one_line_error(cli("evaluate", str(tmp_path / "junk.pt")), "not a checkpoint")
+
+
+def test_language_model_train_and_evaluate(tmp_path):
+    exported = tmp_path / "lm.pt"
+    result = cli("train", "lm", "--corpus", "en-fortunes", "--hidden_size", "32", "--seq_len", "32",
+                 "--epochs", "1", "--export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("perplexity/val=") for line in result.stdout.splitlines())
+    metrics = dict(line.split("=") for line in cli("evaluate", str(exported)).stdout.split())
+    assert float(metrics["perplexity/val"]) > 1
+    assert float(metrics["ngram/best"]) <= float(metrics["ngram/kneser-ney/n1"])
+
+
+def test_language_model_unknown_corpus_is_one_line():
+    result = cli("train", "lm", "--corpus", "klingon")
+    assert result.returncode == 2 and "unknown corpus" in result.stderr

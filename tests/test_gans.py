@@ -6,7 +6,7 @@ import torch
 from core import checkpoints
 from core.config import from_dict
 from core.gan_eval import frechet_distance
-from core.gan_task import GANTrainer, slerp
+from core.gan_task import GANTrainer, make_trainer, slerp
 from core.registry import GANS, MODELS
 from core.training import Finished, Samples, Started, train
 
@@ -22,6 +22,10 @@ def tiny(name, **overrides):
         values.update(generator_width=4, discriminator_width=4)
     if name == "gan":
         values.update(generator_scale=0.125, discriminator_scale=0.125)
+    if name == "infogan":
+        values.update(generator_width=8, discriminator_width=8)
+    if name == "began":
+        values.update(width=4, embedding_dim=8)
     values.update(overrides)
     return spec, from_dict(spec.config_cls, values)
 
@@ -49,10 +53,11 @@ def test_training_yields_samples_and_final_statistics(name, tiny_data, tmp_path)
                                                                             "step_0000012.pt",
                                                                             "step_0000016.pt"]
     payload = checkpoints.load(events[-1].path, expected_model=name)
-    first = GANTrainer(spec, config, (1,) + (32,) * 2 if name == "dcgan" else (1, 28, 28), torch.device("cpu"))
+    shape = (1, 32, 32) if name in ("dcgan", "began") else (1, 28, 28)
+    first = make_trainer(spec, config, shape, torch.device("cpu"))
     first.load_state(payload)
     z = first.noise(4)
-    second = GANTrainer(spec, config, (1,) + (32,) * 2 if name == "dcgan" else (1, 28, 28), torch.device("cpu"))
+    second = make_trainer(spec, config, shape, torch.device("cpu"))
     second.load_state(payload)
     assert torch.equal(first.generate(z), second.generate(z))
 

@@ -51,7 +51,13 @@ def load(spec):
         upload = st.session_state.get(f"{spec.name}.images_zip")
         if upload is None:
             raise DataUnavailable("Upload a .zip of images first.")
+        too_big = state.upload_too_big(upload.size)
+        if too_big:
+            raise DataUnavailable(f"{upload.name} refused: {too_big}.")
         return _zip(upload.file_id, upload.getvalue(), upload.name)
+    if state.limits().enabled:  # a stranger must not read the server's folders
+        raise DataUnavailable("Reading a folder on the server is off on this shared demo; "
+                              "upload a .zip of images instead.")
     path = (st.session_state.get(f"{spec.name}.images_folder") or "").strip()
     if not path:
         raise DataUnavailable("Type the path of a folder of images first.")

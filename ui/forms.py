@@ -6,6 +6,8 @@ import dataclasses
 import streamlit as st
 
 from core.config import ConfigError, from_dict
+from core.demo import field_cap
+from ui import state
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 0.1,
            0.2, 0.3, 0.5, 1.0, 3.0, 10.0)
@@ -24,8 +26,10 @@ def _preset_values(spec, preset: str) -> dict:
 
 
 def _apply_preset(spec, prefix: str) -> None:
+    hidden = {f.name for f in dataclasses.fields(spec.config_cls) if f.metadata.get("hidden")}
     for name, value in _preset_values(spec, st.session_state[f"{prefix}.preset"]).items():
-        st.session_state[_key(prefix, name)] = value
+        if name not in hidden or _key(prefix, name) not in st.session_state:
+            st.session_state[_key(prefix, name)] = value
 
 
 def _grid(base: tuple, value) -> list:
@@ -33,9 +37,15 @@ def _grid(base: tuple, value) -> list:
 
 
 def _widget(field: dataclasses.Field, key: str):
-    meta = field.metadata
+    meta = dict(field.metadata)
     label = meta.get("label") or field.name.replace("_", " ")
     help_text = meta.get("help")
+    cap = field_cap(state.limits(), field.name)
+    if cap is not None and meta.get("high") is not None and cap < meta["high"]:
+        meta["high"] = cap  # the hosted demo's limit: the slider stops there
+        help_text = f"{help_text} (this shared demo allows at most {cap:g})"
+        if isinstance(st.session_state[key], (int, float)) and st.session_state[key] > cap:
+            st.session_state[key] = type(st.session_state[key])(cap)
     value = st.session_state[key]
     if meta.get("choices"):
         return st.selectbox(label, meta["choices"], key=key, help=help_text)
@@ -52,7 +62,7 @@ def _widget(field: dataclasses.Field, key: str):
     low, high = meta.get("low"), meta.get("high")
     if field.type in (int, "int"):
         if field.name == "epochs":
-            high = max(UI_MAX_EPOCHS, value)
+            high = max(UI_MAX_EPOCHS, value) if cap is None else int(cap)
         if high - low <= 4096 and field.name not in ("seed", "train_subset"):
             return st.slider(label, int(low), int(high), key=key, help=help_text)
         return st.number_input(label, int(low), int(high), key=key, help=help_text, step=1)
@@ -72,9 +82,12 @@ def config_form(spec, prefix: str):
     fields = dataclasses.fields(spec.config_cls)
     for field in fields:  # a field added to the config later gets its default
         st.session_state.setdefault(_key(prefix, field.name), field.default)
+    # Hidden fields (a language model's corpus) are set by the page's own widgets, not here.
+    values = {f.name: st.session_state[_key(prefix, f.name)] for f in fields
+              if f.metadata.get("hidden")}
+    fields = [f for f in fields if not f.metadata.get("hidden")]
     basic = [f for f in fields if not f.metadata.get("advanced")]
     advanced = [f for f in fields if f.metadata.get("advanced")]
-    values = {}
     for field in basic:
         values[field.name] = _widget(field, _key(prefix, field.name))
     with st.expander("Advanced settings"):

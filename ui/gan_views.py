@@ -10,7 +10,7 @@ import torch
 
 from core import charts, checkpoints, diagnostics
 from core.config import from_dict
-from core.gan_task import GANTrainer, slerp, to_uint8
+from core.gan_task import make_trainer, slerp, to_uint8
 from core.images import grid, png_bytes
 from core.jobs import manager
 from core.registry import MODELS
@@ -57,8 +57,22 @@ def restart_with(spec, job, changes: dict, before_step: int, label: str) -> None
                          f"{resume['step'] if resume else 0} with: {label}")
 
 
-def charts_panel(frame: pd.DataFrame, key: str) -> None:
+def charts_panel(frame: pd.DataFrame, key: str, config: dict | None = None) -> None:
     t = diagnostics.THRESHOLDS
+    config = config or {}
+    if not charts.series(frame, "began/m_global").empty:   # BEGAN: its own measures
+        left, right = st.columns(2)
+        left.plotly_chart(charts.convergence_figure(frame), key=f"{key}.mglobal")
+        right.plotly_chart(charts.k_figure(frame), key=f"{key}.k")
+        left, right = st.columns(2)
+        left.plotly_chart(charts.reconstruction_figure(frame, float(config.get("gamma", 0.5))),
+                          key=f"{key}.recon")
+        right.plotly_chart(charts.diversity_figure(frame, t.collapse_diversity), key=f"{key}.div")
+        st.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+        return
+    if not charts.series(frame, "info/mutual_information").empty:   # infoGAN's extra loss
+        st.plotly_chart(charts.information_figure(frame, int(config.get("categories", 10))),
+                        key=f"{key}.info")
     left, right = st.columns(2)
     left.plotly_chart(charts.gan_loss_figure(frame, t), key=f"{key}.loss")
     right.plotly_chart(charts.d_outputs_figure(frame), key=f"{key}.dout")
@@ -96,7 +110,7 @@ def job_view(spec, job) -> None:
         with right:
             samples_scrubber(list(job.samples), f"{spec.name}.job")
         with left:
-            charts_panel(frame, f"{spec.name}.job")
+            charts_panel(frame, f"{spec.name}.job", config)
         model_page.rerun_when_done(job, spec)
 
     live()
@@ -121,7 +135,7 @@ def run_view(spec, run_id: str) -> None:
             st.image(files[steps.index(chosen)].read_bytes(), caption=f"fixed noise, step {chosen:,}",
                      width=8 * 34 * SCALE // 2)
     with left:
-        charts_panel(frame, f"{spec.name}.run")
+        charts_panel(frame, f"{spec.name}.run", run.info["config"])
     if payload is not None:
         explorer(spec, run.checkpoint_path)
 
@@ -136,7 +150,7 @@ def checkpoint_view(spec, payload: dict, raw: bytes, label: str) -> None:
     if not frame.empty:
         with st.expander("How it trained: losses, D outputs, diversity", expanded=False):
             monitor_panel(spec, frame, payload["config"])
-            charts_panel(frame, f"{spec.name}.ckpt")
+            charts_panel(frame, f"{spec.name}.ckpt", payload["config"])
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -144,7 +158,7 @@ def _generator_for(key: str, _payload: dict):
     spec = MODELS[_payload["model"]]
     config = from_dict(spec.config_cls, _payload["config"], strict=False)
     size = getattr(config, "image_size", 28)
-    trainer = GANTrainer(spec, config, (1, size, size), torch.device("cpu"))
+    trainer = make_trainer(spec, config, (1, size, size), torch.device("cpu"))
     trainer.load_state(_payload, with_optimizer=False)  # load_state_dict casts float16 back
     return trainer
 
@@ -160,13 +174,17 @@ def explorer(spec, source) -> None:
             st.error(f"Cannot read the checkpoint: {error}")
             return
         key = f"{source}:{source.stat().st_mtime}"
+    if spec.name == "infogan":   # codes with a meaning: sliders instead of seeds
+        from ui import infogan_views
+        infogan_views.explorer(spec, payload, key)
+        return
     trainer = _generator_for(key, payload)
     latent_dim = trainer.config.latent_dim
     st.subheader("Explore the latent space")
     left, right = st.columns(2)
     with left:
         seed = st.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=f"{spec.name}.seed")
-        z = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        z = trainer.noise(64, torch.Generator().manual_seed(int(seed)))  # the model's own prior
         _show_grid(to_uint8(trainer.generate(z)), f"64 samples, seed {seed}",
                    f"{spec.name}-seed{seed}")
     with right:
@@ -176,8 +194,8 @@ def explorer(spec, source) -> None:
         kind = method.radio("Path", ["spherical", "linear"], key=f"{spec.name}.path",
                             horizontal=True)
         rows = 4
-        start = torch.randn(rows, latent_dim, generator=torch.Generator().manual_seed(int(seed_a)))
-        end = torch.randn(rows, latent_dim, generator=torch.Generator().manual_seed(int(seed_b)))
+        start = trainer.noise(rows, torch.Generator().manual_seed(int(seed_a)))
+        end = trainer.noise(rows, torch.Generator().manual_seed(int(seed_b)))
         steps = np.linspace(0, 1, 8)
         path = [slerp(start, end, float(t)) if kind == "spherical" else (1 - t) * start + t * end
                 for t in steps]

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import checkpoints, runs
+from core.demo import LimitError
 from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
 from core.jobs import manager
@@ -36,6 +37,7 @@ def open_view(model: str, kind: str, value) -> None:
 
 def render(model: str) -> None:
     spec = MODELS[model]
+    state.seen()
     st.title(spec.title)
     st.caption(spec.summary)
     available, where = images_status()
@@ -87,6 +89,9 @@ def _controls(spec) -> None:
     if upload is not None and st.session_state.get(f"{spec.name}.upload_seen") != upload.file_id:
         st.session_state[f"{spec.name}.upload_seen"] = upload.file_id
         try:
+            too_big = state.upload_too_big(upload.size)
+            if too_big:
+                raise checkpoints.CheckpointError(too_big)
             payload = checkpoints.load(upload.getvalue(), expected_model=spec.name)
             open_view(spec.name, "upload", {"name": upload.name, "payload": payload,
                                             "bytes": upload.getvalue()})
@@ -199,7 +204,12 @@ def start_job(spec, config, resume: dict | None = None, run=None, note: str = ""
     except DataUnavailable as error:
         st.session_state[f"{spec.name}.start_error"] = str(error)
         st.rerun()
-    job = manager().submit(spec, config, lambda: data, owner=state.owner(), resume=resume, run=run)
+    try:
+        job = manager().submit(spec, config, lambda: data, owner=state.owner(), resume=resume,
+                               run=run)
+    except LimitError as error:
+        st.session_state[f"{spec.name}.start_error"] = str(error)
+        st.rerun()
     if note:
         job.run.set_status(message=note)
     open_view(spec.name, "job", job.id)
@@ -216,10 +226,13 @@ LONG_RUN_S = 3600
 
 def job_status(job, spec) -> None:
     """Queue place, progress with steps/s and ETA, or how the run ended."""
+    state.seen()  # the live poll runs every second while the tab is open
     position = manager().queue_position(job)
     if job.state == "queued":
+        wait = manager().wait_estimate(job)
+        estimate = f"; it should start in about {format_eta(wait)}" if wait else ""
         st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
-                f"({manager().max_concurrent} job(s) train at a time on this machine).")
+                f"({manager().max_concurrent} job(s) train at a time on this machine){estimate}.")
     elif job.state == "running":
         st.progress(min(job.progress, 1.0),
                     text=f"step {job.step:,} / {job.total_steps:,} · "

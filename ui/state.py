@@ -19,6 +19,28 @@ def owner() -> str:
     return st.session_state["owner"]
 
 
+def seen() -> str:
+    """Mark this visitor as present (demo mode stops the jobs of visitors gone too long)."""
+    from core.jobs import manager
+    visitor = owner()
+    manager().touch(visitor)
+    return visitor
+
+
+def limits():
+    from core.jobs import manager
+    return manager().limits
+
+
+def upload_too_big(size: int) -> str | None:
+    """A message when an upload is over the demo's size cap, else None."""
+    cap = limits()
+    if cap.enabled and size > cap.max_upload_mb * 2**20:
+        return (f"the file is {size / 2**20:.1f} MB; this shared demo accepts at most "
+                f"{cap.max_upload_mb} MB")
+    return None
+
+
 @st.cache_resource(show_spinner="Loading the dataset ...")
 def images():
     """The dataset, loaded once per process; raises DataUnavailable with instructions."""
@@ -37,3 +59,23 @@ def _cached_checkpoint(path: str, mtime: float) -> dict:
 def load_checkpoint_file(path: Path) -> dict:
     """A checkpoint from disk, cached per (path, modification time)."""
     return _cached_checkpoint(str(path), path.stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def preload() -> bool:
+    """Once per server process (demo mode): load every shipped checkpoint and the dataset in a
+    background thread, so visitors do not wait for them one after another."""
+    import threading
+
+    def work():
+        for path in sorted(CHECKPOINTS.glob("*.pt")):
+            try:
+                load_checkpoint_file(path)
+            except checkpoints.CheckpointError:
+                pass
+        try:
+            images()
+        except Exception:  # the pages explain a missing dataset themselves
+            pass
+    threading.Thread(target=work, name="dlstudio-preload", daemon=True).start()
+    return True

@@ -43,8 +43,9 @@ timeline = pd.DataFrame([
 st.dataframe(timeline, hide_index=True)
 st.markdown(
     "**On this site now:** softmax regression, MLP, CNN and ResNet on Fashion-MNIST "
-    "(60,000 training and 10,000 test images of clothing, 10 classes), and the GAN and DCGAN, "
-    "with a live health monitor that applies the tutorial's rules of thumb — is D winning "
-    "outright (convergence failure)? is G drawing the same thing over and over (mode collapse)? — "
-    "and offers its remedies. **Coming next:** RNN language models and the n-gram Markov idea, "
-    "infoGAN, BEGAN.")
+    "(60,000 training and 10,000 test images of clothing, 10 classes); the GAN, DCGAN, infoGAN "
+    "and BEGAN, with a live health monitor that applies the tutorial's rules of thumb — is D "
+    "winning outright (convergence failure)? is G drawing the same thing over and over (mode "
+    "collapse)? — and offers its remedies; and **language models**: the n-gram (the Markov "
+    "assumption) against RNN, GRU and LSTM on Tang poems, Chinese prose, English or your own "
+    "text, with a poem writer and a sentence scorer (食油 or 石油?).")

@@ -4,13 +4,20 @@ import streamlit as st
 from core import runs
 from core.jobs import manager
 from core.registry import MODELS
+from ui import state
 from ui.model_page import open_view
 
 st.title("Runs")
 st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "
            f"restart: `{runs.runs_root()}`.")
 
-all_runs = runs.list_runs()
+demo = state.limits().enabled
+visitor = state.seen()
+# On a shared demo a visitor sees only their own runs; on your own machine, every run.
+all_runs = runs.list_runs(owner=visitor if demo else None)
+if demo:
+    st.info("This is a shared demo: only the runs started from this browser tab are listed. "
+            "The shipped checkpoints are on every page under **Load pretrained**.")
 if not all_runs:
     st.info("No runs yet: train a model on any page and it appears here.")
     st.stop()
@@ -24,11 +31,13 @@ for run in all_runs:
                  "status": live.state if live else status.get("status"),
                  "step": live.step if live else status.get("step", 0),
                  "test accuracy": final.get("accuracy/test"),
+                 "val perplexity": final.get("perplexity/val"),
                  "created": pd.Timestamp(info["created"], unit="s").strftime("%Y-%m-%d %H:%M"),
                  "source": info.get("note") or "app"})
 table = pd.DataFrame(rows)
 st.dataframe(table, hide_index=True,
-             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+             column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                            "val perplexity": st.column_config.NumberColumn(format="%.2f")})
 
 choice = st.selectbox("Run", [row["run"] for row in rows],
                       format_func=lambda r: f"{r} ({next(x['status'] for x in rows if x['run'] == r)})")

@@ -25,3 +25,5 @@ class ModelSpec:
     presets: dict[str, dict] = field(default_factory=dict)  # name -> field values
     references: tuple[Reference, ...] = ()
     task: str = "classification"
+    load_data: Callable | None = None           # (config) -> data; None: the image dataset
+    trainer: Callable | None = None             # GANs: a GANTrainer subclass with its own step

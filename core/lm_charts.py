@@ -1,0 +1,80 @@
+"""Plotly figures of the language-model page. Pure functions: no Streamlit here."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.charts import LAYOUT, series
+
+SMOOTHING_LABELS = {"kneser-ney": "Kneser-Ney", "add-k": "add-k"}
+
+
+def _level(figure: go.Figure, x: list, y: float, name: str, color: str, dash: str = "dash",
+           opacity: float = 1.0) -> None:
+    """A horizontal reference as a legend entry (hline annotations misplace on log axes)."""
+    figure.add_scatter(x=[min(x), max(x)], y=[y, y], mode="lines", name=name, opacity=opacity,
+                       line=dict(color=color, dash=dash), hovertemplate=f"{name}<extra></extra>")
+
+
+def ngram_curve_figure(curve: dict[str, list[float]], order: int,
+                       neural: float | None = None) -> go.Figure:
+    """Validation perplexity against n for each smoothing; the chosen n marked."""
+    figure = go.Figure()
+    for smoothing, values in curve.items():
+        orders = list(range(1, len(values) + 1))
+        figure.add_scatter(x=orders, y=values, mode="lines+markers",
+                           name=f"{SMOOTHING_LABELS.get(smoothing, smoothing)} n-gram")
+    best = min(min(values) for values in curve.values())
+    orders = [1, max(len(values) for values in curve.values())]
+    figure.add_vline(x=order, line_dash="dot", line_color="grey")
+    _level(figure, orders, best, f"best n-gram: {best:.2f}", "green")
+    if neural is not None:
+        _level(figure, orders, neural, f"neural model: {neural:.2f}", "crimson")
+    figure.update_layout(title=f"Validation perplexity of an n-gram model, by n (chosen: n = {order})",
+                         xaxis_title="n (the token depends on the previous n − 1)",
+                         yaxis_title="perplexity (log scale)", yaxis_type="log", **LAYOUT)
+    figure.update_xaxes(dtick=1)
+    return figure
+
+
+def perplexity_figure(frame: pd.DataFrame, best_ngram: float | None = None,
+                      references=()) -> go.Figure:
+    """Train perplexity (per logging window) and validation perplexity (per epoch) by epoch."""
+    figure = go.Figure()
+    train = series(frame, "perplexity/train")
+    val = series(frame, "perplexity/val")
+    figure.add_scatter(x=train["epoch"], y=train["value"], mode="lines", name="train (recent steps)")
+    figure.add_scatter(x=val["epoch"], y=val["value"], mode="lines+markers", name="validation",
+                       line=dict(width=3))
+    epochs = pd.concat([train["epoch"], val["epoch"]])
+    span = [0.0, float(epochs.max())] if len(epochs) else [0.0, 1.0]
+    if best_ngram is not None:
+        _level(figure, span, best_ngram, f"best n-gram, same split: {best_ngram:.2f}", "green")
+    for reference, color in zip(references, ("grey", "silver", "darkgrey")):
+        _level(figure, span, reference.value, f"{reference.label}: {reference.value:g}", color,
+               "dot", 0.8)
+    figure.update_layout(title="Perplexity (lower is better)", xaxis_title="epoch",
+                         yaxis_title="perplexity (log scale)", yaxis_type="log", **LAYOUT)
+    return figure
+
+
+def speed_figure(frame: pd.DataFrame) -> go.Figure:
+    rows = series(frame, "speed/tokens_per_s")
+    figure = go.Figure()
+    figure.add_scatter(x=rows["step"], y=rows["value"], mode="lines", name="tokens per second")
+    figure.update_layout(title="Training throughput", xaxis_title="step",
+                         yaxis_title="tokens / s", **LAYOUT)
+    return figure
+
+
+def token_figure(tokens_a: list[str], logs_a: list[float], tokens_b: list[str],
+                 logs_b: list[float], model: str) -> go.Figure:
+    """ln P of each token of two sentences side by side: where one reading wins or loses."""
+    figure = go.Figure()
+    for label, tokens, logs in (("A", tokens_a, logs_a), ("B", tokens_b, logs_b)):
+        figure.add_bar(x=list(range(1, len(tokens) + 1)), y=logs, text=tokens,
+                       textposition="outside", name=f"sentence {label}",
+                       hovertemplate="token %{x}: %{text}<br>ln P %{y:.2f}<extra></extra>")
+    figure.update_layout(title=f"ln P of each token under the {model}", barmode="group",
+                         xaxis_title="token position", yaxis_title="ln P (higher is likelier)", **LAYOUT)
+    return figure

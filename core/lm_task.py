@@ -1,0 +1,217 @@
+"""Training, evaluating and using recurrent language models in the shared loop.
+
+Training batches are random non-overlapping windows of ``seq_len + 1`` tokens (the hidden state
+starts at zero in each), as d2l's random sampling; validation runs through the validation text
+in order with the state carried along, so its perplexity is comparable to an n-gram's on the
+same tokens.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+from core.classification import lr_factor
+from core.models.lm import LMConfig, build_network
+from core.ngram import sample
+
+MAX_EVAL_TOKENS = 100_000    # validation perplexities (neural and n-gram) use at most these
+
+
+class LMTrainer:
+    def __init__(self, config: LMConfig, vocab, device: torch.device):
+        self.config, self.device, self.vocab = config, device, vocab
+        self.network = build_network(config, len(vocab)).to(device)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
+        self.base_lr = config.learning_rate
+
+    def set_progress(self, progress: float) -> float:
+        lr = self.base_lr * lr_factor(self.config.lr_schedule, progress)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def train_step(self, windows: torch.Tensor) -> torch.Tensor:
+        """One step on (B, T+1) token windows; returns the mean token loss (a tensor, no sync)."""
+        if not self.network.training:
+            self.network.train()
+        logits, _ = self.network(windows[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(self.network.parameters(), self.config.clip_grad)
+        self.optimizer.step()
+        return loss.detach()
+
+    def parameters(self):
+        return self.network.parameters()
+
+    def state(self) -> dict:
+        return {"state_dict": {"network": self.network.state_dict()},
+                "optimizer": {"network": self.optimizer.state_dict()},
+                "vocab": list(self.vocab.itos), "level": self.vocab.level}
+
+    def load_state(self, payload: dict, with_optimizer: bool = True) -> None:
+        if list(payload.get("vocab", self.vocab.itos)) != list(self.vocab.itos):
+            raise ValueError("the checkpoint was trained on a different vocabulary (another "
+                             "corpus or min_count); it cannot continue on this text")
+        self.network.load_state_dict(payload["state_dict"]["network"])
+        if with_optimizer and payload.get("optimizer"):
+            self.optimizer.load_state_dict(payload["optimizer"]["network"])
+
+
+@torch.inference_mode()
+def token_log_probabilities(network, ids: torch.Tensor, context: torch.Tensor | None = None,
+                            chunk: int = 2048) -> torch.Tensor:
+    """ln P of each token of ``ids`` given everything before it (and ``context`` first)."""
+    network.eval()
+    device = next(network.parameters()).device
+    ids = ids.to(device)
+    full = torch.cat([context.to(device), ids]) if context is not None and len(context) else ids
+    start = len(full) - len(ids)
+    out, state = [], None
+    if start == 0:  # the first token has no history: score it from a zero state after <unk>
+        first = full.new_zeros(1)
+        full, start = torch.cat([first, full]), 1
+    for begin in range(0, len(full) - 1, chunk):
+        piece = full[begin:begin + chunk + 1]
+        logits, state = network(piece[:-1].unsqueeze(0), state)
+        logs = torch.log_softmax(logits[0].float(), dim=-1)
+        out.append(logs.gather(1, piece[1:].unsqueeze(1)).squeeze(1))
+    return torch.cat(out)[start - 1:].cpu()
+
+
+def perplexity(network, ids: torch.Tensor, context: torch.Tensor | None = None) -> float:
+    logs = token_log_probabilities(network, ids, context)
+    return math.exp(-logs.mean().item())
+
+
+@torch.inference_mode()
+def generate(network, prompt_ids: list[int], length: int, temperature: float = 1.0,
+             generator: torch.Generator | None = None) -> list[int]:
+    """Sample ``length`` tokens after the prompt, feeding the state forward one token at a time."""
+    network.eval()
+    device = next(network.parameters()).device
+    prompt = torch.tensor(prompt_ids or [0], dtype=torch.long, device=device).unsqueeze(0)
+    logits, state = network(prompt)
+    out = []
+    for _ in range(length):
+        last = logits[0, -1].float()
+        last[0] = -math.inf  # never write <unk>
+        token = sample(last, temperature, generator)
+        out.append(token)
+        logits, state = network(torch.tensor([[token]], device=device), state)
+    return out
+
+
+class LMTask:
+    """What the shared loop needs from a language model (see core.training)."""
+
+    speed_name = "speed/tokens_per_s"
+
+    def __init__(self, spec, config: LMConfig, corpus, device: torch.device):
+        torch.manual_seed(config.seed)
+        self.corpus = corpus
+        self.trainer = LMTrainer(config, corpus.vocab, device)
+        self.items_per_row = config.seq_len
+        self.train_ids = corpus.train_ids.to(device)
+        self.val_ids = corpus.val_ids[:MAX_EVAL_TOKENS]
+        self.count = (len(self.train_ids) - 1) // config.seq_len
+        if config.train_subset:  # the first N sequences only
+            self.count = min(self.count, config.train_subset)
+        if self.count < 1:
+            raise ValueError(f"the training text ({len(self.train_ids)} tokens) is shorter than one "
+                             f"sequence of {config.seq_len + 1}; lower the sequence length")
+        self.offsets = torch.arange(config.seq_len + 1, device=device)
+        self.seq_len = config.seq_len
+        self.eval_every_epochs = config.eval_every_epochs
+        # Guessing uniformly costs ln V per token; 100x that (or NaN/inf) means divergence.
+        self.divergence_loss = 100 * math.log(len(corpus.vocab))
+        self._loss, self._steps = torch.zeros(()), 0
+        self._last_eval: tuple[int, float] | None = None
+
+    def step(self, index: torch.Tensor) -> float:
+        starts = index * self.seq_len
+        windows = self.train_ids[starts.unsqueeze(1) + self.offsets]
+        loss = self.trainer.train_step(windows)
+        self._loss += loss.cpu() if loss.device.type != "cpu" else loss
+        self._steps += 1
+        return loss.item()
+
+    def window_metrics(self) -> dict[str, float]:
+        loss = self._loss.item() / max(self._steps, 1)
+        self._loss.zero_()
+        self._steps = 0
+        return {"loss/train": loss, "perplexity/train": math.exp(min(loss, 50))}
+
+    def extra_events(self, step: int, epoch_end: bool) -> list:
+        return []
+
+    def validate(self) -> dict[str, float]:
+        started = time.perf_counter()
+        logs = token_log_probabilities(self.trainer.network, self.val_ids)
+        loss = -logs.mean().item()
+        return {"loss/val": loss, "perplexity/val": math.exp(min(loss, 50)),
+                "time/val_s": time.perf_counter() - started}
+
+    def epoch_end(self, step: int, epoch: int, is_last: bool) -> dict[str, float]:
+        if epoch % self.eval_every_epochs == 0 or is_last:
+            values = self.validate()
+            self._last_eval = (step, values)
+            return values
+        return {}
+
+    def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
+        is_new = self._last_eval is None or self._last_eval[0] != step
+        values = self.validate() if is_new else self._last_eval[1]
+        evaluation = {"perplexity/val": values["perplexity/val"],
+                      "val_tokens": len(self.val_ids), "corpus": self.corpus.name,
+                      "sizes": {k: list(v) if isinstance(v, tuple) else v
+                                for k, v in self.corpus.sizes.items()}}
+        return values, evaluation, is_new
+
+
+class LanguageModel:
+    """A trained recurrent model with its vocabulary, ready to score and to write text."""
+
+    def __init__(self, config: LMConfig, vocab, network):
+        self.config, self.vocab, self.network = config, vocab, network
+
+    @classmethod
+    def from_checkpoint(cls, payload: dict, device: torch.device | None = None) -> "LanguageModel":
+        from core.config import from_dict
+        from core.data.text import Vocab
+        if "vocab" not in payload:
+            raise ValueError("this checkpoint holds no vocabulary: not a language model")
+        config = from_dict(LMConfig, payload["config"], strict=False)
+        vocab = Vocab(list(payload["vocab"]), payload.get("level", config.level))
+        network = build_network(config, len(vocab))
+        network.load_state_dict(payload["state_dict"]["network"])  # casts float16 back
+        network.to(device or torch.device("cpu")).eval()
+        return cls(config, vocab, network)
+
+    def tokens(self, text: str) -> list[str]:
+        from core.data.text import tokenize
+        return tokenize(text, self.vocab.level)
+
+    def context(self) -> torch.Tensor:
+        """Sentences are scored as if they began a line: after a newline, when it is a token."""
+        newline = self.vocab.stoi.get("\n")
+        return torch.tensor([newline] if newline is not None else [], dtype=torch.long)
+
+    def score(self, text: str) -> tuple[list[str], list[float]]:
+        """(tokens, ln P of each) of ``text``; unknown tokens count as <unk>."""
+        tokens = self.tokens(text)
+        if not tokens:
+            return [], []
+        logs = token_log_probabilities(self.network, self.vocab.encode(tokens), self.context())
+        return tokens, logs.tolist()
+
+    def generate(self, prompt: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
+        ids = self.vocab.encode(self.tokens(prompt)).tolist() or self.context().tolist()
+        out = generate(self.network, ids, length, temperature,
+                       torch.Generator().manual_seed(seed))
+        return self.vocab.decode(out)

@@ -1,0 +1,221 @@
+"""BEGAN: the discriminator is an autoencoder; G tries to make images D reconstructs as well as
+real ones, and a proportional controller k_t keeps the two losses in the ratio gamma.
+
+Boundary Equilibrium GAN (Berthelot et al. 2017), https://arxiv.org/abs/1703.10717 .
+  L(v) = |v - D(v)|                     (mean absolute reconstruction error of an image)
+  L_D = L(x) - k_t L(G(z_D)),  L_G = L(G(z_G))
+  k_t+1 = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)
+  M_global = L(x) + |gamma L(x) - L(G(z_G))|   (the paper's convergence measure)
+The seed tutorial reports BEGAN never collapsed for its author where DCGAN did. Networks: the
+paper's ELU encoder/decoder shape at 32 px, narrowed for a CPU (one 3x3 conv per scale).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import BaseConfig, param
+from core.gan_task import GANTrainer, make_adam
+from core.models.spec import ModelSpec
+
+
+@dataclass
+class BEGANConfig(BaseConfig):
+    learning_rate_d: float = param(5e-4, "discriminator (autoencoder) learning rate (the paper: "
+                                   "1e-4 for 100k+ steps; 5e-4 for a short CPU run)", low=1e-6,
+                                   high=1.0, log=True, label="learning rate D")
+    learning_rate_g: float = param(5e-4, "generator learning rate (the paper: 1e-4)", low=1e-6,
+                                   high=1.0, log=True, label="learning rate G")
+    batch_size: int = param(32, "real images per step (the paper: 16)", low=2, high=1024,
+                            label="batch size")
+    epochs: int = param(2, "passes over the training set", low=1, high=200)
+    latent_dim: int = param(64, "length of the noise vector z (the paper's N_z = 64)", low=1,
+                            high=200, label="nz (latent size)")
+    beta1: float = param(0.5, "Adam's beta1", low=0.0, high=0.999, label="Adam beta1")
+    gamma: float = param(0.7, "diversity ratio γ = E[L(G(z))] / E[L(x)] the controller aims at: "
+                         "lower gives sharper but less varied images (the paper: 0.3-0.7; here "
+                         "0.5 collapsed onto sneakers by step 3,000, 0.7 stayed varied)",
+                         low=0.05, high=1.0, label="γ (diversity ratio)")
+    lambda_k: float = param(1e-2, "learning rate λ_k of the equilibrium controller k_t (the paper: "
+                            "0.001 over 100k+ steps; at 0.001 k_t was still 0.005 after 600 "
+                            "steps here and G drew the same dark blur)",
+                            choices=(0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), label="λ_k")
+    initial_k: float = param(0.0, "k_0: how much D attends to generated images at the start",
+                             low=0.0, high=1.0, advanced=True)
+    width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
+                       high=128, label="n (channels)")
+    embedding_dim: int = param(64, "size h of D's bottleneck (the paper: 64)", low=2, high=512,
+                               label="h (bottleneck)")
+    image_size: int = param(32, "image size (32 px as the CPU DCGAN)", choices=(32,),
+                            advanced=True, label="image size")
+    sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
+                                    low=1, high=100000, advanced=True)
+    monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
+                                       "N metric windows (0 = never)", low=0, high=1000,
+                                       advanced=True)
+
+
+class Decoder(nn.Module):
+    """(B, inputs) -> (B, C, 32, 32): FC to 8x8, then conv / upsample stages with ELU (no batch norm,
+    as in the paper)."""
+
+    def __init__(self, inputs: int, width: int, channels: int, is_generator: bool):
+        super().__init__()
+        self.width = 2 * width
+        self.project = nn.Sequential(nn.Linear(inputs, self.width * 8 * 8), nn.ELU())  # (B, 2n*64)
+        self.main = nn.Sequential(
+            nn.Conv2d(2 * width, 2 * width, 3, 1, 1), nn.ELU(),                # (B, 2n, 8, 8)
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ELU(),           # (B, n, 16, 16)
+            nn.Conv2d(width, width, 3, 1, 1), nn.ELU(),                        # (B, n, 16, 16)
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),                      # (B, C, 32, 32)
+            *([nn.Tanh()] if is_generator else []))
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.main(self.project(codes).view(len(codes), self.width, 8, 8))
+
+
+class Encoder(nn.Module):
+    def __init__(self, channels: int, width: int, embedding: int):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), nn.ELU(),                     # (B, n, 16, 16)
+            nn.Conv2d(width, width, 3, 1, 1), nn.ELU(),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.ELU(),                    # (B, 2n, 8, 8)
+            nn.Conv2d(2 * width, 2 * width, 3, 1, 1), nn.ELU(), nn.Flatten(),  # (B, 2n*64)
+            nn.Linear(2 * width * 64, embedding))                              # (B, h)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.main(images)
+
+
+class Discriminator(nn.Module):
+    """An autoencoder: D(v) is the reconstruction of v."""
+
+    def __init__(self, config: BEGANConfig, image_shape=(1, 32, 32)):
+        super().__init__()
+        self.encoder = Encoder(image_shape[0], config.width, config.embedding_dim)
+        self.decoder = Decoder(config.embedding_dim, config.width, image_shape[0], False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(images))
+
+
+def build(config: BEGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.Module]:
+    if tuple(image_shape[1:]) != (32, 32):
+        raise ValueError(f"BEGAN here draws 32 px images, got {image_shape}")
+    return Decoder(config.latent_dim, config.width, image_shape[0], True), \
+        Discriminator(config, image_shape)
+
+
+def reconstruction_loss(images: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    """L(v) = |v - D(v)|: the mean absolute error per pixel, averaged over the batch."""
+    return (images - reconstructions).abs().mean()
+
+
+def update_k(k: torch.Tensor, lambda_k: float, gamma: float, loss_real: torch.Tensor,
+             loss_fake: torch.Tensor) -> torch.Tensor:
+    """k_t+1 = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1): proportional control of the equilibrium."""
+    return (k + lambda_k * (gamma * loss_real - loss_fake)).clamp(0.0, 1.0)
+
+
+def convergence_measure(gamma: float, loss_real: torch.Tensor, loss_fake: torch.Tensor) -> torch.Tensor:
+    """M_global = L(x) + |γ L(x) - L(G(z))|: falls as images improve and the equilibrium holds."""
+    return loss_real + (gamma * loss_real - loss_fake).abs()
+
+
+class BEGANTrainer(GANTrainer):
+    """G and the autoencoder D, their Adam optimizers, and the controller state k_t."""
+
+    config: BEGANConfig
+
+    def __init__(self, spec, config: BEGANConfig, image_shape, device: torch.device):
+        self.config, self.device = config, device
+        generator, discriminator = spec.build_network(config, image_shape)
+        self.generator, self.discriminator = generator.to(device), discriminator.to(device)
+        self.optimizer_g = make_adam(self.generator.parameters(), config.learning_rate_g, config.beta1)
+        self.optimizer_d = make_adam(self.discriminator.parameters(), config.learning_rate_d,
+                                     config.beta1)
+        self.k = torch.tensor(float(config.initial_k), device=device)   # stays on the device
+
+    def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        # The paper samples z uniformly in [-1, 1]^N_z.
+        return (torch.rand(count, self.config.latent_dim, generator=generator) * 2 - 1).to(self.device)
+
+    def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One D step, one G step, one update of k_t; metrics as tensors (no host sync)."""
+        config = self.config
+        fake = self.generator(self.noise(len(real)))
+
+        # Update D: reconstruct real images well and generated ones badly (weighted by k_t).
+        loss_real = reconstruction_loss(real, self.discriminator(real))
+        detached = fake.detach()
+        loss_fake_d = reconstruction_loss(detached, self.discriminator(detached))
+        loss_d = loss_real - self.k * loss_fake_d
+        self.optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        grad_norm_d = nn.utils.clip_grad_norm_(self.discriminator.parameters(), math.inf)
+        self.optimizer_d.step()
+
+        # Update G: make images the autoencoder reconstructs well.
+        loss_g = reconstruction_loss(fake, self.discriminator(fake))
+        self.optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        grad_norm_g = nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
+        self.optimizer_g.step()
+
+        # Update the equilibrium controller and the convergence measure.
+        with torch.no_grad():
+            loss_real, loss_fake = loss_real.detach(), loss_g.detach()
+            self.k = update_k(self.k, config.lambda_k, config.gamma, loss_real, loss_fake)
+            return {
+                "loss/discriminator": loss_d.detach(), "loss/generator": loss_fake,
+                "began/loss_real": loss_real, "began/loss_fake": loss_fake,
+                "began/k": self.k.clone(),
+                "began/m_global": convergence_measure(config.gamma, loss_real, loss_fake),
+                "began/ratio": loss_fake / loss_real.clamp(min=1e-8),
+                "grad_norm/discriminator": grad_norm_d, "grad_norm/generator": grad_norm_g,
+            }
+
+    def state(self) -> dict:
+        return {**super().state(), "began_k": float(self.k)}
+
+    def load_state(self, payload: dict, with_optimizer: bool = True) -> None:
+        super().load_state(payload, with_optimizer)
+        self.k = torch.tensor(float(payload.get("began_k", self.config.initial_k)), device=self.device)
+
+
+# The page's and the bench's side-by-side: BEGAN at its defaults and the tutorial's DCGAN
+# widened to a comparable size (BEGAN n = 32: 1.03 M parameters; DCGAN ngf = ndf = 48: 1.05 M).
+SIDE_BY_SIDE = {"began": {}, "dcgan": {"generator_width": 48, "discriminator_width": 48}}
+
+
+def side_by_side_configs(budget_s: float) -> tuple:
+    """(BEGAN config, DCGAN config), each stopping after ``budget_s`` seconds of training."""
+    from core.config import from_dict
+    from core.models.gans.dcgan import DCGANConfig
+    common = {"time_budget_s": budget_s, "epochs": 200}
+    return (from_dict(BEGANConfig, {**SIDE_BY_SIDE["began"], **common}),
+            from_dict(DCGANConfig, {**SIDE_BY_SIDE["dcgan"], **common}))
+
+
+SPEC = ModelSpec(
+    name="began", title="BEGAN", config_cls=BEGANConfig, build_network=build, task="gan",
+    trainer=BEGANTrainer,
+    summary=("The discriminator is an autoencoder: it scores an image by how badly it reconstructs "
+             "it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "
+             "learns to make images D reconstructs well. A controller k_t keeps L(G(z)) ≈ γ·L(x), "
+             "and γ trades sharpness for diversity. M_global is the paper's convergence measure: "
+             "it falls as the images improve. The seed's author found it never collapsed."),
+    presets={
+        "Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)": {},
+        "Paper settings (γ 0.5, λ_k 0.001, lr 1e-4, batch 16: slow to start)": {
+            "gamma": 0.5, "lambda_k": 1e-3, "learning_rate_d": 1e-4, "learning_rate_g": 1e-4,
+            "batch_size": 16},
+        "Less diverse (γ 0.5: collapsed onto one class here)": {"gamma": 0.5},
+        "Sharper, less varied (γ 0.3)": {"gamma": 0.3},
+        "Too fast (lr 1e-3: watch M_global)": {"learning_rate_d": 1e-3, "learning_rate_g": 1e-3},
+    },
+)

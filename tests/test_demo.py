@@ -1,0 +1,100 @@
+"""Hosted-demo mode: caps, one job per visitor, abandoned jobs stopped, runs kept private."""
+import dataclasses
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo, jobs, runs
+from core.config import ConfigError
+from core.models.cnn import SPEC as CNN
+from core.models.lm import LMConfig
+from tests.conftest import ROOT, tiny_config
+
+LIMITS = demo.Limits(enabled=True, max_seconds=30, max_epochs=2, max_width=64, max_upload_mb=1,
+                     max_jobs=1, max_per_visitor=1, abandon_after_s=5)
+
+
+def test_off_by_default_and_read_from_the_environment():
+    assert not demo.from_environment({}).enabled
+    limits = demo.from_environment({"DLSTUDIO_DEMO": "1", "DLSTUDIO_DEMO_MAX_SECONDS": "120",
+                                    "DLSTUDIO_DEMO_MAX_JOBS": "2"})
+    assert limits.enabled and limits.max_seconds == 120.0 and limits.max_jobs == 2
+    with pytest.raises(ConfigError, match="must be a number"):
+        demo.from_environment({"DLSTUDIO_DEMO": "yes", "DLSTUDIO_DEMO_MAX_EPOCHS": "lots"})
+
+
+def test_caps_refuse_wide_models_and_set_a_time_budget():
+    with pytest.raises(demo.LimitError, match="hidden_size = 512 is over this demo's limit of 64"):
+        demo.apply(LIMITS, LMConfig(hidden_size=512))
+    with pytest.raises(demo.LimitError, match="epochs"):
+        demo.apply(LIMITS, LMConfig(hidden_size=32, embedding_size=32, epochs=3))
+    capped = demo.apply(LIMITS, LMConfig(hidden_size=32, embedding_size=32, epochs=2))
+    assert capped.time_budget_s == 30.0
+    assert demo.apply(LIMITS, LMConfig(hidden_size=32, embedding_size=32, epochs=2, time_budget_s=10)).time_budget_s == 10
+    assert demo.apply(demo.Limits(), LMConfig(hidden_size=512)).hidden_size == 512  # demo off
+
+
+def test_one_job_per_visitor_and_a_queue_estimate(tiny_data):
+    manager = jobs.JobManager(limits=LIMITS)
+    config = tiny_config(CNN, epochs=2)
+    first = manager.submit(CNN, config, lambda: tiny_data, owner="ann")
+    with pytest.raises(demo.LimitError, match="already have 1 job"):
+        manager.submit(CNN, config, lambda: tiny_data, owner="ann")
+    second = manager.submit(CNN, config, lambda: tiny_data, owner="bob")
+    assert first.config.time_budget_s == 30.0
+    deadline = time.time() + 10
+    while manager.queue_position(second) is None and second.is_active and time.time() < deadline:
+        time.sleep(0.01)
+    if manager.queue_position(second) is not None:
+        assert 0 <= manager.wait_estimate(second) <= 60
+    manager.wait(first, 60), manager.wait(second, 60)
+    assert first.state == second.state == "finished"
+    # Once ann's job ended she may start another.
+    manager.wait(manager.submit(CNN, config, lambda: tiny_data, owner="ann"), 60)
+
+
+def test_a_job_of_a_closed_tab_is_stopped(tiny_data):
+    manager = jobs.JobManager(limits=dataclasses.replace(LIMITS, max_epochs=100))
+    job = manager.submit(CNN, tiny_config(CNN, epochs=50), lambda: tiny_data, owner="carol")
+    deadline = time.time() + 20
+    while job.state != "running" and time.time() < deadline:
+        time.sleep(0.01)
+    manager.touch("carol")
+    assert manager.stop_abandoned(now=time.time() + 1) == []         # still there
+    assert manager.stop_abandoned(now=time.time() + 60) == [job.id]  # gone for a minute
+    manager.wait(job, 30)
+    assert job.state == "stopped" and "tab was closed" in job.message
+    assert "tab was closed" in job.run.status["message"]
+    assert job.run.checkpoint_path.exists()  # nothing lost: the checkpoint at that step is kept
+
+
+@pytest.fixture
+def demo_app(monkeypatch):
+    monkeypatch.setattr(jobs, "_manager", jobs.JobManager(limits=LIMITS))
+
+    def open_page(page):
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.run()
+        app.switch_page(page)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app
+    return open_page
+
+
+def test_sliders_stop_at_the_demo_caps(demo_app):
+    app = demo_app("views/cnn.py")
+    assert app.slider(key="cnn.field.epochs").max == 2
+    assert app.slider(key="cnn.field.conv1_channels").max <= 64
+    lm = demo_app("views/lm.py")
+    assert lm.slider(key="lm.field.hidden_size").max == 64
+    assert lm.slider(key="lm.field.hidden_size").value <= 64  # the preset's 256 was clamped
+
+
+def test_a_visitor_sees_only_their_own_runs(demo_app):
+    other = runs.create("cnn", tiny_config(CNN), owner="someone-else")
+    app = demo_app("views/workspace.py")
+    assert any("shared demo" in i.value for i in app.info)
+    shown = app.dataframe[0].value["run"].tolist() if app.dataframe else []
+    assert other.id not in shown

@@ -1,0 +1,92 @@
+"""The deploy files: Dockerfile, packages.txt, requirements.txt and .streamlit/config.toml.
+
+No Docker engine runs here, so the Dockerfile is checked by parsing it and running its steps the
+way the image would: its apt packages must exist in Debian's index, and its pip line must
+resolve in a fresh venv (``--dry-run``: everything found, nothing installed).
+"""
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def dockerfile() -> dict:
+    text = (ROOT / "Dockerfile").read_text()
+    text = re.sub(r"\\\n\s*", " ", text)  # join continued lines
+    steps = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, rest = line.strip().partition(" ")
+            steps.setdefault(keyword.upper(), []).append(rest.strip())
+    return steps
+
+
+def apt_packages(steps) -> list[str]:
+    for run in steps["RUN"]:
+        for command in run.split("&&"):
+            words = shlex.split(command)
+            if words[:2] == ["apt-get", "install"]:
+                return [w for w in words[2:] if not w.startswith("-")]
+    return []
+
+
+def test_the_image_is_python_311_slim_serving_the_app_with_a_health_check():
+    steps = dockerfile()
+    assert steps["FROM"] == ["python:3.11-slim"]
+    assert steps["EXPOSE"] == ["8501"]
+    assert "/_stcore/health" in steps["HEALTHCHECK"][0]
+    command = " ".join(steps["CMD"])
+    assert '"streamlit", "run", "app.py"' in command and "--server.port=8501" in command
+    assert any("DLSTUDIO_DEMO=1" in env for env in steps["ENV"])
+    copied = {c.split()[0] for c in steps["COPY"]}
+    for needed in ("app.py", "core", "ui", "views", "checkpoints", ".streamlit", "requirements.txt"):
+        assert needed in copied, needed
+
+
+def test_packages_txt_matches_the_dockerfile_and_exists_in_debian():
+    listed = (ROOT / "packages.txt").read_text().split()
+    in_docker = apt_packages(dockerfile())
+    assert set(listed) <= set(in_docker)
+    if shutil.which("apt-cache") is None:
+        pytest.skip("no apt-cache on this machine")
+    for package in in_docker:
+        shown = subprocess.run(["apt-cache", "show", package], capture_output=True, text=True)
+        assert shown.returncode == 0 and f"Package: {package}" in shown.stdout, package
+
+
+def test_requirements_pin_the_runtime_and_config_sets_limits_and_theme():
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    for package in ("torch", "torchvision", "streamlit", "plotly", "pandas"):
+        assert package in pins
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] >= 20
+    assert config["theme"]["base"] in ("light", "dark")
+
+
+def test_the_dockerfile_pip_step_resolves_in_a_fresh_venv(tmp_path):
+    """Run the image's pip line in a new venv with --dry-run (resolution only, nothing installed);
+    the CPU wheel index is offline here, so it is swapped for this machine's configured index."""
+    (pip_line,) = [run for run in dockerfile()["RUN"] if run.startswith("pip install")]
+    index = os.environ.get("DLSTUDIO_TEST_TORCH_INDEX", "")
+    words = shlex.split(pip_line.replace("${TORCH_INDEX}", index or "UNSET"))
+    if not index:  # drop the extra index rather than wait on an unreachable host
+        at = words.index("--extra-index-url")
+        del words[at:at + 2]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", *words, "--dry-run",
+                             "--quiet", "--report", str(tmp_path / "report.json")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+    chosen = {item["metadata"]["name"].lower(): item["metadata"]["version"]
+              for item in json.loads((tmp_path / "report.json").read_text())["install"]}
+    assert chosen["torch"].startswith("2.14.1") and "streamlit" in chosen

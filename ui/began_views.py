@@ -1,0 +1,110 @@
+"""The BEGAN page's side-by-side: BEGAN and a DCGAN of comparable size, same data and time budget."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import streamlit as st
+
+from core import diagnostics
+from core.data.fashion_mnist import DataUnavailable
+from core.demo import LimitError
+from core.images import grid
+from core.jobs import manager
+from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
+from core.registry import MODELS
+from ui import datasets, model_page, state
+from ui.gan_views import SCALE
+from ui.state import limits
+
+KEY = "began.side_by_side"
+MEASURED = state.CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
+
+
+def _measured() -> None:
+    if not MEASURED.exists():
+        return
+    result = json.loads(MEASURED.read_text())
+    lines = [f"- **{row['title']}** ({row['parameters']:,} parameters, {row['steps']:,} steps): "
+             f"{row['verdict']} — {row['classes_covered']:.0f} of 10 classes covered, "
+             f"diversity {row['diversity']:.2f}× real" for row in result["runs"]]
+    st.caption(f"Measured on this project's CPU ({result['budget_s']:.0f} s each, "
+               f"`{result['command']}`):")
+    st.markdown("\n".join(lines))
+
+
+def side_by_side() -> None:
+    st.divider()
+    st.subheader("Side by side: BEGAN vs DCGAN")
+    began_config, dcgan_config = side_by_side_configs(60)
+    counts = {name: sum(p.numel() for network in MODELS[name].build_network(config, (1, 32, 32))
+                        for p in network.parameters())
+              for name, config in (("began", began_config), ("dcgan", dcgan_config))}
+    st.caption(f"The seed's author found BEGAN never collapsed where DCGAN did. Try it: the BEGAN "
+               f"at this page's defaults ({counts['began']:,} parameters) and the tutorial's DCGAN "
+               f"at ngf = ndf = {SIDE_BY_SIDE['dcgan']['generator_width']} "
+               f"({counts['dcgan']:,} parameters), on the dataset chosen above, each for the same "
+               "time budget; the health monitor judges both.")
+    _measured()
+    budget = st.select_slider("Time budget per model (s)", [60, 120, 300, 600, 1200], value=120,
+                              key=f"{KEY}.budget")
+    jobs = st.session_state.get(KEY)
+    is_active = bool(jobs) and any(job.is_active for job in (manager().get(i) for i in jobs.values())
+                                   if job is not None)
+    if limits().enabled:
+        st.caption("On this shared demo each visitor trains one job at a time, so the two models "
+                   "cannot run side by side here; the measured comparison above is what it gives "
+                   "on a machine of your own.")
+    if st.button("Run the side-by-side", disabled=is_active or limits().enabled,
+                 key=f"{KEY}.run"):
+        try:
+            data = datasets.load(MODELS["began"])
+        except DataUnavailable as error:
+            st.error(str(error))
+            return
+        configs = dict(zip(("began", "dcgan"), side_by_side_configs(float(budget))))
+        try:
+            st.session_state[KEY] = {
+                name: manager().submit(MODELS[name], config, lambda: data, owner=state.owner()).id
+                for name, config in configs.items()}
+        except LimitError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+    if not jobs:
+        return
+    _live(jobs)
+
+
+def _live(job_ids: dict) -> None:
+    jobs = {name: manager().get(job_id) for name, job_id in job_ids.items()}
+    active = any(job is not None and job.is_active for job in jobs.values())
+
+    @st.fragment(run_every=model_page.POLL_SECONDS if active else None)
+    def panel():
+        columns = st.columns(2)
+        for column, (name, job) in zip(columns, jobs.items()):
+            with column:
+                spec = MODELS[name]
+                st.markdown(f"**{spec.title}** — run {job.run.id if job else '?'}")
+                if job is None:
+                    st.warning("That job belongs to an earlier server process.")
+                    continue
+                model_page.job_status(job, spec)
+                frame = job.metrics()
+                verdict = diagnostics.diagnose(frame, dataclasses.asdict(job.config))
+                box = {"healthy": st.success, "warming up": st.info}.get(verdict.state, st.error)
+                box(f"**{verdict.state}** — {verdict.headline}")
+                if job.samples:
+                    step, images = job.samples[-1]
+                    st.image(grid(images, columns=8, scale=SCALE - 1),
+                             caption=f"fixed noise, step {step:,}")
+                if job.final.get("classes/covered") is not None:
+                    st.caption(f"{job.final['classes/covered']:.0f} of 10 classes covered, "
+                               f"diversity {job.final.get('diversity/ratio', 0):.2f}× real "
+                               "(1,000 samples, shipped CNN)")
+        if active and not any(job is not None and job.is_active for job in jobs.values()):
+            st.rerun()
+
+    panel()
+

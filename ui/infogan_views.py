@@ -1,0 +1,146 @@
+"""infoGAN's code explorer: a select for the categorical code, a slider per continuous code, a z seed,
+traversal grids, and what each code learned (measured with the shipped CNN)."""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import gan_eval
+from core.gan_task import to_uint8
+from core.images import grid, png_bytes
+from ui import gan_views
+
+SLIDER_RANGE = 2.0      # the codes were trained on [-1, 1]; the sliders go beyond to extrapolate
+TRAVERSAL_COLUMNS = 10
+SAMPLES = 8             # the row drawn at the chosen codes, one image per z of the seed
+
+
+@st.cache_resource(show_spinner="Measuring what each code learned ...", max_entries=8)
+def _measured_meanings(key: str, _trainer) -> dict | None:
+    """For checkpoints without stored meanings (mid-run, uploads): measure on 2,000 samples."""
+    if not gan_eval.CLASSIFIER.exists():
+        return None
+    judge = gan_eval._load_judge(str(gan_eval.CLASSIFIER), gan_eval.CLASSIFIER.stat().st_mtime,
+                                 "cpu")
+    return gan_eval.code_meanings(_trainer, judge, count=2000, sweeps=100)
+
+
+def meanings_for(key: str, payload: dict, trainer) -> dict | None:
+    stored = (payload.get("evaluation") or {}).get("codes")
+    return stored if stored else _measured_meanings(key, trainer)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Generate on one thread: a 100-image pass gains nothing from a second one, and on a busy
+    2-core machine waiting for it took 128 ms instead of 16-22 ms (bench/infogan_began.py speed).
+    PyTorch's OpenMP thread count is per thread, so a training job's threads keep theirs."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _code_label(value: int, meanings: dict | None) -> str:
+    if not meanings:
+        return f"code {value}"
+    row = meanings["categorical"][value]
+    return f"code {value} → {row['class']} ({row['share']:.0%})"
+
+
+def _continuous_label(index: int, meanings: dict | None) -> str:
+    name = f"c{index + 2}"
+    if not meanings or index >= len(meanings["continuous"]):
+        return f"continuous code {name}"
+    row = meanings["continuous"][index]
+    return f"continuous code {name} — {row['statistic']} (ρ = {row['correlation']:+.2f})"
+
+
+def _picture(images: torch.Tensor, columns: int, scale: int):
+    return grid(to_uint8(images), columns=columns, scale=scale)
+
+
+def explorer(spec, payload: dict, key: str) -> None:
+    trainer = gan_views._generator_for(key, payload)   # built and loaded once per process
+    config = trainer.config
+    meanings = meanings_for(key, payload, trainer)
+    st.subheader("Explore the codes")
+    st.caption("Pick the categorical code c1 and move the continuous codes: each was trained on "
+               "values in [−1, 1]; the sliders go to ±2 to show how the generator extrapolates. "
+               "z (the noise without a meaning) comes from the seed.")
+
+    # The controls: categorical select, z seed, one slider per continuous code.
+    first, second = st.columns([2, 1])
+    value = first.selectbox("Categorical code c1", list(range(config.categories)),
+                            format_func=lambda v: _code_label(v, meanings),
+                            key=f"{spec.name}.code")
+    seed = second.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=f"{spec.name}.seed")
+    sliders = st.columns(min(config.continuous_codes, 3))
+    continuous = [sliders[index % len(sliders)].slider(
+        _continuous_label(index, meanings), -SLIDER_RANGE, SLIDER_RANGE, 0.0, 0.1,
+        key=f"{spec.name}.c{index + 2}", help="trained on [−1, 1]; beyond it the generator "
+        "extrapolates") for index in range(config.continuous_codes)]
+
+    # Generation: the sample row and one traversal grid per continuous code.
+    generator = torch.Generator().manual_seed(int(seed))
+    z_row = torch.randn(SAMPLES, config.latent_dim, generator=generator)
+    z_grid = z_row[:1]
+    sweep = torch.linspace(-SLIDER_RANGE, SLIDER_RANGE, TRAVERSAL_COLUMNS)
+    with one_thread():
+        started = time.perf_counter()
+        row = trainer.generate(trainer.latent(z_row, torch.full((SAMPLES,), value),
+                                              torch.tensor([continuous] * SAMPLES)))
+        grids = [trainer.traversal(z_grid, continuous, code, sweep)
+                 for code in range(config.continuous_codes)]
+        elapsed_ms = (time.perf_counter() - started) * 1000
+
+    picture = _picture(row, SAMPLES, 4)
+    st.image(picture, caption=f"c1 = {value}, " + ", ".join(
+        f"c{index + 2} = {v:+.1f}" for index, v in enumerate(continuous))
+        + f", {SAMPLES} z from seed {seed}")
+    st.download_button("Download PNG", png_bytes(picture), file_name=f"infogan-c{value}.png",
+                       mime="image/png", key=f"{spec.name}.row.png")
+    st.markdown("**Traversals** — rows: c1 = 0 … {} (top to bottom); columns: one continuous "
+                "code from −2 to +2 (the outer columns are beyond the training range), the others "
+                "at the sliders' values; the first z of the seed.".format(config.categories - 1))
+    columns = st.columns(min(len(grids), 2))
+    for code, images in enumerate(grids):
+        with columns[code % len(columns)]:
+            traversal_picture = _picture(images, TRAVERSAL_COLUMNS, 2)
+            st.image(traversal_picture, caption=f"sweeping c{code + 2} "
+                     + (f"({meanings['continuous'][code]['statistic']})" if meanings else ""))
+    st.caption(f"Generated {len(row) + sum(len(g) for g in grids)} images in {elapsed_ms:.0f} ms "
+               "on one CPU thread.")
+    meanings_panel(meanings, config)
+
+
+def meanings_panel(meanings: dict | None, config) -> None:
+    st.markdown("**What each code learned** (measured, not assumed)")
+    if not meanings:
+        st.info("Needs the shipped Fashion-MNIST CNN (checkpoints/cnn.pt) and grey images.")
+        return
+    left, right = st.columns([1.1, 1])
+    with left:
+        st.caption(f"Categorical code: the class the shipped CNN assigns most to "
+                   f"{meanings['samples'] // config.categories:,} samples per value (z and the "
+                   f"continuous codes random). Purity {meanings['purity']:.0%}; "
+                   f"{meanings['distinct_classes']} distinct classes.")
+        st.dataframe(pd.DataFrame([{"c1": row["value"], "class": row["class"],
+                                    "share": f"{row['share']:.0%}"}
+                                   for row in meanings["categorical"]]),
+                     hide_index=True, width="stretch")
+    with right:
+        st.caption(f"Continuous codes: rank correlation (Spearman) of simple image statistics with "
+                   f"the code along {meanings['sweeps']} sweeps over [−1, 1], averaged; *pooled*: "
+                   "over all swept images at once (z and c1 vary too).")
+        st.dataframe(pd.DataFrame([
+            {"code": f"c{row['code'] + 2}", "moves with": row["statistic"],
+             "ρ along a sweep": round(row["correlation"], 2), "ρ pooled": round(row["pooled"], 2),
+             **{name: round(value, 2) for name, value in row["along_sweep"].items()}}
+            for row in meanings["continuous"]]), hide_index=True, width="stretch")

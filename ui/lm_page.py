@@ -1,0 +1,501 @@
+"""The language-model page: corpus, n-gram baseline, RNN/GRU/LSTM training, generation, scoring."""
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import checkpoints, lm_charts, ngram, runs
+from core.data import dataset_name, text
+from core.demo import LimitError
+from core.jobs import manager
+from core.lm_task import MAX_EVAL_TOKENS, LanguageModel
+from core.registry import MODELS
+from core.runs import METRIC_COLUMNS
+from ui import state
+from ui.forms import config_form
+from ui.model_page import job_status, rerun_when_done
+
+NAME = "lm"
+UPLOAD = "Your text (.txt upload)"
+VIEW = f"{NAME}.view"         # ("job", id) | ("run", id) | ("upload", {...}) | None: shipped
+
+
+def shipped_path(corpus: str):
+    return state.CHECKPOINTS / f"lm-{corpus}.pt"
+
+
+# Process-wide caches: a corpus, its n-gram counts and curve are built once per server.
+@st.cache_resource(show_spinner="Reading and splitting the corpus ...", max_entries=4)
+def corpus_for(name: str, level: str, min_count: int):
+    if dataset_name() == "synthetic":  # tests: a tiny text in the corpus's language
+        info = text.CORPORA.get(name)
+        return text.make_synthetic(level, info.language if info else "en")
+    return text.load(name, level, min_count)
+
+
+@st.cache_resource(show_spinner="Counting n-grams (orders 1 to 6) ...", max_entries=2)
+def counts_for(name: str, level: str, min_count: int):
+    corpus = corpus_for(name, level, min_count)
+    return ngram.NGramCounts(corpus.train_ids, len(corpus.vocab))
+
+
+@st.cache_data(show_spinner="Validation perplexity for n = 1 … 6 ...", max_entries=8)
+def curve_for(name: str, level: str, min_count: int, k: float) -> dict[str, list[float]]:
+    corpus = corpus_for(name, level, min_count)
+    return ngram.perplexity_curve(counts_for(name, level, min_count),
+                                  corpus.val_ids[:MAX_EVAL_TOKENS], k=k)
+
+
+@st.cache_resource(show_spinner="Loading the model ...", max_entries=6)
+def model_from_file(path: str, mtime: float) -> LanguageModel:
+    return LanguageModel.from_checkpoint(checkpoints.load(path, expected_model=NAME))
+
+
+def _key(name: str) -> str:
+    return f"{NAME}.field.{name}"
+
+
+def render() -> None:
+    spec = MODELS[NAME]
+    state.seen()
+    st.title(spec.title)
+    st.caption(spec.summary)
+    controls, view = st.columns([1, 2.6], gap="large")
+    with controls:
+        corpus_name = _corpus_picker()
+        config = _controls(spec, corpus_name)
+    with view:
+        if corpus_name is None:
+            st.info("Upload a UTF-8 .txt file on the left to train on your own text.")
+            return
+        level = st.session_state.get(_key("level"), "char")
+        min_count = config.min_count if config else 2
+        try:
+            corpus = corpus_for(corpus_name, level, min_count)
+        except text.CorpusError as error:
+            st.error(str(error))
+            return
+        model, model_label = _active_model(corpus_name)
+        tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences"])
+        with tabs[0]:
+            order, smoothing, k = _ngram_tab(corpus, corpus_name, level, min_count, model)
+        with tabs[1]:
+            _neural_tab(spec, corpus, corpus_name, level, min_count)
+        ngram_model = ngram.NGramModel(counts_for(corpus_name, level, min_count), order,
+                                       smoothing, k)
+        with tabs[2]:
+            _generate_tab(corpus, corpus_name, model, model_label, ngram_model)
+        with tabs[3]:
+            _score_tab(corpus, model, model_label, ngram_model)
+
+
+def _corpus_picker() -> str | None:
+    names = list(text.CORPORA)
+    labels = {name: text.CORPORA[name].title for name in names} | {UPLOAD: UPLOAD}
+    choice = st.selectbox("Corpus", names + [UPLOAD], format_func=labels.get, key=f"{NAME}.corpus",
+                          help="offline defaults from Debian's fortunes-zh and fortunes packages")
+    if choice != UPLOAD:
+        st.caption(text.CORPORA[choice].description)
+        name = choice
+        english = text.CORPORA[choice].language == "en"
+    else:
+        upload = st.file_uploader("A UTF-8 text file", type=["txt"], key=f"{NAME}.text_upload",
+                                  help=f"at most {text.MAX_UPLOAD_CHARS:,} characters are used")
+        if upload is None:
+            st.session_state.pop(f"{NAME}.uploaded", None)
+            return None
+        seen = st.session_state.get(f"{NAME}.uploaded")
+        if seen is None or seen[0] != upload.file_id:
+            try:
+                too_big = state.upload_too_big(upload.size)
+                if too_big:
+                    raise text.CorpusError(too_big)
+                corpus_name, notes = text.store_upload(upload.getvalue(), upload.name)
+                seen = (upload.file_id, corpus_name, notes, None)
+            except text.CorpusError as error:
+                seen = (upload.file_id, None, [], f"{upload.name} refused: {error}")
+            st.session_state[f"{NAME}.uploaded"] = seen
+        _, name, notes, error = seen
+        if error:
+            st.error(error)
+            return None
+        for note in notes:
+            st.warning(note)
+        english = True
+    st.session_state.setdefault(_key("level"), "char")
+    if not english and st.session_state[_key("level")] == "word":
+        st.session_state[_key("level")] = "char"
+    st.radio("Tokens", ["char", "word"], key=_key("level"), horizontal=True,
+             format_func={"char": "characters", "word": "words"}.get, disabled=not english,
+             help="word level needs spaces between words (English); Chinese is modelled by "
+                  "character")
+    previous = st.session_state.get(_key("corpus"))
+    st.session_state[_key("corpus")] = name
+    if previous is not None and previous != name:
+        current = st.session_state.get(VIEW)
+        if current and current[0] != "job":
+            st.session_state.pop(VIEW, None)  # show the new corpus's shipped model
+    return name
+
+
+def _controls(spec, corpus_name: str | None):
+    jobs = manager()
+    current = st.session_state.get(VIEW)
+    job = jobs.get(current[1]) if current and current[0] == "job" else None
+    st.session_state.setdefault(_key("corpus"), "tang-poems")
+    config, error = config_form(spec, NAME)
+    if error:
+        st.error(error)
+    if st.session_state.get(f"{NAME}.start_error"):
+        st.error(st.session_state.pop(f"{NAME}.start_error"))
+    left, right = st.columns(2)
+    is_active = job is not None and job.is_active
+    if left.button("Train", type="primary", width="stretch", key=f"{NAME}.train",
+                   disabled=config is None or is_active or corpus_name is None):
+        _start(spec, config)
+    if right.button("Stop", width="stretch", key=f"{NAME}.stop", disabled=not is_active):
+        jobs.stop(job.id)
+        deadline = time.time() + 5
+        while job.is_active and time.time() < deadline:
+            time.sleep(0.05)
+        st.rerun()
+    st.divider()
+    if corpus_name and shipped_path(corpus_name).exists() and current is not None:
+        if st.button("Use the shipped model", width="stretch", key=f"{NAME}.pretrained",
+                     help="the checkpoint in checkpoints/ trained on this corpus"):
+            st.session_state.pop(VIEW, None)
+            st.rerun()
+    upload = st.file_uploader("Open a language-model checkpoint (.pt)", type=["pt", "pth", "ckpt"],
+                              key=f"{NAME}.ckpt_upload")
+    if upload is not None and st.session_state.get(f"{NAME}.ckpt_seen") != upload.file_id:
+        st.session_state[f"{NAME}.ckpt_seen"] = upload.file_id
+        try:
+            too_big = state.upload_too_big(upload.size)
+            if too_big:
+                raise checkpoints.CheckpointError(too_big)
+            payload = checkpoints.load(upload.getvalue(), expected_model=NAME)
+            LanguageModel.from_checkpoint(payload)  # refuse a broken one now, not in a tab
+            st.session_state[VIEW] = ("upload", {"name": upload.name, "payload": payload})
+            st.session_state.pop(f"{NAME}.ckpt_error", None)
+            st.rerun()
+        except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError) as error:
+            st.session_state[f"{NAME}.ckpt_error"] = f"{upload.name}: {error}"
+    if st.session_state.get(f"{NAME}.ckpt_error"):
+        st.error("Checkpoint refused — " + st.session_state[f"{NAME}.ckpt_error"])
+        if upload is None:
+            st.session_state.pop(f"{NAME}.ckpt_error")
+    return config
+
+
+def _start(spec, config) -> None:
+    try:
+        corpus = corpus_for(config.corpus, config.level, config.min_count)
+    except text.CorpusError as error:
+        st.session_state[f"{NAME}.start_error"] = str(error)
+        st.rerun()
+    try:
+        job = manager().submit(spec, config, lambda: corpus, owner=state.owner())
+    except LimitError as error:
+        st.session_state[f"{NAME}.start_error"] = str(error)
+        st.rerun()
+    st.session_state[VIEW] = ("job", job.id)
+    st.rerun()
+
+
+def _resume(spec, run) -> None:
+    from core.config import from_dict
+    try:
+        payload = state.load_checkpoint_file(run.checkpoint_path)
+        config = from_dict(spec.config_cls, payload["config"], strict=False)
+        corpus = corpus_for(config.corpus, config.level, config.min_count)
+    except (checkpoints.CheckpointError, text.CorpusError) as error:
+        st.error(f"Cannot resume: {error}")
+        return
+    try:
+        job = manager().submit(spec, config, lambda: corpus, owner=state.owner(),
+                               resume=payload, run=run)
+    except LimitError as error:
+        st.error(str(error))
+        return
+    st.session_state[VIEW] = ("job", job.id)
+    st.rerun()
+
+
+def _active_model(corpus_name: str) -> tuple[LanguageModel | None, str]:
+    """The neural model generation and scoring use: a run's, an upload, or the shipped one."""
+    current = st.session_state.get(VIEW)
+    try:
+        if current is None:
+            path = shipped_path(corpus_name)
+            if path.exists():
+                return model_from_file(str(path), path.stat().st_mtime), f"shipped {path.name}"
+            return None, ""
+        kind, value = current
+        if kind == "upload":
+            return LanguageModel.from_checkpoint(value["payload"]), f"uploaded {value['name']}"
+        run = manager().get(value).run if kind == "job" and manager().get(value) else None
+        if kind == "run":
+            run = runs.get(value)
+        if run is not None and run.checkpoint_path.exists():
+            path = run.checkpoint_path
+            return model_from_file(str(path), path.stat().st_mtime), f"run {run.id}"
+    except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError) as error:
+        st.warning(f"The model cannot be loaded: {error}")
+    return None, ""
+
+
+def _ngram_tab(corpus, corpus_name, level, min_count, model) -> tuple[int, str, float]:
+    sizes = corpus.sizes
+    table = pd.DataFrame({"training": [sizes["documents"][0], sizes["characters"][0],
+                                       sizes["tokens"][0]],
+                          "validation": [sizes["documents"][1], sizes["characters"][1],
+                                         sizes["tokens"][1]]},
+                         index=["documents", "characters", "tokens"])
+    left, right = st.columns([1, 1.4])
+    with left:
+        st.markdown(f"**{corpus.title}** · vocabulary **{len(corpus.vocab):,}** tokens "
+                    f"(those seen fewer than {min_count} times in training become `<unk>`)")
+        st.dataframe(table, width="stretch")
+        st.caption("Split by document (a poem, a fortune, a paragraph), shuffled with a fixed "
+                   f"seed; perplexities use the first {MAX_EVAL_TOKENS:,} validation tokens.")
+        for note in corpus.notes:
+            st.caption(f"Note: {note}")
+    with right:
+        st.text_area("A validation document", corpus.sample, height=190, disabled=True,
+                     key=f"{NAME}.sample.{corpus_name}")
+    order_column, smoothing_column, k_column = st.columns(3)
+    order = order_column.slider("n-gram order n", 1, ngram.MAX_ORDER, 3, key=f"{NAME}.order",
+                                help="the Markov assumption: each token depends on the previous "
+                                     "n − 1 only")
+    smoothing = smoothing_column.selectbox(
+        "Smoothing", ["kneser-ney", "add-k"], key=f"{NAME}.smoothing",
+        format_func=lm_charts.SMOOTHING_LABELS.get,
+        help="how probability is given to continuations never seen in training")
+    k = k_column.select_slider("k (add-k)", [0.001, 0.01, 0.1, 0.5, 1.0], value=0.1,
+                               key=f"{NAME}.k", disabled=smoothing != "add-k")
+    curve = curve_for(corpus_name, level, min_count, k)
+    neural = _neural_val(model, corpus)
+    st.plotly_chart(lm_charts.ngram_curve_figure(curve, order, neural), key=f"{NAME}.curve")
+    best_order = min(range(len(curve["kneser-ney"])), key=curve["kneser-ney"].__getitem__) + 1
+    addk = curve["add-k"]
+    addk_best = min(range(len(addk)), key=addk.__getitem__) + 1
+    st.markdown(
+        f"With Kneser-Ney the validation perplexity is lowest at **n = {best_order}** "
+        f"({curve['kneser-ney'][best_order - 1]:.2f}); with add-k (k = {k:g}) at "
+        f"**n = {addk_best}** ({addk[addk_best - 1]:.2f}), and it rises after: "
+        "a longer history fits the training text better, but most long contexts of the "
+        "validation text were never seen in training — the data runs out. Kneser-Ney backs off "
+        "to shorter histories gracefully, so it degrades far less.")
+    return order, smoothing, k
+
+
+_NEURAL_VAL: dict[tuple, float] = {}
+
+
+def _neural_val(model: LanguageModel | None, corpus) -> float | None:
+    """Validation perplexity of the active neural model, when it shares this corpus's vocabulary.
+    Computed once per server for a model (the cached models live as long as the process)."""
+    if model is None or model.vocab.itos != corpus.vocab.itos:
+        return None
+    key = (id(model), corpus.name, corpus.level, len(corpus.val_ids))
+    if key not in _NEURAL_VAL:
+        from core.lm_task import perplexity
+        if len(_NEURAL_VAL) > 64:
+            _NEURAL_VAL.clear()
+        _NEURAL_VAL[key] = perplexity(model.network, corpus.val_ids[:MAX_EVAL_TOKENS])
+    return _NEURAL_VAL[key]
+
+
+def _neural_tab(spec, corpus, corpus_name, level, min_count) -> None:
+    curve = curve_for(corpus_name, level, min_count, st.session_state.get(f"{NAME}.k", 0.1))
+    best = min(min(values) for values in curve.values())
+    current = st.session_state.get(VIEW)
+    # d2l's figures are English characters: context for an English char model only.
+    references = spec.references if level == "char" and corpus.language == "en" else ()
+    if current is not None and current[0] == "job" and manager().get(current[1]) is not None:
+        job = manager().get(current[1])
+        st.subheader(f"Run {job.run.id}")
+
+        @st.fragment(run_every=1.0 if job.is_active else None)
+        def live():
+            job_status(job, spec)
+            frame = job.metrics()
+            _curves(frame, best, references, f"{NAME}.job")
+            rerun_when_done(job, spec)
+
+        live()
+        if not job.is_active and job.run.checkpoint_path.exists():
+            st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
+                               file_name=f"{job.run.id}.pt", key=f"{NAME}.download.job")
+        return
+    if current is not None and current[0] == "run":
+        try:
+            run = runs.get(current[1])
+        except KeyError as error:
+            st.warning(str(error))
+            return
+        status = run.status
+        st.subheader(f"Run {run.id}")
+        st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,}")
+        if status.get("message"):
+            (st.error if status.get("status") == "failed" else st.info)(status["message"])
+        if run.checkpoint_path.exists():
+            st.download_button("Download checkpoint", run.checkpoint_path.read_bytes(),
+                               file_name=f"{run.id}.pt", key=f"{NAME}.download.run")
+            if status.get("status") in ("stopped", "failed", "interrupted") and \
+                    manager().active_for_run(run.id) is None and \
+                    st.button("Resume", key=f"{NAME}.resume"):
+                _resume(spec, run)
+        _curves(run.metrics(), best, references, f"{NAME}.run")
+        return
+    if current is not None and current[0] == "upload":
+        payload = current[1]["payload"]
+        label = f"uploaded {current[1]['name']}"
+    else:
+        path = shipped_path(corpus_name)
+        if not path.exists():
+            st.info("No shipped model for this text: press **Train** to train one and watch "
+                    "its perplexity fall below the n-gram's.")
+            return
+        payload = state.load_checkpoint_file(path)
+        label = f"shipped {path.name}"
+    metrics = pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
+    config = payload["config"]
+    st.subheader(f"Model — {label}")
+    st.caption(f"{config['cell'].upper()}, hidden {config['hidden_size']}, "
+               f"{config['num_layers']} layer(s), trained {payload.get('epoch', 0):g} epochs on "
+               f"{config['corpus']}. Press **Train** to train your own with the settings on the "
+               "left.")
+    if current is None:
+        st.download_button("Download checkpoint", path.read_bytes(), file_name=path.name,
+                           key=f"{NAME}.download.shipped")
+    _curves(metrics, best, references, f"{NAME}.ckpt")
+
+
+def _curves(frame: pd.DataFrame, best: float, references, key: str) -> None:
+    val = frame[frame["name"] == "perplexity/val"]
+    speed = frame[frame["name"] == "speed/tokens_per_s"]
+    columns = st.columns(3)
+    if len(val):
+        last = float(val["value"].iloc[-1])
+        columns[0].metric("Validation perplexity", f"{last:.2f}",
+                          delta=f"{last - best:+.2f} vs best n-gram", delta_color="inverse")
+    columns[1].metric("Best n-gram, same split", f"{best:.2f}")
+    if len(speed):
+        columns[2].metric("Training speed", f"{float(speed['value'].tail(5).median()):,.0f} tok/s",
+                          help="tokens (characters or words) per second, median of the last "
+                               "five logging windows")
+    st.plotly_chart(lm_charts.perplexity_figure(frame, best, references), key=f"{key}.ppl")
+    if references:
+        st.caption("Dotted lines: d2l's character-level perplexities on The Time Machine, a "
+                   "different (smaller, English) corpus — context, not a target.")
+
+
+def _generate_tab(corpus, corpus_name, model, model_label, ngram_model) -> None:
+    sources = (["neural"] if model is not None else []) + ["n-gram"]
+    left, right = st.columns([1, 1.6])
+    with left:
+        source = st.radio("Model", sources, horizontal=True, key=f"{NAME}.gen.source",
+                          format_func={"neural": f"neural ({model_label})",
+                                       "n-gram": f"{ngram_model.order}-gram "
+                                                 f"({ngram_model.smoothing})"}.get)
+        prompt = st.text_input("Prompt", text.PROMPTS.get(corpus_name, "The "),
+                               key=f"{NAME}.gen.prompt.{corpus_name}")
+        temperature = st.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=f"{NAME}.gen.temperature",
+                                help="below 1 sharpens the distribution (safer, repetitive), "
+                                     "above 1 flattens it (bolder, more mistakes); 0 = always "
+                                     "the likeliest token")
+        length = st.slider("Length (tokens)", 10, 500, 120, key=f"{NAME}.gen.length")
+        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key=f"{NAME}.gen.seed")
+        go = st.button("Generate", type="primary", key=f"{NAME}.gen.go")
+        poem = corpus_name == "tang-poems" and source == "neural" and \
+            st.button("写一首唐诗 · Write a Tang poem", key=f"{NAME}.gen.poem")
+    with right:
+        if poem:
+            seed = int(time.time() * 1000) % 100_000
+            output = model.generate("《", 160, 0.8, seed)
+            output = "《" + output.split("\n\n")[0].strip()
+            st.session_state[f"{NAME}.gen.output"] = output
+        elif go:
+            started = time.perf_counter()
+            if source == "neural":
+                output = prompt + model.generate(prompt, length, temperature, int(seed))
+            else:
+                ids = corpus.vocab.encode(text.tokenize(prompt, corpus.level)).tolist()
+                out = ngram_model.generate(ids, length, temperature,
+                                           torch.Generator().manual_seed(int(seed)))
+                output = prompt + corpus.vocab.decode(out)
+            st.session_state[f"{NAME}.gen.output"] = output
+            st.session_state[f"{NAME}.gen.took"] = time.perf_counter() - started
+        output = st.session_state.get(f"{NAME}.gen.output")
+        if output:
+            st.text_area("Generated text", output, height=320, key=f"{NAME}.gen.shown")
+            if st.session_state.get(f"{NAME}.gen.took"):
+                st.caption(f"generated in {st.session_state[f'{NAME}.gen.took'] * 1000:.0f} ms")
+        else:
+            st.info("Press **Generate** to write text from the prompt.")
+
+
+def _score(model, ngram_model, corpus, sentence: str) -> dict:
+    row = {"sentence": sentence}
+    tokens = text.tokenize(sentence, corpus.level)
+    ids = corpus.vocab.encode(tokens)
+    newline = corpus.vocab.stoi.get("\n")
+    logs = ngram_model.log_probabilities(ids, [newline] if newline is not None else [])
+    row["tokens"] = len(tokens)
+    row["unknown"] = int((ids == 0).sum())
+    row["n-gram ln P"] = sum(logs)
+    row["n-gram perplexity"] = math.exp(-sum(logs) / max(len(logs), 1))
+    row["_ngram_logs"] = logs
+    row["_tokens"] = tokens
+    if model is not None:
+        _, neural_logs = model.score(sentence)
+        row["neural ln P"] = sum(neural_logs)
+        row["neural perplexity"] = math.exp(-sum(neural_logs) / max(len(neural_logs), 1))
+        row["_neural_logs"] = neural_logs
+    return row
+
+
+def _score_tab(corpus, model, model_label, ngram_model) -> None:
+    pairs = text.EXAMPLE_PAIRS["zh" if corpus.language == "zh" else "en"]
+    st.markdown("A good language model prefers the sentence that makes sense, even when both "
+                "**sound the same** — the tutorial's example: 厨房里**食油**用完了 (the kitchen "
+                "is out of cooking oil) versus 厨房里**石油**用完了 (… out of petroleum).")
+    example = st.selectbox("Example pair", range(len(pairs)), key=f"{NAME}.score.pair.{corpus.name}",
+                           index=text.DEFAULT_PAIR.get(corpus.name, 0),
+                           format_func=lambda i: f"{pairs[i][0]}  /  {pairs[i][1]}")
+    first, second = st.columns(2)
+    a = first.text_input("Sentence A", pairs[example][0],
+                         key=f"{NAME}.score.a.{corpus.name}.{example}")
+    b = second.text_input("Sentence B", pairs[example][1],
+                          key=f"{NAME}.score.b.{corpus.name}.{example}")
+    rows = [_score(model, ngram_model, corpus, s) for s in (a, b) if s.strip()]
+    if len(rows) < 2:
+        st.info("Type two sentences to compare.")
+        return
+    shown = pd.DataFrame([{k: v for k, v in row.items() if not k.startswith("_")} for row in rows],
+                         index=["A", "B"])
+    st.dataframe(shown.style.format({c: "{:.3f}" for c in shown.columns if "ln P" in c or
+                                     "perplexity" in c}), width="stretch")
+    verdicts = []
+    for label, column in ((f"The {ngram_model.order}-gram", "n-gram ln P"),
+                          (f"The neural model ({model_label})", "neural ln P")):
+        if column in shown:
+            winner = "A" if shown.loc["A", column] >= shown.loc["B", column] else "B"
+            gap = abs(shown.loc["A", column] - shown.loc["B", column])
+            ratio = f"{math.exp(gap):,.1f}×" if gap < 9 else f"e^{gap:.1f} ≈ {math.exp(gap):.1e}×"
+            verdicts.append(f"{label} prefers **{winner}** ({ratio} likelier).")
+    st.markdown(" ".join(verdicts))
+    if any(row["unknown"] for row in rows):
+        st.caption("Tokens never seen in training are scored as `<unk>`.")
+    if model is not None:
+        st.plotly_chart(lm_charts.token_figure(rows[0]["_tokens"], rows[0]["_neural_logs"],
+                                               rows[1]["_tokens"], rows[1]["_neural_logs"],
+                                               "neural model"), key=f"{NAME}.score.tokens")
+    if model is not None and model.vocab.itos != corpus.vocab.itos:
+        st.caption(f"The neural model ({model_label}) was trained on {model.config.corpus}; "
+                   f"the n-gram on {corpus.name}.")

@@ -1,0 +1,3 @@
+from ui.model_page import render
+
+render("infogan")

@@ -1,0 +1,3 @@
+from ui.lm_page import render
+
+render()
