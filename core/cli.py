@@ -72,10 +72,12 @@ def evaluate_language_model(config, payload: dict) -> dict[str, float]:
     from core import lm_task, ngram
     from core.models.lm import SPEC
     corpus = SPEC.load_data(config)
-    trainer = lm_task.LMTrainer(config, corpus.vocab, configure())
-    trainer.load_state(payload, with_optimizer=False)
+    model = lm_task.LanguageModel.from_checkpoint(payload, configure())
+    if model.vocab.itos != corpus.vocab.itos:
+        raise ConfigError("the checkpoint's vocabulary differs from its corpus's: the corpus "
+                          "changed since it was trained")
     val = corpus.val_ids[:lm_task.MAX_EVAL_TOKENS]
-    metrics = {"perplexity/val": lm_task.perplexity(trainer.network, val)}
+    metrics = {"perplexity/val": lm_task.perplexity(model.network, val)}
     curve = ngram.perplexity_curve(ngram.NGramCounts(corpus.train_ids, len(corpus.vocab)), val)
     for smoothing, values in curve.items():
         for order, value in enumerate(values, 1):

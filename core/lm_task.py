@@ -130,21 +130,20 @@ class LMTask:
         self.eval_every_epochs = config.eval_every_epochs
         # Guessing uniformly costs ln V per token; 100x that (or NaN/inf) means divergence.
         self.divergence_loss = 100 * math.log(len(corpus.vocab))
-        self._loss, self._steps = torch.zeros(()), 0
+        self._loss, self._steps = 0.0, 0
         self._last_eval: tuple[int, float] | None = None
 
     def step(self, index: torch.Tensor) -> float:
         starts = index * self.seq_len
         windows = self.train_ids[starts.unsqueeze(1) + self.offsets]
-        loss = self.trainer.train_step(windows)
-        self._loss += loss.cpu() if loss.device.type != "cpu" else loss
+        loss = self.trainer.train_step(windows).item()  # the loop checks every step's loss
+        self._loss += loss
         self._steps += 1
-        return loss.item()
+        return loss
 
     def window_metrics(self) -> dict[str, float]:
-        loss = self._loss.item() / max(self._steps, 1)
-        self._loss.zero_()
-        self._steps = 0
+        loss = self._loss / max(self._steps, 1)
+        self._loss, self._steps = 0.0, 0
         return {"loss/train": loss, "perplexity/train": math.exp(min(loss, 50))}
 
     def extra_events(self, step: int, epoch_end: bool) -> list:

@@ -10,14 +10,13 @@ import torch
 
 from core import checkpoints, lm_charts, ngram, runs
 from core.data import dataset_name, text
-from core.demo import LimitError
 from core.jobs import manager
 from core.lm_task import MAX_EVAL_TOKENS, LanguageModel
 from core.registry import MODELS
 from core.runs import METRIC_COLUMNS
 from ui import state
 from ui.forms import config_form
-from ui.model_page import job_status, rerun_when_done
+from ui.model_page import job_status, rerun_when_done, resume_run, start_job, stop_and_wait
 
 NAME = "lm"
 UPLOAD = "Your text (.txt upload)"
@@ -156,13 +155,9 @@ def _controls(spec, corpus_name: str | None):
     is_active = job is not None and job.is_active
     if left.button("Train", type="primary", width="stretch", key=f"{NAME}.train",
                    disabled=config is None or is_active or corpus_name is None):
-        _start(spec, config)
+        start_job(spec, config)
     if right.button("Stop", width="stretch", key=f"{NAME}.stop", disabled=not is_active):
-        jobs.stop(job.id)
-        deadline = time.time() + 5
-        while job.is_active and time.time() < deadline:
-            time.sleep(0.05)
-        st.rerun()
+        stop_and_wait(job)
     st.divider()
     if corpus_name and shipped_path(corpus_name).exists() and current is not None:
         if st.button("Use the shipped model", width="stretch", key=f"{NAME}.pretrained",
@@ -191,38 +186,13 @@ def _controls(spec, corpus_name: str | None):
     return config
 
 
-def _start(spec, config) -> None:
-    try:
-        corpus = corpus_for(config.corpus, config.level, config.min_count)
-    except text.CorpusError as error:
-        st.session_state[f"{NAME}.start_error"] = str(error)
-        st.rerun()
-    try:
-        job = manager().submit(spec, config, lambda: corpus, owner=state.owner())
-    except LimitError as error:
-        st.session_state[f"{NAME}.start_error"] = str(error)
-        st.rerun()
-    st.session_state[VIEW] = ("job", job.id)
-    st.rerun()
-
-
 def _resume(spec, run) -> None:
-    from core.config import from_dict
     try:
         payload = state.load_checkpoint_file(run.checkpoint_path)
-        config = from_dict(spec.config_cls, payload["config"], strict=False)
-        corpus = corpus_for(config.corpus, config.level, config.min_count)
-    except (checkpoints.CheckpointError, text.CorpusError) as error:
+    except checkpoints.CheckpointError as error:
         st.error(f"Cannot resume: {error}")
         return
-    try:
-        job = manager().submit(spec, config, lambda: corpus, owner=state.owner(),
-                               resume=payload, run=run)
-    except LimitError as error:
-        st.error(str(error))
-        return
-    st.session_state[VIEW] = ("job", job.id)
-    st.rerun()
+    resume_run(spec, run, payload)
 
 
 def _active_model(corpus_name: str) -> tuple[LanguageModel | None, str]:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import checkpoints, runs
+from core.data.text import CorpusError
 from core.demo import LimitError
 from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
@@ -72,11 +73,7 @@ def _controls(spec) -> None:
                            key=f"{spec.name}.train", width="stretch"):
         start_job(spec, config)
     if stop_column.button("Stop", disabled=not is_active, key=f"{spec.name}.stop", width="stretch"):
-        jobs.stop(job.id)
-        deadline = time.time() + 5
-        while job.is_active and time.time() < deadline:  # stops within one step
-            time.sleep(0.05)
-        st.rerun()
+        stop_and_wait(job)
 
     st.divider()
     shipped = state.shipped_path(spec.name)
@@ -197,11 +194,30 @@ def _run_view(spec, run_id: str) -> None:
         results.evaluation_panel(payload["evaluation"], spec, f"{spec.name}.run")
 
 
+def stop_and_wait(job) -> None:
+    """Stop: the job stops within one step; redraw once it has."""
+    manager().stop(job.id)
+    deadline = time.time() + 5
+    while job.is_active and time.time() < deadline:
+        time.sleep(0.05)
+    st.rerun()
+
+
+def load_data(spec, config):
+    """A page's training data, from the process-wide caches of the script thread."""
+    if spec.task == "gan":
+        return datasets.load(spec)
+    if spec.task == "language_model":
+        from ui.lm_page import corpus_for
+        return corpus_for(config.corpus, config.level, config.min_count)
+    return state.images()
+
+
 def start_job(spec, config, resume: dict | None = None, run=None, note: str = ""):
     """Load the data here in the script thread (Streamlit's caches belong to it), then queue."""
     try:
-        data = datasets.load(spec) if spec.task == "gan" else state.images()
-    except DataUnavailable as error:
+        data = load_data(spec, config)
+    except (DataUnavailable, CorpusError) as error:
         st.session_state[f"{spec.name}.start_error"] = str(error)
         st.rerun()
     try:

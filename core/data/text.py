@@ -154,7 +154,7 @@ def documents_of(text: str) -> list[str]:
 
 def read_default(name: str) -> str:
     if name not in CORPORA:
-        raise CorpusError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}")
+        raise unknown(name)
     info = CORPORA[name]
     missing = [f for f in info.files if not (FORTUNES / f).is_file()]
     if len(missing) == len(info.files):
@@ -209,10 +209,14 @@ def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[st
     return f"upload:{digest}", notes
 
 
+def unknown(name: str) -> CorpusError:
+    return CorpusError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}, "
+                       "or upload a .txt on the page")
+
+
 def check_name(name: str) -> None:
     if name not in CORPORA and not re.fullmatch(r"upload:[0-9a-f]{12}", name):
-        raise CorpusError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}, "
-                          "or upload a .txt on the page")
+        raise unknown(name)
 
 
 def read_corpus(name: str) -> tuple[str, str, str, list[str]]:
@@ -230,10 +234,8 @@ def read_corpus(name: str) -> tuple[str, str, str, list[str]]:
         text = path.read_text(encoding="utf-8")
         chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text[:20000])
         return text, title, "zh" if chinese > 0.2 * min(len(text), 20000) else "en", []
-    info = CORPORA.get(name)
-    if info is None:
-        raise CorpusError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}")
-    return read_default(name), info.title, info.language, []
+    text = read_default(name)  # (refuses an unknown name)
+    return text, CORPORA[name].title, CORPORA[name].language, []
 
 
 @dataclass
