@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import shutil
 import sys
 import time
+from pathlib import Path
 
 
 from core import checkpoints, jobs, runs, training
@@ -61,6 +63,41 @@ def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
     if hasattr(trainer, "latent"):   # infoGAN: what each code learned, 10,000 samples
         values.update(gan_eval.code_metrics(gan_eval.code_meanings(trainer, gan_eval.judge_for(data))))
     return values
+
+
+class BestKeeper:
+    """``--keep_best N`` for GANs: every N epochs, score the checkpoint on 5,000 samples (classes
+    covered, then Fréchet distance to 5,000 *training* images, so the test set plays no part in
+    the choice) and copy it to ``best.pt`` when it beats the best so far. GAN quality wanders
+    from epoch to epoch; the last epoch is rarely the best one."""
+
+    SAMPLES = 5_000
+
+    def __init__(self, spec, config, data, every: int, folder):
+        from core.gan_task import image_shape_for, make_trainer
+        self.every, self.data = every, data
+        self.trainer = make_trainer(spec, config, image_shape_for(config, data), configure())
+        self.reference = data.train_images[-self.SAMPLES:]
+        self.path = Path(folder) / "best.pt"
+        self.best: tuple[float, float] | None = None
+        self.best_epoch = self.last_epoch = 0
+
+    def consider(self, path: str, epoch: int) -> str | None:
+        from core import gan_eval
+        if epoch == self.last_epoch:   # a timed save that fell on the epoch's end
+            return None
+        self.last_epoch = epoch
+        self.trainer.load_state(checkpoints.load(path), with_optimizer=False)
+        values = gan_eval.evaluate_generator(self.trainer, self.data, count=self.SAMPLES, seed=1,
+                                             real_images=self.reference)
+        score = (values["quality/covered"], -values["quality/frechet_distance"])
+        is_best = self.best is None or score > self.best
+        if is_best:
+            self.best, self.best_epoch = score, epoch
+            shutil.copyfile(path, self.path)
+        return (f"epoch {epoch} selection: classes={values['quality/covered']:.0f} "
+                f"frechet_distance/train={values['quality/frechet_distance']:.1f}"
+                + (" (best so far)" if is_best else f" (best: epoch {self.best_epoch})"))
 
 
 def load_data(spec, config):
@@ -142,8 +179,15 @@ def main(argv: list[str] | None = None) -> int:
                        ", ".join(title.split()[0].lower() for title in spec.presets))
     flags.add_argument("--export", help="also write a slim shipped checkpoint here")
     flags.add_argument("--resume", help="continue from this checkpoint")
+    if spec.task == "gan":
+        flags.add_argument("--keep_best", type=int, default=0, metavar="N",
+                           help="every N epochs score the model on 5,000 samples (classes covered, "
+                           "then Fréchet distance to training images) and export the best epoch")
     options = vars(flags.parse_args(rest))
+    keep_best = options.pop("keep_best", 0)
     try:
+        if keep_best < 0:
+            raise ConfigError("--keep_best must be 0 (off) or a number of epochs")
         values = preset_values(spec, options.pop("preset"))
         export_path, resume_path = options.pop("export"), options.pop("resume")
         fields = {f.name: f for f in dataclasses.fields(spec.config_cls)}
@@ -160,12 +204,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
     started = time.perf_counter()
     final = None
+    keeper, steps_per_epoch = None, 0
+    if keep_best:
+        try:
+            keeper = BestKeeper(spec, config, data, keep_best, run.folder)
+        except ValueError as error:   # not Fashion-MNIST-like data: nothing to judge with
+            print(f"error: --keep_best {error}", file=sys.stderr)
+            return 2
     for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume,
                                 snapshot_every_steps=jobs.SNAPSHOT_EVERY_STEPS.get(spec.task, 0)):
         runs.record(run, event)
         if isinstance(event, training.Started):
+            steps_per_epoch = event.steps_per_epoch
             print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}",
                   flush=True)
+        elif isinstance(event, training.Checkpointed) and keeper and event.step % steps_per_epoch \
+                == 0 and (event.step // steps_per_epoch) % keeper.every == 0 and "snapshots" \
+                not in event.path:
+            line = keeper.consider(event.path, event.step // steps_per_epoch)
+            if line:
+                print(f"{line} elapsed={time.perf_counter() - started:.0f}s", flush=True)
         elif isinstance(event, training.Metrics) and spec.task == "gan" and \
                 event.step % 200 == 0 and "loss/discriminator" in event.values:
             print(f"step {event.step} " + " ".join(
@@ -189,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
         elif isinstance(event, training.Finished):
             final = event
     if export_path:
-        export(checkpoints.load(run.checkpoint_path), export_path)
+        chosen = run.checkpoint_path
+        if keeper and keeper.best is not None:
+            chosen = str(keeper.path)
+            print(f"kept epoch {keeper.best_epoch} (best of the epochs scored)")
+        export(checkpoints.load(chosen), export_path)
         print(f"exported {export_path}")
     for name, value in final.values.items():
         print(f"{name}={value:.4f}")

@@ -97,16 +97,20 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
 
 
 @torch.no_grad()
-def evaluate_generator(trainer, data, count: int = 10_000, seed: int = 0) -> dict[str, float]:
-    """Classes covered, class entropy and Fréchet distance to the test images, for ``count`` samples."""
-    judge = judge_for(data)
+def evaluate_generator(trainer, data, count: int = 10_000, seed: int = 0,
+                       real_images: torch.Tensor | None = None) -> dict[str, float]:
+    """Classes covered, class entropy and Fréchet distance for ``count`` samples, against the
+    first ``count`` test images (or ``real_images``, uint8, e.g. training images to select a
+    checkpoint by without looking at the test set)."""
+    judge = judge_for(data, trainer.device)
     if judge is None:
         raise ValueError("needs Fashion-MNIST-like data and checkpoints/cnn.pt")
     generator = torch.Generator().manual_seed(seed)
     images = torch.cat([trainer.generate(trainer.noise(min(1000, count - start), generator)).cpu()
                         for start in range(0, count, 1000)])
     _, fake_features = judge.logits_and_features(images)
-    real = data.test_images[:count].float() / 127.5 - 1
+    reference = data.test_images[:count] if real_images is None else real_images
+    real = reference.float() / 127.5 - 1
     _, real_features = judge.logits_and_features(real)
     values = {f"quality/{key.split('/')[1]}": value
               for key, value in judge.class_statistics(images).items()}

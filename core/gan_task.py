@@ -212,7 +212,7 @@ class GANTask:
         self.divergence_loss = math.inf   # BCE losses: only NaN/inf means divergence
         self.fixed_noise = self.trainer.noise(SAMPLE_GRID, torch.Generator().manual_seed(config.seed))
         self.monitor_generator = torch.Generator().manual_seed(config.seed + 7)
-        self.final_judge = gan_eval.judge_for(data)    # None unless Fashion-MNIST-like data
+        self.final_judge = gan_eval.judge_for(data, device)  # None unless Fashion-MNIST-like
         self.judge = self.final_judge if config.monitor_every_windows else None
         real_sample = self.train_x[torch.randperm(self.count, generator=self.monitor_generator)
                                    [:DIVERSITY_BATCH]]

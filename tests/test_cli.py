@@ -60,3 +60,23 @@ def test_language_model_train_and_evaluate(tmp_path):
 def test_language_model_unknown_corpus_is_one_line():
     result = cli("train", "lm", "--corpus", "klingon")
     assert result.returncode == 2 and "unknown corpus" in result.stderr
+
+
+def test_keep_best_exports_the_best_scored_epoch_not_the_last(tmp_path):
+    from core import checkpoints
+    exported = tmp_path / "gan.pt"
+    result = cli("train", "gan", "--epochs", "3", "--batch_size", "50", "--generator_scale", "0.125",
+                 "--keep_best", "1", "--export", str(exported))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    scored = [line for line in lines if " selection: classes=" in line]
+    assert [line.split()[1] for line in scored] == ["1", "2", "3"]
+    kept = int(next(line for line in lines if line.startswith("kept epoch")).split()[2])
+    scores = {int(line.split()[1]): (float(line.split("classes=")[1].split()[0]),
+                                     -float(line.split("frechet_distance/train=")[1].split()[0]))
+              for line in scored}
+    assert kept == max(scores, key=lambda epoch: (scores[epoch], -epoch))   # first of the best
+    steps_per_epoch = 200 // 50
+    assert checkpoints.load(exported)["step"] == kept * steps_per_epoch
+    one_line_error(cli("train", "gan", "--keep_best", "-1"), "--keep_best must be 0")
+    one_line_error(cli("train", "cnn", "--keep_best", "1"), "unrecognized arguments: --keep_best")

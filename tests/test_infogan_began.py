@@ -297,3 +297,21 @@ def test_began_pretrained_opens_with_the_latent_explorer():
     assert not app.exception, [e.value for e in app.exception]
     assert any(header.value == "Explore the latent space" for header in app.subheader)
     assert len(images_shown(app)) >= 2
+
+
+def test_batch_norm_in_began_g_spreads_its_first_samples():
+    """Why the option exists: the paper's G (no batch norm) draws nearly the same image for every z
+    at initialisation, so all samples drift to the same few kinds of garment."""
+    spreads = {}
+    for batch_norm in (False, True):
+        torch.manual_seed(0)
+        generator, _ = began.build(began.BEGANConfig(generator_batch_norm=batch_norm))
+        with torch.no_grad():
+            images = generator(torch.rand(64, 64) * 2 - 1)
+        spreads[batch_norm] = float(images.std(0).mean())
+    assert spreads[True] > 5 * spreads[False]
+    spec, config = tiny("began", generator_batch_norm=True)
+    trainer = make_trainer(spec, config, (1, 32, 32), torch.device("cpu"))
+    metrics = trainer.train_step(torch.rand(16, 1, 32, 32) * 2 - 1)
+    assert all(torch.isfinite(value).all() for value in metrics.values())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.generator.modules())

@@ -47,6 +47,10 @@ class BEGANConfig(BaseConfig):
                              low=0.0, high=1.0, advanced=True)
     width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
                        high=128, label="n (channels)")
+    generator_batch_norm: bool = param(
+        False, "batch norm in G (as most public BEGAN code on MNIST-like data has; the paper has "
+        "none): G's first samples then differ from each other, so they spread over more kinds of "
+        "garment before the equilibrium settles", label="batch norm in G")
     embedding_dim: int = param(64, "size h of D's bottleneck (the paper: 64)", low=2, high=512,
                                label="h (bottleneck)")
     image_size: int = param(32, "image size (32 px as the CPU DCGAN)", choices=(32,),
@@ -62,14 +66,18 @@ class Decoder(nn.Module):
     """(B, inputs) -> (B, C, 32, 32): FC to 8x8, then conv / upsample stages with ELU (no batch norm,
     as in the paper)."""
 
-    def __init__(self, inputs: int, width: int, channels: int, is_generator: bool):
+    def __init__(self, inputs: int, width: int, channels: int, is_generator: bool,
+                 batch_norm: bool = False):
         super().__init__()
         self.width = 2 * width
-        self.project = nn.Sequential(nn.Linear(inputs, self.width * 8 * 8), nn.ELU())  # (B, 2n*64)
+        norm1d = (lambda n: nn.BatchNorm1d(n)) if batch_norm else (lambda n: nn.Identity())
+        norm2d = (lambda n: nn.BatchNorm2d(n)) if batch_norm else (lambda n: nn.Identity())
+        self.project = nn.Sequential(nn.Linear(inputs, self.width * 8 * 8),
+                                     norm1d(self.width * 8 * 8), nn.ELU())  # (B, 2n*64)
         self.main = nn.Sequential(
-            nn.Conv2d(2 * width, 2 * width, 3, 1, 1), nn.ELU(),                # (B, 2n, 8, 8)
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ELU(),           # (B, n, 16, 16)
-            nn.Conv2d(width, width, 3, 1, 1), nn.ELU(),                        # (B, n, 16, 16)
+            nn.Conv2d(2 * width, 2 * width, 3, 1, 1), norm2d(2 * width), nn.ELU(),       # 8x8
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), norm2d(width), nn.ELU(),      # 16x16
+            nn.Conv2d(width, width, 3, 1, 1), norm2d(width), nn.ELU(),                   # 16x16
             nn.ConvTranspose2d(width, channels, 4, 2, 1),                      # (B, C, 32, 32)
             *([nn.Tanh()] if is_generator else []))
 
@@ -106,7 +114,8 @@ class Discriminator(nn.Module):
 def build(config: BEGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.Module]:
     if tuple(image_shape[1:]) != (32, 32):
         raise ValueError(f"BEGAN here draws 32 px images, got {image_shape}")
-    return Decoder(config.latent_dim, config.width, image_shape[0], True), \
+    return Decoder(config.latent_dim, config.width, image_shape[0], True,
+                   config.generator_batch_norm), \
         Discriminator(config, image_shape)
 
 
