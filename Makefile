@@ -35,10 +35,10 @@ checkpoints: setup
 	$(PY) -m core.cli train mlp --preset recommended --export checkpoints/mlp.pt
 	$(PY) -m core.cli train cnn --preset shipped --export checkpoints/cnn.pt
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
-	$(PY) -m core.cli train gan --preset stabilized --epochs 10 --export checkpoints/gan.pt
+	$(PY) -m core.cli train gan --epochs 100 --keep_best 1 --export checkpoints/gan.pt
 	$(PY) -m core.cli train dcgan --epochs 20 --spectral_norm true --learning_rate_g 0.001 --export checkpoints/dcgan.pt
 	$(PY) -m core.cli train infogan --epochs 8 --export checkpoints/infogan.pt
-	$(PY) -m core.cli train began --epochs 3 --export checkpoints/began.pt
+	$(PY) -m core.cli train began --preset more --epochs 4 --keep_best 1 --export checkpoints/began.pt
 	$(PY) -m core.cli train lm --corpus tang-poems --cell gru --hidden_size 256 --embedding_size 64 --seq_len 32 --batch_size 32 --epochs 10 --dropout 0.4 --learning_rate 0.003 --lr_schedule cosine --export checkpoints/lm-tang-poems.pt
 	$(PY) -m core.cli train lm --corpus zh-prose --cell gru --hidden_size 512 --embedding_size 256 --seq_len 64 --epochs 4 --dropout 0.2 --lr_schedule cosine --export checkpoints/lm-zh-prose.pt
 	$(PY) -m core.cli train lm --corpus en-fortunes --cell gru --hidden_size 512 --seq_len 100 --epochs 8 --dropout 0.1 --lr_schedule cosine --export checkpoints/lm-en-fortunes.pt

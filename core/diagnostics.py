@@ -46,6 +46,7 @@ class Remedy:
     label: str
     changes: dict
     why: str
+    from_scratch: bool = False    # the change alters G's layers: no checkpoint can be resumed
 
 
 @dataclass
@@ -116,6 +117,16 @@ def _began_remedies(state: str, config: dict, lr_d: float, lr_g: float) -> list[
         if config.get("latent_dim", 64) < 10:
             remedies.append(Remedy("nz = 64", {"latent_dim": 64},
                                    "a tiny z gives G almost nothing to vary"))
+        if not config.get("pull_away"):
+            remedies.append(Remedy("Pull-away term (0.1)", {"pull_away": 0.1},
+                                   "EBGAN's remedy for autoencoder discriminators: G is "
+                                   "rewarded when D's codes for its images differ"))
+        if not config.get("generator_batch_norm"):
+            remedies.append(Remedy("Batch norm in G (from scratch)",
+                                   {"generator_batch_norm": True},
+                                   "G's first samples then differ, so they spread over more "
+                                   "kinds of garment; changes G's layers, so it restarts at step 0",
+                                   from_scratch=True))
         if config["gamma"] < 0.9:
             remedies.append(Remedy(f"Raise γ to {min(config['gamma'] + 0.2, 1.0):.1f}",
                                    {"gamma": round(min(config["gamma"] + 0.2, 1.0), 2)},

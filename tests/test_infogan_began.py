@@ -211,6 +211,13 @@ def test_the_health_monitor_reads_began_metrics():
     assert collapsed.state == "mode collapse"
     assert any("γ" in remedy.label for remedy in collapsed.remedies)
     assert not any("Spectral" in remedy.label for remedy in collapsed.remedies)
+    by_change = {tuple(remedy.changes): remedy for remedy in collapsed.remedies}
+    assert ("pull_away",) in by_change and not by_change[("pull_away",)].from_scratch
+    assert by_change[("generator_batch_norm",)].from_scratch   # G's layers change: no resume
+    both_on = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
+                       {**config, "pull_away": 0.1, "generator_batch_norm": True})
+    assert not {("pull_away",), ("generator_batch_norm",)} & {tuple(r.changes)
+                                                             for r in both_on.remedies}
 
 
 # The pages -----------------------------------------------------------------------------------

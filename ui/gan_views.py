@@ -41,15 +41,17 @@ def monitor_panel(spec, frame: pd.DataFrame, config: dict, job=None) -> None:
         for index, remedy in enumerate(verdict.remedies[:4]):
             if columns[index].button(remedy.label, key=f"{spec.name}.remedy.{index}",
                                      help=remedy.why, width="stretch"):
-                restart_with(spec, job, remedy.changes, verdict.window[0], remedy.label)
+                restart_with(spec, job, remedy.changes, verdict.window[0], remedy.label,
+                             remedy.from_scratch)
 
 
-def restart_with(spec, job, changes: dict, before_step: int, label: str) -> None:
+def restart_with(spec, job, changes: dict, before_step: int, label: str,
+                 from_scratch: bool = False) -> None:
     manager().stop(job.id)
     manager().wait(job, timeout=10)
     config = from_dict(spec.config_cls, {**dataclasses.asdict(job.config), **changes})
-    snapshots = [path for path in job.run.snapshots()
-                 if int(path.stem.split("_")[1]) <= max(before_step, 0)]
+    snapshots = [] if from_scratch else [path for path in job.run.snapshots()
+                                         if int(path.stem.split("_")[1]) <= max(before_step, 0)]
     resume = checkpoints.load(snapshots[-1], expected_model=spec.name) if snapshots else None
     for name, value in changes.items():  # the form shows the settings the new run uses
         st.session_state[f"{spec.name}.field.{name}"] = value

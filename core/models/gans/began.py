@@ -43,6 +43,10 @@ class BEGANConfig(BaseConfig):
                             "0.001 over 100k+ steps; at 0.001 k_t was still 0.005 after 600 "
                             "steps here and G drew the same dark blur)",
                             choices=(0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), label="λ_k")
+    pull_away: float = param(0.0, "weight of EBGAN's pulling-away term on G: the mean squared "
+                             "cosine similarity of D's codes for a batch of generated images, "
+                             "which pushes G's images apart (Zhao et al. 2017); 0 = the paper's "
+                             "BEGAN", low=0.0, high=1.0, label="pull-away weight")
     initial_k: float = param(0.0, "k_0: how much D attends to generated images at the start",
                              low=0.0, high=1.0, advanced=True)
     width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
@@ -124,6 +128,15 @@ def reconstruction_loss(images: torch.Tensor, reconstructions: torch.Tensor) -> 
     return (images - reconstructions).abs().mean()
 
 
+def pulling_away(codes: torch.Tensor) -> torch.Tensor:
+    """EBGAN's PT = 1/(N(N-1)) sum_{i != j} cos(s_i, s_j)^2 over a batch's codes: 1 when all codes
+    point the same way (collapse), about 1/h for random codes of size h."""
+    unit = nn.functional.normalize(codes.flatten(1), dim=1)
+    similarity = (unit @ unit.T).pow(2)
+    count = len(unit)
+    return (similarity.sum() - similarity.diagonal().sum()) / max(count * (count - 1), 1)
+
+
 def update_k(k: torch.Tensor, lambda_k: float, gamma: float, loss_real: torch.Tensor,
              loss_fake: torch.Tensor) -> torch.Tensor:
     """k_t+1 = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1): proportional control of the equilibrium."""
@@ -168,10 +181,14 @@ class BEGANTrainer(GANTrainer):
         grad_norm_d = nn.utils.clip_grad_norm_(self.discriminator.parameters(), math.inf)
         self.optimizer_d.step()
 
-        # Update G: make images the autoencoder reconstructs well.
-        loss_g = reconstruction_loss(fake, self.discriminator(fake))
+        # Update G: make images the autoencoder reconstructs well (and, optionally, whose codes
+        # differ from each other: the pulling-away term).
+        codes = self.discriminator.encoder(fake)
+        loss_g = reconstruction_loss(fake, self.discriminator.decoder(codes))
+        pull_away = pulling_away(codes)
+        objective_g = loss_g + config.pull_away * pull_away if config.pull_away else loss_g
         self.optimizer_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        objective_g.backward()
         grad_norm_g = nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
         self.optimizer_g.step()
 
@@ -185,6 +202,7 @@ class BEGANTrainer(GANTrainer):
                 "began/k": self.k.clone(),
                 "began/m_global": convergence_measure(config.gamma, loss_real, loss_fake),
                 "began/ratio": loss_fake / loss_real.clamp(min=1e-8),
+                "began/pull_away": pull_away.detach(),
                 "grad_norm/discriminator": grad_norm_d, "grad_norm/generator": grad_norm_g,
             }
 
@@ -220,6 +238,8 @@ SPEC = ModelSpec(
              "it falls as the images improve. The seed's author found it never collapsed."),
     presets={
         "Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)": {},
+        "More kinds of garment (batch norm in G + pull-away 0.1)": {
+            "generator_batch_norm": True, "pull_away": 0.1},
         "Paper settings (γ 0.5, λ_k 0.001, lr 1e-4, batch 16: slow to start)": {
             "gamma": 0.5, "lambda_k": 1e-3, "learning_rate_d": 1e-4, "learning_rate_g": 1e-4,
             "batch_size": 16},
