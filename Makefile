@@ -36,7 +36,7 @@ checkpoints: setup
 	$(PY) -m core.cli train cnn --preset shipped --export checkpoints/cnn.pt
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
 	$(PY) -m core.cli train gan --epochs 100 --keep_best 1 --export checkpoints/gan.pt
-	$(PY) -m core.cli train dcgan --epochs 20 --spectral_norm true --learning_rate_g 0.001 --export checkpoints/dcgan.pt
+	$(PY) -m core.cli train dcgan --epochs 30 --spectral_norm true --learning_rate_g 0.001 --keep_best 1 --export checkpoints/dcgan.pt
 	$(PY) -m core.cli train infogan --epochs 8 --export checkpoints/infogan.pt
 	$(PY) -m core.cli train began --preset more --epochs 4 --keep_best 1 --export checkpoints/began.pt
 	$(PY) -m core.cli train lm --corpus tang-poems --cell gru --hidden_size 256 --embedding_size 64 --seq_len 32 --batch_size 32 --epochs 10 --dropout 0.4 --learning_rate 0.003 --lr_schedule cosine --export checkpoints/lm-tang-poems.pt
