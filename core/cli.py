@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from core import checkpoints, jobs, runs, training
 from core.config import ConfigError, coerce, from_dict
 from core.data import fashion_mnist, load_images
@@ -74,27 +73,40 @@ class BestKeeper:
     SAMPLES = 5_000
 
     def __init__(self, spec, config, data, every: int, folder):
+        from core import gan_eval
         from core.gan_task import image_shape_for, make_trainer
         self.every, self.data = every, data
         self.trainer = make_trainer(spec, config, image_shape_for(config, data), configure())
-        self.reference = data.train_images[-self.SAMPLES:]
+        judge = gan_eval.judge_for(data, self.trainer.device)
+        if judge is None:
+            raise ValueError("needs Fashion-MNIST-like data and checkpoints/cnn.pt")
+        # The reference images never change: their features are computed once.
+        self.reference = gan_eval.reference_features(judge, data.train_images[-self.SAMPLES:])
         self.path = Path(folder) / "best.pt"
         self.best: tuple[float, float] | None = None
-        self.best_epoch = self.last_epoch = 0
+        self.best_epoch = self.last_epoch = self.steps_per_epoch = 0
 
-    def consider(self, path: str, epoch: int) -> str | None:
-        from core import gan_eval
-        if epoch == self.last_epoch:   # a timed save that fell on the epoch's end
+    def on_event(self, event) -> str | None:
+        """Score the checkpoint written at the end of every N-th epoch; a line to print, or None."""
+        if isinstance(event, training.Started):
+            self.steps_per_epoch = event.steps_per_epoch
+            return None
+        if not isinstance(event, training.Checkpointed) or "snapshots" in event.path:
+            return None
+        epoch, within = divmod(event.step, self.steps_per_epoch)
+        # A timed save can fall on the epoch's end too: score each epoch once.
+        if within or epoch % self.every or epoch == self.last_epoch:
             return None
         self.last_epoch = epoch
-        self.trainer.load_state(checkpoints.load(path), with_optimizer=False)
+        from core import gan_eval
+        self.trainer.load_state(checkpoints.load(event.path), with_optimizer=False)
         values = gan_eval.evaluate_generator(self.trainer, self.data, count=self.SAMPLES, seed=1,
-                                             real_images=self.reference)
+                                             real_features=self.reference)
         score = (values["quality/covered"], -values["quality/frechet_distance"])
         is_best = self.best is None or score > self.best
         if is_best:
             self.best, self.best_epoch = score, epoch
-            shutil.copyfile(path, self.path)
+            shutil.copyfile(event.path, self.path)
         return (f"epoch {epoch} selection: classes={values['quality/covered']:.0f} "
                 f"frechet_distance/train={values['quality/frechet_distance']:.1f}"
                 + (" (best so far)" if is_best else f" (best: epoch {self.best_epoch})"))
@@ -204,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
     started = time.perf_counter()
     final = None
-    keeper, steps_per_epoch = None, 0
+    keeper = None
     if keep_best:
         try:
             keeper = BestKeeper(spec, config, data, keep_best, run.folder)
@@ -214,16 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume,
                                 snapshot_every_steps=jobs.SNAPSHOT_EVERY_STEPS.get(spec.task, 0)):
         runs.record(run, event)
+        line = keeper.on_event(event) if keeper else None
+        if line:
+            print(f"{line} elapsed={time.perf_counter() - started:.0f}s", flush=True)
         if isinstance(event, training.Started):
-            steps_per_epoch = event.steps_per_epoch
             print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}",
                   flush=True)
-        elif isinstance(event, training.Checkpointed) and keeper and event.step % steps_per_epoch \
-                == 0 and (event.step // steps_per_epoch) % keeper.every == 0 and "snapshots" \
-                not in event.path:
-            line = keeper.consider(event.path, event.step // steps_per_epoch)
-            if line:
-                print(f"{line} elapsed={time.perf_counter() - started:.0f}s", flush=True)
         elif isinstance(event, training.Metrics) and spec.task == "gan" and \
                 event.step % 200 == 0 and "loss/discriminator" in event.values:
             print(f"step {event.step} " + " ".join(

@@ -56,9 +56,13 @@ class Judge:
     def class_statistics(self, images: torch.Tensor) -> dict[str, float]:
         """Classes covered (>= 5% of images), normalised class entropy, largest share, and the
         share of images the CNN labels with confidence >= 0.5 (low for blurry early samples)."""
-        logits, _ = self.logits_and_features(images)
+        return self.statistics_of(self.logits_and_features(images)[0])
+
+    @staticmethod
+    def statistics_of(logits: torch.Tensor) -> dict[str, float]:
+        """``class_statistics`` from logits already computed."""
         probabilities = logits.softmax(1)
-        share = torch.bincount(logits.argmax(1), minlength=logits.shape[1]).float() / len(images)
+        share = torch.bincount(logits.argmax(1), minlength=logits.shape[1]).float() / len(logits)
         entropy = -(share[share > 0] * share[share > 0].log()).sum() / math.log(len(share))
         return {"classes/covered": float((share >= COVERAGE_SHARE).sum()),
                 "classes/entropy": float(entropy), "classes/top_share": float(share.max()),
@@ -96,24 +100,28 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     return float((mean_a - mean_b).pow(2).sum() + torch.trace(cov_a + cov_b - 2 * cross))
 
 
+def reference_features(judge: Judge, images: torch.Tensor) -> torch.Tensor:
+    """The judge's penultimate features of real uint8 images, for the Fréchet distance."""
+    return judge.logits_and_features(images.float() / 127.5 - 1)[1]
+
+
 @torch.no_grad()
 def evaluate_generator(trainer, data, count: int = 10_000, seed: int = 0,
-                       real_images: torch.Tensor | None = None) -> dict[str, float]:
+                       real_features: torch.Tensor | None = None) -> dict[str, float]:
     """Classes covered, class entropy and Fréchet distance for ``count`` samples, against the
-    first ``count`` test images (or ``real_images``, uint8, e.g. training images to select a
-    checkpoint by without looking at the test set)."""
+    first ``count`` test images, or against ``real_features`` (``reference_features`` of other
+    images, e.g. training images to pick a checkpoint by without looking at the test set)."""
     judge = judge_for(data, trainer.device)
     if judge is None:
         raise ValueError("needs Fashion-MNIST-like data and checkpoints/cnn.pt")
     generator = torch.Generator().manual_seed(seed)
     images = torch.cat([trainer.generate(trainer.noise(min(1000, count - start), generator)).cpu()
                         for start in range(0, count, 1000)])
-    _, fake_features = judge.logits_and_features(images)
-    reference = data.test_images[:count] if real_images is None else real_images
-    real = reference.float() / 127.5 - 1
-    _, real_features = judge.logits_and_features(real)
+    fake_logits, fake_features = judge.logits_and_features(images)
+    if real_features is None:
+        real_features = reference_features(judge, data.test_images[:count])
     values = {f"quality/{key.split('/')[1]}": value
-              for key, value in judge.class_statistics(images).items()}
+              for key, value in judge.statistics_of(fake_logits).items()}
     values["quality/frechet_distance"] = frechet_distance(fake_features, real_features)
     return values
 

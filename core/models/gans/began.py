@@ -67,15 +67,15 @@ class BEGANConfig(BaseConfig):
 
 
 class Decoder(nn.Module):
-    """(B, inputs) -> (B, C, 32, 32): FC to 8x8, then conv / upsample stages with ELU (no batch norm,
-    as in the paper)."""
+    """(B, inputs) -> (B, C, 32, 32): FC to 8x8, then conv / upsample stages with ELU; no batch
+    norm as in the paper, unless ``batch_norm`` (the generator option)."""
 
     def __init__(self, inputs: int, width: int, channels: int, is_generator: bool,
                  batch_norm: bool = False):
         super().__init__()
         self.width = 2 * width
-        norm1d = (lambda n: nn.BatchNorm1d(n)) if batch_norm else (lambda n: nn.Identity())
-        norm2d = (lambda n: nn.BatchNorm2d(n)) if batch_norm else (lambda n: nn.Identity())
+        no_norm = lambda features: nn.Identity()
+        norm1d, norm2d = (nn.BatchNorm1d, nn.BatchNorm2d) if batch_norm else (no_norm, no_norm)
         self.project = nn.Sequential(nn.Linear(inputs, self.width * 8 * 8),
                                      norm1d(self.width * 8 * 8), nn.ELU())  # (B, 2n*64)
         self.main = nn.Sequential(
