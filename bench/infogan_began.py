@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from core import checkpoints, diagnostics, gan_eval, training  # noqa: E402
 from core.config import from_dict  # noqa: E402
 from core.data import load_images  # noqa: E402
-from core.gan_task import image_shape_for, make_trainer  # noqa: E402
+from core.gan_task import image_shape_for, make_trainer, to_gan_range  # noqa: E402
 from core.models.gans.began import side_by_side_configs  # noqa: E402
 from core.registry import MODELS  # noqa: E402
 
@@ -58,6 +58,14 @@ def quality(data, sweeps: int) -> dict:
     began = load_shipped("began", data)
     results["began"] = gan_eval.evaluate_generator(began, data)
     print("BEGAN (10,000 samples): " + " ".join(f"{k}={v:.3f}" for k, v in results["began"].items()))
+    # BEGAN's ceiling: the classes the CNN still sees in D's reconstructions of the test images.
+    real = to_gan_range(data.test_images.float() / 255, 32)
+    for label, images in (("test images at 32 px", real), ("D's reconstructions of them",
+                                                           began.reconstruct(real))):
+        share = judge.class_histogram(images)
+        results[f"began_ceiling/{label}"] = share.tolist()
+        print(f"BEGAN ceiling, {label}: {int((share >= 0.05).sum())} classes >= 5%: "
+              + ", ".join(f"{name} {value:.1%}" for name, value in zip(data.class_names, share)))
     return results
 
 

@@ -65,12 +65,12 @@ def evaluate_gan(spec, config, payload: dict, data) -> dict[str, float]:
 
 
 class BestKeeper:
-    """``--keep_best N`` for GANs: every N epochs, score the checkpoint on 5,000 samples (classes
-    covered, then Fréchet distance to 5,000 *training* images, so the test set plays no part in
+    """``--keep_best N`` for GANs: every N epochs, score the checkpoint on 10,000 samples (classes
+    covered, then Fréchet distance to 10,000 *training* images, so the test set plays no part in
     the choice) and copy it to ``best.pt`` when it beats the best so far. GAN quality wanders
     from epoch to epoch; the last epoch is rarely the best one."""
 
-    SAMPLES = 5_000
+    SAMPLES = 10_000
 
     def __init__(self, spec, config, data, every: int, folder):
         from core import gan_eval
@@ -193,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     flags.add_argument("--resume", help="continue from this checkpoint")
     if spec.task == "gan":
         flags.add_argument("--keep_best", type=int, default=0, metavar="N",
-                           help="every N epochs score the model on 5,000 samples (classes covered, "
-                           "then Fréchet distance to training images) and export the best epoch")
+                           help="every N epochs score the model on 10,000 samples (classes "
+                           "covered, then Fréchet distance to training images) and export the "
+                           "best epoch")
     options = vars(flags.parse_args(rest))
     keep_best = options.pop("keep_best", 0)
     try:

@@ -105,6 +105,9 @@ def validate(config) -> None:
             raise ConfigError(f"{f.name} must be >= {low}; got {value}")
         if high is not None and value > high:
             raise ConfigError(f"{f.name} must be <= {high}; got {value}")
+    check = getattr(config, "check", None)   # rules that tie fields together
+    if check is not None:
+        check()
 
 
 def from_dict(config_cls, values: dict, *, strict: bool = True):

@@ -127,6 +127,11 @@ def _began_remedies(state: str, config: dict, lr_d: float, lr_g: float) -> list[
                                    "G's first samples then differ, so they spread over more "
                                    "kinds of garment; changes G's layers, so it restarts at step 0",
                                    from_scratch=True))
+        if not config.get("latent_constraint") and \
+                config.get("embedding_dim", 64) == config.get("latent_dim", 64):
+            remedies.append(Remedy("Latent constraint (BEGAN-CS, 0.1)", {"latent_constraint": 0.1},
+                                   "D's encoder must read z back from G's images, so images of "
+                                   "different z stay apart (Chang et al. 2018)"))
         if config["gamma"] < 0.9:
             remedies.append(Remedy(f"Raise γ to {min(config['gamma'] + 0.2, 1.0):.1f}",
                                    {"gamma": round(min(config["gamma"] + 0.2, 1.0), 2)},

@@ -6,6 +6,7 @@ is the non-saturating BCE(D(G(z)), 1). D outputs logits; D(x) = sigmoid(logit).
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,15 @@ from core.classification import lr_factor
 SAMPLE_GRID = 64            # the fixed-noise grid: 8 x 8 images
 DIVERSITY_BATCH = 64        # generated and real images compared for the diversity ratio
 CLASS_SAMPLES = 256         # generated images classified by the shipped CNN per check
+
+
+def generator_average_param():
+    """The ``generator_ema`` setting, shared by every GAN config."""
+    return param(0.0, "keep an exponential moving average of G's weights with this decay and draw "
+                 "the finished model's images with it (as StyleGAN's G_ema; 0.999 averages over "
+                 "about the last 1,000 steps). It smooths the pixel speckle a single step leaves. "
+                 "0 = off, as in the tutorial", choices=(0.0, 0.99, 0.999, 0.9995, 0.9999),
+                 label="G weight average (EMA decay)")
 
 
 @dataclass
@@ -44,6 +54,7 @@ class AdversarialConfig(BaseConfig):
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
                                        advanced=True)
+    generator_ema: float = generator_average_param()
 
 
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:
@@ -82,7 +93,13 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 
 class GANTrainer:
-    """G and D with their Adam optimizers; ``train_step`` is one D step then one G step."""
+    """G and D with their Adam optimizers; ``train_step`` is one D step then one G step.
+
+    With ``generator_ema`` set, ``generator_average`` follows G's weights as an exponential moving
+    average (``update_average`` after each step) and ``generate`` draws finished images with it.
+    """
+
+    generator_average: nn.Module | None = None
 
     def __init__(self, spec, config: AdversarialConfig, image_shape, device: torch.device):
         self.config, self.device = config, device
@@ -145,18 +162,41 @@ class GANTrainer:
             }
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, batch_statistics: bool = False) -> torch.Tensor:
-        """Images in [-1, 1] for noise ``z``.
+    def update_average(self) -> None:
+        """One step of the weight average: avg = decay * avg + (1 - decay) * G. Batch-norm
+        running statistics are copied from G, not averaged (they already are averages)."""
+        decay = getattr(self.config, "generator_ema", 0.0)
+        if not decay:
+            return
+        if self.generator_average is None:
+            self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
+            return
+        for average, live in zip(self.generator_average.parameters(), self.generator.parameters()):
+            average.lerp_(live, 1.0 - decay)
+        for average, live in zip(self.generator_average.buffers(), self.generator.buffers()):
+            average.copy_(live)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, batch_statistics: bool = False,
+                 averaged: bool = True) -> torch.Tensor:
+        """Images in [-1, 1] for noise ``z``, from the weight average when there is one (and
+        ``averaged``), else from G itself.
 
         While training, batch norm uses the batch's statistics (as the seed samples its fixed
         noise); a finished model uses its running statistics, so an image depends on its z only.
         """
-        self.generator.train(batch_statistics)
-        return self.generator(z.to(self.device))
+        use_average = averaged and self.generator_average is not None \
+            and getattr(self.config, "generator_ema", 0.0)
+        generator = self.generator_average if use_average else self.generator
+        generator.train(batch_statistics)
+        return generator(z.to(self.device))
 
     def state(self) -> dict:
-        return {"state_dict": {"generator": self.generator.state_dict(),
-                               "discriminator": self.discriminator.state_dict()},
+        networks = {"generator": self.generator.state_dict(),
+                    "discriminator": self.discriminator.state_dict()}
+        if self.generator_average is not None:
+            networks["generator_average"] = self.generator_average.state_dict()
+        return {"state_dict": networks,
                 "optimizer": {"generator": self.optimizer_g.state_dict(),
                               "discriminator": self.optimizer_d.state_dict()}}
 
@@ -164,6 +204,11 @@ class GANTrainer:
         """Load G and D. A D of another shape (spectral norm switched on or off by a remedy)
         starts fresh instead: ``discriminator_reset`` tells."""
         self.generator.load_state_dict(payload["state_dict"]["generator"])
+        self.generator_average = None
+        if getattr(self.config, "generator_ema", 0.0):
+            self.update_average()   # starts the average at G's weights...
+            if "generator_average" in payload["state_dict"]:   # ...or where the run left it
+                self.generator_average.load_state_dict(payload["state_dict"]["generator_average"])
         try:
             self.discriminator.load_state_dict(payload["state_dict"]["discriminator"])
             self.discriminator_reset = False
@@ -226,13 +271,16 @@ class GANTask:
 
     def step(self, index: torch.Tensor) -> float:
         metrics = self.trainer.train_step(self.real_batch(index))
+        self.trainer.update_average()
         self._window.append(metrics)
         return float(torch.maximum(metrics["loss/discriminator"], metrics["loss/generator"]))
 
-    def health_statistics(self, count: int = CLASS_SAMPLES, with_classes: bool = True) -> dict:
-        """Diversity of a generated batch relative to real images, and classes covered."""
+    def health_statistics(self, count: int = CLASS_SAMPLES, with_classes: bool = True,
+                          averaged: bool = False) -> dict:
+        """Diversity of a generated batch relative to real images, and classes covered. The
+        monitor reads G itself (what training does now); the final figures read the average."""
         z = self.trainer.noise(count, self.monitor_generator)
-        images = self.trainer.generate(z, batch_statistics=True)
+        images = self.trainer.generate(z, batch_statistics=True, averaged=averaged)
         values = {"diversity/ratio": float(mean_pairwise_distance(images[:DIVERSITY_BATCH]))
                   / max(self.real_diversity, 1e-8)}
         if with_classes and self.judge is not None:
@@ -254,7 +302,7 @@ class GANTask:
     def extra_events(self, step: int, epoch_end: bool) -> list:
         from core.training import Samples
         if step % self.config.sample_every_steps == 0 or epoch_end:
-            grid = self.trainer.generate(self.fixed_noise, batch_statistics=True)
+            grid = self.trainer.generate(self.fixed_noise, batch_statistics=True, averaged=False)
             return [Samples(step, to_uint8(grid))]
         return []
 
@@ -262,7 +310,7 @@ class GANTask:
         return {}
 
     def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
-        values = self.health_statistics(count=1000)
+        values = self.health_statistics(count=1000, averaged=True)
         grid = self.trainer.generate(self.fixed_noise, batch_statistics=True)
         evaluation = {"samples": to_uint8(grid)}
         if hasattr(self.trainer, "final_evaluation"):   # e.g. what infoGAN's codes learned

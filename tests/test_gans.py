@@ -89,3 +89,48 @@ def test_slerp_and_frechet_distance():
     assert frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
     shifted = features + torch.tensor([3.0, 0, 0, 0])
     assert frechet_distance(features, shifted) == pytest.approx(9.0, rel=1e-6)
+
+
+def test_generator_average_follows_g_by_its_decay_and_draws_the_finished_images():
+    spec, config = tiny("gan", generator_ema=0.99)
+    trainer = GANTrainer(spec, config, (1, 28, 28), torch.device("cpu"))
+    real = torch.rand(16, 1, 28, 28) * 2 - 1
+    trainer.train_step(real)
+    trainer.update_average()                       # the first call starts it at G's weights
+    before = [p.clone() for p in trainer.generator_average.parameters()]
+    trainer.train_step(real)
+    trainer.update_average()
+    for average, old, live in zip(trainer.generator_average.parameters(), before,
+                                  trainer.generator.parameters()):
+        assert torch.allclose(average, 0.99 * old + 0.01 * live, atol=1e-6)
+        assert not torch.equal(average, live)       # G moved away from its average
+    for average, live in zip(trainer.generator_average.buffers(), trainer.generator.buffers()):
+        assert torch.equal(average, live)           # batch-norm statistics are G's own
+    z = trainer.noise(8)
+    averaged, live = trainer.generate(z), trainer.generate(z, averaged=False)
+    assert not torch.equal(averaged, live)
+    assert torch.equal(averaged, trainer.generator_average.eval()(z))
+
+    # Off (the tutorial's setting): no average is kept and G draws.
+    _, plain = tiny("gan")
+    off = GANTrainer(spec, plain, (1, 28, 28), torch.device("cpu"))
+    off.train_step(real)
+    off.update_average()
+    assert off.generator_average is None
+
+
+@pytest.mark.parametrize("name", ["dcgan", "began"])
+def test_generator_average_survives_the_checkpoint_and_a_resume(name, tiny_data, tmp_path):
+    spec, config = tiny(name, generator_ema=0.99)
+    final = list(train(spec, config, tiny_data, checkpoint_dir=tmp_path))[-1]
+    payload = checkpoints.load(final.path, expected_model=name)
+    assert set(payload["state_dict"]) == {"generator", "discriminator", "generator_average"}
+    trainer = make_trainer(spec, config, (1, 32, 32), torch.device("cpu"))
+    trainer.load_state(payload)
+    z = trainer.noise(4)
+    stored = trainer.generator_average.state_dict()
+    saved = payload["state_dict"]["generator_average"]
+    assert all(torch.equal(stored[k], v) for k, v in saved.items())
+    assert not torch.equal(trainer.generate(z), trainer.generate(z, averaged=False))
+    resumed = list(train(spec, config, tiny_data, resume=payload))
+    assert isinstance(resumed[-1], Finished) and resumed[0].start_step == final.step

@@ -214,10 +214,15 @@ def test_the_health_monitor_reads_began_metrics():
     by_change = {tuple(remedy.changes): remedy for remedy in collapsed.remedies}
     assert ("pull_away",) in by_change and not by_change[("pull_away",)].from_scratch
     assert by_change[("generator_batch_norm",)].from_scratch   # G's layers change: no resume
-    both_on = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
-                       {**config, "pull_away": 0.1, "generator_batch_norm": True})
-    assert not {("pull_away",), ("generator_batch_norm",)} & {tuple(r.changes)
-                                                             for r in both_on.remedies}
+    assert not by_change[("latent_constraint",)].from_scratch  # D keeps its shape
+    all_on = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
+                      {**config, "pull_away": 0.1, "generator_batch_norm": True,
+                       "latent_constraint": 0.1})
+    assert not {("pull_away",), ("generator_batch_norm",), ("latent_constraint",)} & {
+        tuple(r.changes) for r in all_on.remedies}
+    mismatched = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
+                          {**config, "embedding_dim": 32})     # BEGAN-CS needs h = nz
+    assert ("latent_constraint",) not in {tuple(r.changes) for r in mismatched.remedies}
 
 
 # The pages -----------------------------------------------------------------------------------
@@ -322,3 +327,25 @@ def test_batch_norm_in_began_g_spreads_its_first_samples():
     metrics = trainer.train_step(torch.rand(16, 1, 32, 32) * 2 - 1)
     assert all(torch.isfinite(value).all() for value in metrics.values())
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.generator.modules())
+
+
+def test_latent_constraint_teaches_d_to_read_z_back_and_needs_h_equal_to_nz(tiny_data):
+    """BEGAN-CS: with α > 0 D's encoder learns to map G(z) back to z; without it, it does not."""
+    from core.config import ConfigError
+    with pytest.raises(ConfigError, match="h"):
+        tiny("began", latent_constraint=0.5, latent_dim=16, embedding_dim=8)
+    real = tiny_data.train_images.float() / 127.5 - 1
+    real = torch.nn.functional.interpolate(real, size=(32, 32), mode="bilinear")
+    errors = {}
+    for alpha in (0.0, 1.0):
+        torch.manual_seed(0)
+        spec, config = tiny("began", latent_constraint=alpha, latent_dim=8, embedding_dim=8)
+        trainer = make_trainer(spec, config, (1, 32, 32), CPU)
+        for step in range(60):
+            metrics = trainer.train_step(real[torch.randint(0, len(real), (16,))])
+        assert (float(metrics["began/latent_constraint"]) > 0) == (alpha > 0)
+        z = trainer.noise(256, torch.Generator().manual_seed(5))
+        with torch.no_grad():
+            read_back = trainer.discriminator.encoder(trainer.generate(z))
+        errors[alpha] = float((read_back - z).abs().mean())
+    assert errors[1.0] < 0.7 * errors[0.0], errors

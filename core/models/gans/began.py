@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.config import BaseConfig, param
-from core.gan_task import GANTrainer, make_adam
+from core.config import BaseConfig, ConfigError, param
+from core.gan_task import GANTrainer, generator_average_param, make_adam
 from core.models.spec import ModelSpec
 
 
@@ -47,6 +47,12 @@ class BEGANConfig(BaseConfig):
                              "cosine similarity of D's codes for a batch of generated images, "
                              "which pushes G's images apart (Zhao et al. 2017); 0 = the paper's "
                              "BEGAN", low=0.0, high=1.0, label="pull-away weight")
+    latent_constraint: float = param(0.0, "weight α of BEGAN-CS's latent constraint "
+                                     "α·|Enc(G(z)) − z| on D: D's encoder must read z back "
+                                     "from G's image, so G's "
+                                     "images keep apart what their z keep apart (Chang et al. "
+                                     "2018); needs h = nz; 0 = the paper's BEGAN", low=0.0,
+                                     high=10.0, label="latent constraint α (BEGAN-CS)")
     initial_k: float = param(0.0, "k_0: how much D attends to generated images at the start",
                              low=0.0, high=1.0, advanced=True)
     width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
@@ -64,6 +70,13 @@ class BEGANConfig(BaseConfig):
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
                                        advanced=True)
+    generator_ema: float = generator_average_param()
+
+    def check(self) -> None:
+        if self.latent_constraint and self.embedding_dim != self.latent_dim:
+            raise ConfigError(f"the latent constraint compares D's code with z: it needs h "
+                              f"(embedding_dim, {self.embedding_dim}) equal to nz (latent_dim, "
+                              f"{self.latent_dim})")
 
 
 class Decoder(nn.Module):
@@ -169,13 +182,18 @@ class BEGANTrainer(GANTrainer):
     def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
         """One D step, one G step, one update of k_t; metrics as tensors (no host sync)."""
         config = self.config
-        fake = self.generator(self.noise(len(real)))
+        z = self.noise(len(real))
+        fake = self.generator(z)
 
-        # Update D: reconstruct real images well and generated ones badly (weighted by k_t).
+        # Update D: reconstruct real images well and generated ones badly (weighted by k_t), and
+        # (BEGAN-CS) read z back from generated images.
         loss_real = reconstruction_loss(real, self.discriminator(real))
         detached = fake.detach()
-        loss_fake_d = reconstruction_loss(detached, self.discriminator(detached))
-        loss_d = loss_real - self.k * loss_fake_d
+        codes_fake = self.discriminator.encoder(detached)
+        loss_fake_d = reconstruction_loss(detached, self.discriminator.decoder(codes_fake))
+        constraint = (codes_fake - z).abs().mean() if config.latent_constraint \
+            else torch.zeros((), device=self.device)
+        loss_d = loss_real - self.k * loss_fake_d + config.latent_constraint * constraint
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         grad_norm_d = nn.utils.clip_grad_norm_(self.discriminator.parameters(), math.inf)
@@ -203,8 +221,17 @@ class BEGANTrainer(GANTrainer):
                 "began/m_global": convergence_measure(config.gamma, loss_real, loss_fake),
                 "began/ratio": loss_fake / loss_real.clamp(min=1e-8),
                 "began/pull_away": pull_away.detach(),
+                "began/latent_constraint": constraint.detach(),
                 "grad_norm/discriminator": grad_norm_d, "grad_norm/generator": grad_norm_g,
             }
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """D(v) for images in [-1, 1]: what the autoencoder keeps of them. G is rewarded for images
+        D reconstructs well, so what D's reconstructions of real images lose, G's images lack."""
+        self.discriminator.eval()
+        return torch.cat([self.discriminator(images[i:i + batch_size].to(self.device)).clamp(-1, 1)
+                          for i in range(0, len(images), batch_size)])
 
     def state(self) -> dict:
         return {**super().state(), "began_k": float(self.k)}
