@@ -16,11 +16,12 @@ class ConfigError(ValueError):
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
           choices: tuple | None = None, log: bool = False, label: str | None = None,
-          advanced: bool = False, hidden: bool = False):
-    """A config field with its help text and valid range (used by the form, the CLI and validate)."""
+          advanced: bool = False, hidden: bool = False, zero_means: str | None = None):
+    """A config field with its help text and valid range (used by the form, the CLI and validate);
+    ``zero_means`` is how the form shows a 0 (e.g. "off")."""
     return field(default=default, metadata={
         "help": help, "low": low, "high": high, "choices": choices, "log": log,
-        "label": label, "advanced": advanced, "hidden": hidden})
+        "label": label, "advanced": advanced, "hidden": hidden, "zero_means": zero_means})
 
 
 @dataclass

@@ -28,7 +28,7 @@ def generator_average_param():
                  "the finished model's images with it (as StyleGAN's G_ema; 0.999 averages over "
                  "about the last 1,000 steps). It smooths the pixel speckle a single step leaves. "
                  "0 = off, as in the tutorial", choices=(0.0, 0.99, 0.999, 0.9995, 0.9999),
-                 label="G weight average (EMA decay)")
+                 label="G weight average (EMA decay)", zero_means="off")
 
 
 @dataclass

@@ -48,7 +48,10 @@ def _widget(field: dataclasses.Field, key: str):
             st.session_state[key] = type(st.session_state[key])(cap)
     value = st.session_state[key]
     if meta.get("choices"):
-        return st.selectbox(label, meta["choices"], key=key, help=help_text)
+        off = meta.get("zero_means")   # e.g. "off": what a 0 in the select stands for
+        return st.selectbox(label, meta["choices"], key=key, help=help_text,
+                            format_func=lambda v: off if off and v == 0 else
+                            (f"{v:g}" if isinstance(v, float) else str(v)))
     if field.type in (bool, "bool"):
         return st.toggle(label, key=key, help=help_text)
     if field.name.startswith("learning_rate"):
