@@ -35,7 +35,7 @@ checkpoints: setup
 	$(PY) -m core.cli train mlp --preset recommended --export checkpoints/mlp.pt
 	$(PY) -m core.cli train cnn --preset shipped --export checkpoints/cnn.pt
 	$(PY) -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
-	$(PY) -m core.cli train gan --epochs 100 --keep_best 1 --export checkpoints/gan.pt
+	$(PY) -m core.cli train gan --epochs 100 --generator_ema 0.999 --keep_best 1 --export checkpoints/gan.pt
 	$(PY) -m core.cli train dcgan --epochs 30 --spectral_norm true --learning_rate_g 0.001 --keep_best 1 --export checkpoints/dcgan.pt
 	$(PY) -m core.cli train infogan --epochs 8 --export checkpoints/infogan.pt
 	$(PY) -m core.cli train began --preset more --epochs 4 --keep_best 1 --export checkpoints/began.pt
