@@ -134,3 +134,32 @@ def test_generator_average_survives_the_checkpoint_and_a_resume(name, tiny_data,
     assert not torch.equal(trainer.generate(z), trainer.generate(z, averaged=False))
     resumed = list(train(spec, config, tiny_data, resume=payload))
     assert isinstance(resumed[-1], Finished) and resumed[0].start_step == final.step
+
+
+def test_frechet_distance_compares_every_model_at_one_size(tiny_data):
+    """Samples and real images are both brought to 32 px: a model that draws the test images
+    themselves scores 0 whether it draws them at 28 px or at 32 px, not the resize's cost."""
+    from core.gan_eval import evaluate_generator, judge_for, reference_features
+    from core.gan_task import to_gan_range
+
+    class DrawsTheTestImages:
+        device = torch.device("cpu")
+
+        def __init__(self, size):
+            self.size, self.drawn = size, 0
+
+        def noise(self, count, generator=None):
+            self.drawn += count
+            return torch.arange(self.drawn - count, self.drawn)
+
+        def generate(self, z):
+            return to_gan_range(tiny_data.test_images[z].float() / 255, self.size)
+
+    count = len(tiny_data.test_images)
+    for size in (28, 32):
+        values = evaluate_generator(DrawsTheTestImages(size), tiny_data, count=count)
+        assert values["quality/frechet_distance"] == pytest.approx(0.0, abs=1e-3), size
+    # What the common size avoids: 32 px samples against the test images read at 28 px.
+    judge = judge_for(tiny_data)
+    at_28 = judge.logits_and_features(tiny_data.test_images.float() / 127.5 - 1)[1]
+    assert frechet_distance(at_28, reference_features(judge, tiny_data.test_images)) > 1.0
