@@ -308,7 +308,9 @@ def test_began_pretrained_opens_with_the_latent_explorer():
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert any(header.value == "Explore the latent space" for header in app.subheader)
-    assert len(images_shown(app)) >= 2
+    assert any(header.value == "What D keeps" for header in app.subheader)
+    assert any("classes (≥ 5%) in D's reconstructions" in m.value for m in app.markdown)
+    assert len(images_shown(app)) >= 3
 
 
 def test_batch_norm_in_began_g_spreads_its_first_samples():

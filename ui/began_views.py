@@ -6,9 +6,12 @@ import json
 
 import streamlit as st
 
-from core import diagnostics
+import torch
+
+from core import diagnostics, gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.demo import LimitError
+from core.gan_task import to_gan_range, to_uint8
 from core.images import grid
 from core.jobs import manager
 from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
@@ -18,6 +21,8 @@ from ui.gan_views import SCALE
 from ui.state import limits
 
 KEY = "began.side_by_side"
+SHOWN = 12                 # real images and their reconstructions drawn on the page
+JUDGED = 1000              # test images whose reconstructions the shipped CNN classifies
 MEASURED = state.CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
 
 
@@ -108,3 +113,40 @@ def _live(job_ids: dict) -> None:
 
     panel()
 
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _reconstructions(key: str, _trainer):
+    """(real, reconstructed) uint8 images to show, and the CNN's class shares of both."""
+    data = state.images()
+    real = to_gan_range(data.test_images[:JUDGED].float() / 255, 32)
+    rebuilt = _trainer.reconstruct(real).cpu()
+    judge = gan_eval.judge_for(data)
+    shares = (judge.class_histogram(real), judge.class_histogram(rebuilt)) if judge else None
+    return to_uint8(real[:SHOWN]), to_uint8(rebuilt[:SHOWN]), shares, data.class_names
+
+
+def what_d_keeps(trainer, key: str) -> None:
+    """BEGAN's ceiling, shown: G is rewarded for images D reconstructs well, so what D's
+    reconstructions of real images lose, G's images lack."""
+    if trainer.discriminator.encoder.main[0].in_channels != 1:
+        return                                      # trained on colour images: no Fashion-MNIST
+    try:
+        real, rebuilt, shares, names = _reconstructions(key, trainer)
+    except DataUnavailable:
+        return
+    st.subheader("What D keeps")
+    st.caption("Top: test images. Bottom: what this model's autoencoder D makes of them. G is "
+               "rewarded for images D reconstructs well, so what D loses here, G's images lack — "
+               "which is why BEGAN's samples are smooth and why some garments go missing.")
+    st.image(grid(torch.cat([real, rebuilt]), columns=SHOWN, scale=SCALE - 1))
+    if shares is None:
+        return
+    real_shares, rebuilt_shares = shares
+    covered = [int((s >= 0.05).sum()) for s in (real_shares, rebuilt_shares)]
+    lost = sorted(range(len(names)), key=lambda i: float(rebuilt_shares[i] - real_shares[i]))[:3]
+    st.markdown(f"The shipped CNN sees **{covered[1]} of 10** classes (≥ 5%) in D's "
+                f"reconstructions of {JUDGED:,} test images, against {covered[0]} in the images "
+                "themselves. Lost most: " + ", ".join(
+                    f"{names[i]} {float(real_shares[i]):.0%} → {float(rebuilt_shares[i]):.0%}"
+                    for i in lost) + ". A G that drew exactly what D keeps would cover about as many.")

@@ -204,3 +204,6 @@ def explorer(spec, source) -> None:
         z = torch.stack(path, dim=1).reshape(rows * len(steps), latent_dim)  # row r: a -> b
         _show_grid(to_uint8(trainer.generate(z)), f"{rows} interpolations, seed {seed_a} → "
                    f"{seed_b} ({kind})", f"{spec.name}-interp{seed_a}-{seed_b}")
+    if spec.name == "began":     # the autoencoder D: what it keeps of real images
+        from ui import began_views
+        began_views.what_d_keeps(trainer, key)
