@@ -149,4 +149,5 @@ def what_d_keeps(trainer, key: str) -> None:
                 f"reconstructions of {JUDGED:,} test images, against {covered[0]} in the images "
                 "themselves. Lost most: " + ", ".join(
                     f"{names[i]} {float(real_shares[i]):.0%} → {float(rebuilt_shares[i]):.0%}"
-                    for i in lost) + ". A G that drew exactly what D keeps would cover about as many.")
+                    for i in lost)
+                + ". A G that drew exactly what D keeps would cover about as many.")
