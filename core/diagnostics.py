@@ -26,6 +26,9 @@ class Thresholds:
     failure_share: float = 0.6                # ... in most of the window's records (spikes allowed)
     failure_g_loss: float = 3.0               # while G's loss climbs above this
     collapse_diversity: float = 0.45          # generated/real mean pairwise distance
+    collapse_nearest: float = 0.02            # generated/real median nearest-neighbour distance:
+    #   near-duplicates. After a few hundred steps nz = 1 gave 0.010-0.012 (GAN and DCGAN), the
+    #   tutorial and stabilized presets 0.037-1.2 (`bench/gans.py monitor` prints the values)
     class_warmup_steps: int = 1000            # class checks wait until samples are recognisable
     class_checks: int = 3                     # class statistics: mean of the last few checks
     collapse_classes: int = 3                 # classes with >= 5% of generated images
@@ -229,6 +232,7 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
     g_loss = recent(_series(frame, "loss/generator"))
     d_accuracy = recent(_series(frame, "d_accuracy/mean"))
     diversity = recent(_series(frame, "diversity/ratio"))
+    nearest = recent(_series(frame, "diversity/nearest"))
     covered = recent(_series(frame, "classes/covered"))
     entropy = recent(_series(frame, "classes/entropy"))
     span = f"steps {start}–{end}"
@@ -260,6 +264,10 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
     if not diversity.empty and diversity.median() < t.collapse_diversity:
         evidence.append(f"generated images are {diversity.median():.2f}× as varied as real ones "
                         f"(mean pairwise distance; collapse below {t.collapse_diversity})")
+    if not nearest.empty and nearest.median() < t.collapse_nearest:
+        evidence.append(f"near-duplicates: a generated image's nearest neighbour is "
+                        f"{nearest.median():.3f}× as far as a real image's (median of "
+                        f"{len(nearest)} checks, {span}; collapse below {t.collapse_nearest})")
     # Class statistics need recognisable samples: judged after class_warmup_steps, averaged
     # over the last few checks (each labels a few hundred images, so one check is noisy).
     if end < t.class_warmup_steps:
@@ -295,6 +303,8 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
         notes.append("d_loss is above the tutorial's band: G is fooling D often; fine early on")
     if not diversity.empty:
         notes.append(f"diversity {diversity.median():.2f}× real")
+    if not nearest.empty:
+        notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
     if classes is not None:
         notes.append(f"{classes:.1f} of 10 classes covered")
     return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "

@@ -83,6 +83,17 @@ def mean_pairwise_distance(images: torch.Tensor) -> torch.Tensor:
     return distances.sum() / max(count * (count - 1), 1)
 
 
+def nearest_neighbour_distance(images: torch.Tensor) -> torch.Tensor:
+    """Median distance from each image to its nearest other image (standardised as in
+    ``mean_pairwise_distance``). Near-duplicates, as many z drawing the same picture, make it
+    tiny long before the batch's overall spread shrinks."""
+    flat = images.flatten(1).float()
+    flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp(min=1e-3)
+    distances = torch.cdist(flat, flat)
+    distances.fill_diagonal_(float("inf"))
+    return distances.min(1).values.median()
+
+
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     """Spherical interpolation between noise vectors (stays on the Gaussian's shell)."""
     a_unit, b_unit = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
@@ -263,6 +274,10 @@ class GANTask:
                                    [:DIVERSITY_BATCH]]
         self.real_diversity = float(mean_pairwise_distance(to_gan_range(real_sample,
                                                                          self.image_shape[-1])))
+        real_sample = self.train_x[torch.randperm(self.count, generator=self.monitor_generator)
+                                   [:CLASS_SAMPLES]]
+        self.real_nearest = float(nearest_neighbour_distance(to_gan_range(real_sample,
+                                                                          self.image_shape[-1])))
         self._window: list[dict] = []
         self._windows = 0
 
@@ -283,8 +298,11 @@ class GANTask:
         images = self.trainer.generate(z, batch_statistics=True, averaged=averaged)
         values = {"diversity/ratio": float(mean_pairwise_distance(images[:DIVERSITY_BATCH]))
                   / max(self.real_diversity, 1e-8)}
-        if with_classes and self.judge is not None:
-            values.update(self.judge.class_statistics(images))
+        if with_classes:   # the full check, every few windows: near-duplicates and classes
+            values["diversity/nearest"] = float(nearest_neighbour_distance(
+                images[:CLASS_SAMPLES])) / max(self.real_nearest, 1e-8)
+            if self.judge is not None:
+                values.update(self.judge.class_statistics(images))
         return values
 
     def window_metrics(self) -> dict[str, float]:

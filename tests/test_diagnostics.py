@@ -70,3 +70,24 @@ def test_oscillation():
     verdict = diagnose(history(**series), {"learning_rate_d": 2e-4, "learning_rate_g": 2e-4})
     assert verdict.state == "oscillation"
     assert any(r.changes == {"learning_rate_d": 4e-4, "learning_rate_g": 1e-4} for r in verdict.remedies)
+
+
+def test_near_duplicates_flag_collapse_before_the_class_checks_start():
+    """nz = 1: many z draw almost the same picture. Caught by the nearest-neighbour ratio at a
+    few hundred steps, before the class checks (1,000 steps) and while the spread looks fine."""
+    early = {**HEALTHY, "diversity/nearest": noisy(0.01, 0.001)}
+    verdict = diagnose(history(steps=400, **early), {"latent_dim": 1})
+    assert verdict.state == "mode collapse"
+    assert "near-duplicates" in verdict.evidence[0]
+    assert any(remedy.changes == {"latent_dim": 100} for remedy in verdict.remedies)
+    fine = diagnose(history(steps=400, **{**HEALTHY, "diversity/nearest": noisy(0.5, 0.05)}))
+    assert fine.state == "healthy" and any("nearest-neighbour" in note for note in fine.evidence)
+
+
+def test_nearest_neighbour_distance_sees_duplicates():
+    import torch
+    from core.gan_task import nearest_neighbour_distance
+    varied = torch.rand(64, 1, 28, 28)
+    duplicated = varied[:8].repeat(8, 1, 1, 1) + 1e-4 * torch.randn(64, 1, 28, 28)
+    assert float(nearest_neighbour_distance(duplicated)) < 0.01 * float(
+        nearest_neighbour_distance(varied))
