@@ -82,10 +82,12 @@ def remedies_for(state: str, config: dict) -> list[Remedy]:
                                                config["discriminator_width"]) < 16:
             remedies.append(Remedy("More capacity (ngf = ndf = 32)",
                                    {"generator_width": 32, "discriminator_width": 32},
-                                   "the seed: too little capacity is the usual cause"))
+                                   "the seed: too little capacity is the usual cause; new layer "
+                                   "sizes, so it restarts at step 0", from_scratch=True))
         if config.get("generator_scale", 1.0) < 0.5:
             remedies.append(Remedy("More capacity (G width scale 1)", {"generator_scale": 1.0},
-                                   "the seed: too little capacity is the usual cause"))
+                                   "the seed: too little capacity is the usual cause; new layer "
+                                   "sizes, so it restarts at step 0", from_scratch=True))
         if not config.get("label_smoothing"):
             remedies.append(Remedy("Label smoothing (real = 0.9)", {"label_smoothing": True},
                                    "D stops being rewarded for total certainty"))
@@ -97,7 +99,8 @@ def remedies_for(state: str, config: dict) -> list[Remedy]:
     elif state in ("mode collapse", "oscillation"):
         if config.get("latent_dim", 100) < 10:
             remedies.append(Remedy("nz = 100", {"latent_dim": 100},
-                                   "a 1-dimensional z gives G almost nothing to vary"))
+                                   "a 1-dimensional z gives G almost nothing to vary; G's input "
+                                   "layer changes, so it restarts at step 0", from_scratch=True))
         remedies.append(Remedy("Lower learning rates (÷2)",
                                {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
                                "the seed: a too-large lr easily causes this"))
@@ -119,7 +122,8 @@ def _began_remedies(state: str, config: dict, lr_d: float, lr_g: float) -> list[
     if state == "mode collapse":
         if config.get("latent_dim", 64) < 10:
             remedies.append(Remedy("nz = 64", {"latent_dim": 64},
-                                   "a tiny z gives G almost nothing to vary"))
+                                   "a tiny z gives G almost nothing to vary; G's input layer "
+                                   "changes, so it restarts at step 0", from_scratch=True))
         if not config.get("pull_away"):
             remedies.append(Remedy("Pull-away term (0.1)", {"pull_away": 0.1},
                                    "EBGAN's remedy for autoencoder discriminators: G is "

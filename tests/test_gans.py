@@ -163,3 +163,30 @@ def test_frechet_distance_compares_every_model_at_one_size(tiny_data):
     judge = judge_for(tiny_data)
     at_28 = judge.logits_and_features(tiny_data.test_images.float() / 127.5 - 1)[1]
     assert frechet_distance(at_28, reference_features(judge, tiny_data.test_images)) > 1.0
+
+
+@pytest.mark.parametrize("name, small", [
+    ("gan", {"latent_dim": 1, "generator_scale": 0.125}),
+    ("dcgan", {"latent_dim": 1, "generator_width": 4, "discriminator_width": 4}),
+    ("began", {"latent_dim": 4, "embedding_dim": 4}),
+])
+def test_every_remedy_either_resumes_the_snapshot_or_says_it_starts_over(name, small):
+    """A remedy button restarts from the last healthy snapshot with the change applied; one that
+    changes a layer's shape (nz, widths) cannot resume and must be marked ``from_scratch``."""
+    from core.diagnostics import remedies_for
+    spec, config = tiny(name, **small)
+    shape = (1, 28, 28) if name == "gan" else (1, 32, 32)
+    payload = make_trainer(spec, config, shape, torch.device("cpu")).state()
+    payload["config"] = config.__dict__
+    seen = 0
+    for state in ("mode collapse", "convergence failure", "oscillation"):
+        for remedy in remedies_for(state, dict(config.__dict__)):
+            changed = from_dict(spec.config_cls, {**config.__dict__, **remedy.changes})
+            trainer = make_trainer(spec, changed, shape, torch.device("cpu"))
+            if remedy.from_scratch:
+                with pytest.raises(RuntimeError):
+                    trainer.load_state(payload)
+            else:
+                trainer.load_state(payload)
+            seen += 1
+    assert seen >= 4

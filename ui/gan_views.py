@@ -35,8 +35,9 @@ def monitor_panel(spec, frame: pd.DataFrame, config: dict, job=None) -> None:
     if verdict.evidence:
         st.markdown("\n".join(f"- {line}" for line in verdict.evidence))
     if verdict.remedies and job is not None:
-        st.caption("The tutorial's remedies — each stops this run and restarts from the last "
-                   f"snapshot before step {verdict.window[0]:,} (or from scratch) with the change:")
+        st.caption("The tutorial's remedies — each restarts from the last snapshot before step "
+                   f"{verdict.window[0]:,} (or from scratch) with the change, stopping this run "
+                   "first if it is still going:")
         columns = st.columns(min(len(verdict.remedies), 4))
         for index, remedy in enumerate(verdict.remedies[:4]):
             if columns[index].button(remedy.label, key=f"{spec.name}.remedy.{index}",
@@ -107,7 +108,7 @@ def job_view(spec, job) -> None:
     def live():
         model_page.job_status(job, spec)
         frame = job.metrics()
-        monitor_panel(spec, frame, config, job if job.is_active else None)
+        monitor_panel(spec, frame, config, job)   # remedies also after the run has ended
         left, right = st.columns([2, 1])
         with right:
             samples_scrubber(list(job.samples), f"{spec.name}.job")
