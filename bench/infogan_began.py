@@ -64,7 +64,8 @@ def quality(data, sweeps: int) -> dict:
                                                            began.reconstruct(real))):
         share = judge.class_histogram(images)
         results[f"began_ceiling/{label}"] = share.tolist()
-        print(f"BEGAN ceiling, {label}: {int((share >= 0.05).sum())} classes >= 5%: "
+        print(f"BEGAN ceiling, {label}: {int((share >= gan_eval.COVERAGE_SHARE).sum())} classes "
+              f">= {gan_eval.COVERAGE_SHARE:.0%}: "
               + ", ".join(f"{name} {value:.1%}" for name, value in zip(data.class_names, share)))
     return results
 

@@ -73,23 +73,24 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
 
 
-def mean_pairwise_distance(images: torch.Tensor) -> torch.Tensor:
-    """Mean distance between images, each standardised first (zero mean, unit variance), so the
-    ratio tracks how different the shapes are, not how much contrast early samples have."""
+def _pairwise_distances(images: torch.Tensor) -> torch.Tensor:
+    """(B, B) distances between images, each standardised first (zero mean, unit variance), so
+    they track how different the shapes are, not how much contrast early samples have."""
     flat = images.flatten(1).float()
     flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp(min=1e-3)
-    distances = torch.cdist(flat, flat)                       # (B, B)
-    count = len(flat)
-    return distances.sum() / max(count * (count - 1), 1)
+    return torch.cdist(flat, flat)
+
+
+def mean_pairwise_distance(images: torch.Tensor) -> torch.Tensor:
+    """Mean distance between two different images of the batch."""
+    count = len(images)
+    return _pairwise_distances(images).sum() / max(count * (count - 1), 1)
 
 
 def nearest_neighbour_distance(images: torch.Tensor) -> torch.Tensor:
-    """Median distance from each image to its nearest other image (standardised as in
-    ``mean_pairwise_distance``). Near-duplicates, as many z drawing the same picture, make it
-    tiny long before the batch's overall spread shrinks."""
-    flat = images.flatten(1).float()
-    flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp(min=1e-3)
-    distances = torch.cdist(flat, flat)
+    """Median distance from each image to its nearest other image. Near-duplicates, as many z
+    drawing the same picture, make it tiny long before the batch's overall spread shrinks."""
+    distances = _pairwise_distances(images)
     distances.fill_diagonal_(float("inf"))
     return distances.min(1).values.median()
 
@@ -172,6 +173,9 @@ class GANTrainer:
                 "grad_norm/discriminator": grad_norm_d, "grad_norm/generator": grad_norm_g,
             }
 
+    def _start_average(self) -> None:
+        self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
+
     @torch.no_grad()
     def update_average(self) -> None:
         """One step of the weight average: avg = decay * avg + (1 - decay) * G. Batch-norm
@@ -179,8 +183,8 @@ class GANTrainer:
         decay = getattr(self.config, "generator_ema", 0.0)
         if not decay:
             return
-        if self.generator_average is None:
-            self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
+        if self.generator_average is None:     # the first step: the average starts at G
+            self._start_average()
             return
         for average, live in zip(self.generator_average.parameters(), self.generator.parameters()):
             average.lerp_(live, 1.0 - decay)
@@ -196,8 +200,8 @@ class GANTrainer:
         While training, batch norm uses the batch's statistics (as the seed samples its fixed
         noise); a finished model uses its running statistics, so an image depends on its z only.
         """
-        use_average = averaged and self.generator_average is not None \
-            and getattr(self.config, "generator_ema", 0.0)
+        # There is an average only when generator_ema is set (update_average / load_state).
+        use_average = averaged and self.generator_average is not None
         generator = self.generator_average if use_average else self.generator
         generator.train(batch_statistics)
         return generator(z.to(self.device))
@@ -217,8 +221,8 @@ class GANTrainer:
         self.generator.load_state_dict(payload["state_dict"]["generator"])
         self.generator_average = None
         if getattr(self.config, "generator_ema", 0.0):
-            self.update_average()   # starts the average at G's weights...
-            if "generator_average" in payload["state_dict"]:   # ...or where the run left it
+            self._start_average()   # at G's weights, or where the run left it:
+            if "generator_average" in payload["state_dict"]:
                 self.generator_average.load_state_dict(payload["state_dict"]["generator_average"])
         try:
             self.discriminator.load_state_dict(payload["state_dict"]["discriminator"])

@@ -5,7 +5,6 @@ import dataclasses
 import json
 
 import streamlit as st
-
 import torch
 
 from core import diagnostics, gan_eval
@@ -114,7 +113,6 @@ def _live(job_ids: dict) -> None:
     panel()
 
 
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _reconstructions(key: str, _trainer):
     """(real, reconstructed) uint8 images to show, and the CNN's class shares of both."""
@@ -143,7 +141,7 @@ def what_d_keeps(trainer, key: str) -> None:
     if shares is None:
         return
     real_shares, rebuilt_shares = shares
-    covered = [int((s >= 0.05).sum()) for s in (real_shares, rebuilt_shares)]
+    covered = [int((s >= gan_eval.COVERAGE_SHARE).sum()) for s in (real_shares, rebuilt_shares)]
     lost = sorted(range(len(names)), key=lambda i: float(rebuilt_shares[i] - real_shares[i]))[:3]
     st.markdown(f"The shipped CNN sees **{covered[1]} of 10** classes (≥ 5%) in D's "
                 f"reconstructions of {JUDGED:,} test images, against {covered[0]} in the images "
