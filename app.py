@@ -4,6 +4,8 @@ import time
 
 import streamlit as st
 
+from ui.state import limits, preload
+
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
 pages = {
@@ -26,10 +28,8 @@ pages = {
     ],
     "Workspace": [st.Page("views/workspace.py", title="Runs", icon=":material/folder_open:", url_path="runs")],
 }
-if os.environ.get("DLSTUDIO_DEMO"):
-    from ui.state import limits, preload
-    if limits().enabled:
-        preload()
+if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
+    preload()
 page = st.navigation(pages)
 started = time.perf_counter()
 try:

@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from classifiers import torchvision_root  # noqa: E402
 from core import checkpoints, diagnostics, gan_eval, training  # noqa: E402
-from core.cli import evaluate_gan, load_trainer  # noqa: E402
+from core.gan_task import evaluate  # noqa: E402
 from core.config import from_dict  # noqa: E402
 from core.data import fashion_mnist  # noqa: E402
 from core.device import configure  # noqa: E402
-from core.registry import GANS, MODELS  # noqa: E402
+from core.registry import GANS, MODELS, load_model  # noqa: E402
 
 
 def reference_loop(spec, config, root: Path, iterations: int) -> float:
@@ -124,8 +124,7 @@ def quality(data) -> None:
             print(f"| {name} | (no {path.name}) | | | |")
             continue
         payload = checkpoints.load(path)
-        spec, config = load_trainer(payload)
-        values = evaluate_gan(spec, config, payload, data)
+        values = evaluate(load_model(payload, configure()), data)
         print(f"| {path.name} | {values['quality/covered']:.0f} / 10 | {values['quality/entropy']:.3f} | "
               f"{values['quality/top_share']:.3f} | {values['quality/frechet_distance']:.2f} |", flush=True)
 
@@ -145,7 +144,7 @@ def monitor(data, steps: dict[str, int]) -> None:
                 if isinstance(event, training.Metrics):
                     rows.extend([event.step, event.epoch, k, v] for k, v in event.values.items())
             frame = pd.DataFrame(rows, columns=["step", "epoch", "name", "value"])
-            verdict = diagnostics.diagnose(frame, config.__dict__)
+            verdict = spec.health.diagnose(frame, config.__dict__)
             print(f"| {name} | {preset.split(' (')[0]} | {steps[name]} | {verdict.state} | "
                   f"{'; '.join(verdict.evidence[:3])} |", flush=True)
 

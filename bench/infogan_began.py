@@ -22,30 +22,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import checkpoints, diagnostics, gan_eval, training  # noqa: E402
-from core.config import from_dict  # noqa: E402
 from core.data import load_images  # noqa: E402
-from core.gan_task import image_shape_for, make_trainer, to_gan_range  # noqa: E402
-from core.models.gans.began import side_by_side_configs  # noqa: E402
-from core.registry import MODELS  # noqa: E402
+from core.models.gans.base import to_gan_range  # noqa: E402
+from core.models.gans.infogan import code_meanings  # noqa: E402
+from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs  # noqa: E402
+from core.registry import MODELS, load_model  # noqa: E402
 
 CHECKPOINTS = ROOT / "checkpoints"
 
 
-def load_shipped(name: str, data, device=torch.device("cpu")):
-    payload = checkpoints.load(CHECKPOINTS / f"{name}.pt", expected_model=name)
-    spec = MODELS[name]
-    config = from_dict(spec.config_cls, payload["config"], strict=False)
-    trainer = make_trainer(spec, config, image_shape_for(config, data), device)
-    trainer.load_state(payload, with_optimizer=False)
-    return trainer
+def load_shipped(name: str, device=torch.device("cpu")):
+    return load_model(checkpoints.load(CHECKPOINTS / f"{name}.pt", expected_model=name), device)
 
 
 def quality(data, sweeps: int) -> dict:
     results = {}
     judge = gan_eval.judge_for(data)
-    infogan = load_shipped("infogan", data)
+    infogan = load_shipped("infogan")
     started = time.perf_counter()
-    meanings = gan_eval.code_meanings(infogan, judge, count=10_000, sweeps=sweeps)
+    meanings = code_meanings(infogan, judge, count=10_000, sweeps=sweeps)
     results["infogan"] = meanings
     print(f"infoGAN codes ({meanings['samples']:,} samples, {sweeps} sweeps per continuous code, "
           f"{time.perf_counter() - started:.0f} s):")
@@ -55,7 +50,7 @@ def quality(data, sweeps: int) -> dict:
         others = ", ".join(f"{k} {v:+.2f}" for k, v in row["along_sweep"].items())
         print(f"  c{row['code'] + 2}: {row['statistic']} rho {row['correlation']:+.3f} along a sweep "
               f"(pooled {row['pooled']:+.3f}); all: {others}")
-    began = load_shipped("began", data)
+    began = load_shipped("began")
     results["began"] = gan_eval.evaluate_generator(began, data)
     print("BEGAN (10,000 samples): " + " ".join(f"{k}={v:.3f}" for k, v in results["began"].items()))
     # BEGAN's ceiling: the classes the CNN still sees in D's reconstructions of the test images.
@@ -72,7 +67,7 @@ def quality(data, sweeps: int) -> dict:
 
 def speed(data, repeats: int = 50) -> dict:
     """Median time of the explorer's 10 x 10 traversal (one forward pass of G over 100 latents)."""
-    trainer = load_shipped("infogan", data)
+    trainer = load_shipped("infogan")
     z = torch.randn(1, trainer.config.latent_dim, generator=torch.Generator().manual_seed(0))
     values = torch.linspace(-2, 2, 10)
     codes = [0.0] * trainer.config.continuous_codes
@@ -97,8 +92,8 @@ def speed(data, repeats: int = 50) -> dict:
 def compare(data, budget_s: float) -> dict:
     """BEGAN and DCGAN of comparable size, the same data and time budget, judged by the monitor."""
     rows = []
-    for config in side_by_side_configs(budget_s):
-        spec = MODELS["began" if type(config).__name__ == "BEGANConfig" else "dcgan"]
+    for name, config in zip(SIDE_BY_SIDE, side_by_side_configs(budget_s)):
+        spec = MODELS[name]
         history, final, started = [], None, None
         for event in training.train(spec, config, data):
             if isinstance(event, training.Started):
@@ -108,7 +103,7 @@ def compare(data, budget_s: float) -> dict:
             elif isinstance(event, (training.Finished, training.Failed)):
                 final = event
         frame = pd.DataFrame(history, columns=["step", "epoch", "name", "value"])
-        verdict = diagnostics.diagnose(frame, dataclasses.asdict(config))
+        verdict = spec.health.diagnose(frame, dataclasses.asdict(config))
         values = getattr(final, "values", {}) or {}
         row = {"model": spec.name, "title": spec.title, "parameters": parameters,
                "steps": int(final.step), "seconds": time.perf_counter() - started,

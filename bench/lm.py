@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 from core import checkpoints, ngram  # noqa: E402
 from core.data import text  # noqa: E402
 from core.device import configure  # noqa: E402
-from core.lm_task import MAX_EVAL_TOKENS, LanguageModel, perplexity  # noqa: E402
+from core.lm_task import MAX_EVAL_TOKENS, perplexity  # noqa: E402
+from core.registry import load_model  # noqa: E402
 from core.models.lm import LMConfig, build_network  # noqa: E402
 
 D2L = "d2l (The Time Machine, char): RNN 7.2, GRU 6.5, LSTM 6.7"
@@ -41,7 +42,7 @@ def quality(corpora: list[str]) -> None:
         if not path.exists():
             print(f"| {name} | — | — | no checkpoint at {path.relative_to(ROOT)} | | | |")
             continue
-        model = LanguageModel.from_checkpoint(checkpoints.load(path))
+        model = load_model(checkpoints.load(path))
         corpus = text.load(name, model.config.level, model.config.min_count)
         assert corpus.vocab.itos == model.vocab.itos, "corpus changed since the checkpoint"
         val = corpus.val_ids[:MAX_EVAL_TOKENS]

@@ -42,12 +42,6 @@ def save(path: str | os.PathLike, payload: dict) -> Path:
     return path
 
 
-def to_bytes(payload: dict) -> bytes:
-    buffer = io.BytesIO()
-    torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
-    return buffer.getvalue()
-
-
 def load(source: str | os.PathLike | bytes | BinaryIO, expected_model: str | None = None) -> dict:
     """Load and check a checkpoint. Raises CheckpointError with a message that says what is wrong."""
     if isinstance(source, (str, os.PathLike)):

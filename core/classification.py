@@ -1,42 +1,17 @@
-"""The classification task: cross-entropy training step, batched evaluation, augmentation."""
+"""The classification family: cross-entropy training step, batched evaluation, augmentation, and
+the task the training loop drives for softmax regression, the MLP, the CNN and the ResNet."""
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-def make_optimizer(config, parameters) -> torch.optim.Optimizer:
-    """SGD or Adam(W); the fused kernels when this torch has them (2.4x faster Adam steps on CPU)."""
-    parameters = list(parameters)
-    if config.optimizer == "sgd":
-        build = lambda **fused: torch.optim.SGD(
-            parameters, lr=config.learning_rate, momentum=config.momentum,
-            weight_decay=config.weight_decay, nesterov=config.momentum > 0, **fused)
-    elif config.weight_decay:
-        build = lambda **fused: torch.optim.AdamW(parameters, lr=config.learning_rate,
-                                                  weight_decay=config.weight_decay, **fused)
-    else:
-        build = lambda **fused: torch.optim.Adam(parameters, lr=config.learning_rate, **fused)
-    try:
-        return build(fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return build()
-
-
-def lr_factor(schedule: str, progress: float) -> float:
-    """Multiplier of the base learning rate at ``progress`` in [0, 1] of the run."""
-    progress = min(max(progress, 0.0), 1.0)
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * progress))
-    if schedule == "onecycle":  # linear warm-up over 25% from lr/20, then cosine down to ~0
-        warmup = 0.25
-        if progress < warmup:
-            return 0.05 + 0.95 * progress / warmup
-        return 0.5 * (1 + math.cos(math.pi * (progress - warmup) / (1 - warmup))) + 1e-3
-    return 1.0
+from core.data import prepare
+from core.device import configure
+from core.optim import lr_factor, make_optimizer, set_learning_rates
 
 
 def augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -60,6 +35,7 @@ class ClassifierTrainer:
     def __init__(self, spec, config, image_shape, num_classes: int, device: torch.device):
         self.config = config
         self.device = device
+        self.image_shape, self.num_classes = tuple(image_shape), num_classes
         self.network: nn.Module = spec.build_network(config, image_shape, num_classes).to(device)
         # NHWC is 1.3-1.7x faster for these small convolutions on CPU (bench/ measures it).
         self.memory_format = (torch.channels_last if any(isinstance(m, nn.Conv2d)
@@ -70,10 +46,9 @@ class ClassifierTrainer:
         self.generator = torch.Generator().manual_seed(config.seed + 1)
 
     def set_progress(self, progress: float) -> float:
-        lr = self.base_lr * lr_factor(self.config.lr_schedule, progress)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        return lr
+        factor = lr_factor(self.config.lr_schedule, progress)
+        set_learning_rates([(self.optimizer, self.base_lr)], factor)
+        return self.base_lr * factor
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step; returns (loss, number of correct predictions) as tensors (no sync here)."""
@@ -103,7 +78,8 @@ class ClassifierTrainer:
 
     def state(self) -> dict:
         return {"state_dict": {"network": self.network.state_dict()},
-                "optimizer": {"network": self.optimizer.state_dict()}}
+                "optimizer": {"network": self.optimizer.state_dict()},
+                "image_shape": list(self.image_shape), "num_classes": self.num_classes}
 
     def load_state(self, payload: dict, with_optimizer: bool = True) -> None:
         self.network.load_state_dict(payload["state_dict"]["network"])
@@ -124,3 +100,102 @@ def evaluate(trainer: ClassifierTrainer, images: torch.Tensor, labels: torch.Ten
         "confusion": confusion.cpu(),
         "predicted": predicted.to(torch.uint8).cpu(),
     }
+
+
+class ClassificationTask:
+    """What the loop needs from a classifier: one step, window metrics, evaluation."""
+
+    speed_name = "speed/images_per_s"
+    items_per_row = 1
+
+    def __init__(self, spec, config, data, device: torch.device):
+        torch.manual_seed(config.seed)
+        self.trainer = ClassifierTrainer(spec, config, data.image_shape, len(data.class_names),
+                                         device)
+        self.train_x, self.train_y, self.test_x, self.test_y = prepare(data, device)
+        if config.train_subset:
+            self.train_x, self.train_y = (self.train_x[:config.train_subset],
+                                          self.train_y[:config.train_subset])
+        self.count = len(self.train_x)
+        self.num_classes = len(data.class_names)
+        # A loss that is NaN/inf, or 100x that of guessing uniformly (ln K), means the run
+        # diverged: with ReLU nets a too-large lr often explodes to 1e15 long before NaN.
+        self.divergence_loss = 100 * math.log(self.num_classes)
+        self.eval_every_epochs = config.eval_every_epochs
+        self._loss, self._correct, self._seen = 0.0, torch.zeros((), dtype=torch.long), 0
+        self._epoch_correct = self._epoch_seen = 0
+        self._last_eval: tuple[int, dict] | None = None
+
+    def step(self, index: torch.Tensor) -> float:
+        """One optimisation step on the rows ``index``; returns the loss for the divergence check."""
+        loss, correct = self.trainer.train_step(self.train_x.index_select(0, index),
+                                                self.train_y.index_select(0, index))
+        loss_value = loss.item()
+        self._loss += loss_value * len(index)
+        self._correct += correct
+        self._seen += len(index)
+        return loss_value
+
+    def window_metrics(self) -> dict[str, float]:
+        correct = int(self._correct.item())
+        values = {"loss/train": self._loss / self._seen, "accuracy/train": correct / self._seen}
+        self._epoch_correct += correct
+        self._epoch_seen += self._seen
+        self._loss, self._seen = 0.0, 0
+        self._correct.zero_()
+        return values
+
+    def extra_events(self, step: int, epoch_end: bool) -> list:
+        return []
+
+    def epoch_end(self, step: int, epoch: int, is_last: bool) -> dict[str, float]:
+        """Test-set evaluation every few epochs (and after the last)."""
+        values = {}
+        if epoch % self.eval_every_epochs == 0 or is_last:
+            result = evaluate(self.trainer, self.test_x, self.test_y, self.num_classes)
+            self._last_eval = (step, result)
+            values = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
+            if self._epoch_seen:
+                values["accuracy/train_epoch"] = self._epoch_correct / self._epoch_seen
+        self._epoch_correct = self._epoch_seen = 0
+        return values
+
+    def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
+        """(final values, evaluation stored in the checkpoint, whether the values are new)."""
+        is_new = self._last_eval is None or self._last_eval[0] != step
+        result = evaluate(self.trainer, self.test_x, self.test_y, self.num_classes) \
+            if is_new else self._last_eval[1]
+        values = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
+        return values, {"confusion": result["confusion"], "predicted": result["predicted"]}, is_new
+
+
+def restore(spec, config, payload: dict, device: torch.device) -> ClassifierTrainer:
+    """A trained classifier from its checkpoint (float16 weights are cast back on loading)."""
+    trainer = ClassifierTrainer(spec, config, payload.get("image_shape", (1, 28, 28)),
+                                int(payload.get("num_classes", 10)), device)
+    trainer.load_state(payload, with_optimizer=False)
+    return trainer
+
+
+def evaluate_model(model: ClassifierTrainer, data) -> dict[str, float]:
+    """Test accuracy and loss, and the accuracy of each class (``accuracy/class/<name>``)."""
+    _, _, test_x, test_y = prepare(data, model.device)
+    result = evaluate(model, test_x, test_y, len(data.class_names))
+    metrics = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
+    confusion = result["confusion"].double()
+    for index, name in enumerate(data.class_names):
+        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        metrics[f"accuracy/class/{slug}"] = (confusion[index, index] / confusion[index].sum()).item()
+    return metrics
+
+
+# What a classifier's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
+FAMILY = {"family": "classification", "make_task": ClassificationTask, "restore": restore,
+          "evaluate": evaluate_model}
+
+
+def build_trainer(spec, config, data, device: torch.device | None = None) -> ClassifierTrainer:
+    """A fresh classifier for ``data`` (seeded by the config), as the task builds it."""
+    torch.manual_seed(config.seed)
+    return ClassifierTrainer(spec, config, data.image_shape, len(data.class_names),
+                             device or configure())

@@ -16,12 +16,18 @@ class ConfigError(ValueError):
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
           choices: tuple | None = None, log: bool = False, label: str | None = None,
-          advanced: bool = False, hidden: bool = False, zero_means: str | None = None):
-    """A config field with its help text and valid range (used by the form, the CLI and validate);
-    ``zero_means`` is how the form shows a 0 (e.g. "off")."""
+          advanced: bool = False, hidden: bool = False, zero_means: str | None = None,
+          size: str | None = None):
+    """A config field with its help text and valid range (used by the form, the CLI and validate).
+
+    ``log``: a positive value on a log scale (learning rates: the form's slider steps through a
+    log grid); ``zero_means``: how the form shows a 0 (e.g. "off"); ``size``: "width" or "depth"
+    when the field sets how big a network is (the hosted demo caps those).
+    """
     return field(default=default, metadata={
         "help": help, "low": low, "high": high, "choices": choices, "log": log,
-        "label": label, "advanced": advanced, "hidden": hidden, "zero_means": zero_means})
+        "label": label, "advanced": advanced, "hidden": hidden, "zero_means": zero_means,
+        "size": size})
 
 
 @dataclass
@@ -38,13 +44,22 @@ class BaseConfig:
     seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
                       advanced=True)
 
+    @classmethod
+    def upgrade(cls, values: dict) -> dict:
+        """Values saved by an earlier version of this config, in today's terms (a checkpoint's
+        config goes through this before it is built). Subclasses map renamed or retyped fields."""
+        return values
+
+    def check(self) -> None:
+        """Rules that tie fields together; raise ConfigError. None by default."""
+
 
 @dataclass
 class TrainConfig(BaseConfig):
     """A classifier's training settings; each model's config extends it with its own knobs."""
-    learning_rate: float = param(1e-3, "step size of the optimizer (the seed's lr)",
+    learning_rate: float = param(1e-3, "step size of the optimizer (the tutorial's lr)",
                                  low=1e-6, high=10.0, log=True, label="learning rate (lr)")
-    batch_size: int = param(100, "images per optimisation step (the seed's batch_size)",
+    batch_size: int = param(100, "images per optimisation step (the tutorial's batch_size)",
                             low=1, high=4096, label="batch size")
     epochs: int = param(2, "passes over the training set", low=1, high=200)
     optimizer: str = param("adam", "SGD as in the softmax script, Adam as in the MLP/CNN scripts",
@@ -100,20 +115,19 @@ def validate(config) -> None:
         if value != value:  # NaN
             raise ConfigError(f"{f.name} must be a number; got NaN")
         low, high = meta.get("low"), meta.get("high")
-        if f.name.startswith("learning_rate") and value <= 0:
+        if meta.get("log") and value <= 0:
             raise ConfigError(f"{f.name} must be > 0; got {value}")
         if low is not None and value < low:
             raise ConfigError(f"{f.name} must be >= {low}; got {value}")
         if high is not None and value > high:
             raise ConfigError(f"{f.name} must be <= {high}; got {value}")
-    check = getattr(config, "check", None)   # rules that tie fields together
-    if check is not None:
-        check()
+    config.check()   # rules that tie fields together
 
 
 def from_dict(config_cls, values: dict, *, strict: bool = True):
     """Build and validate a config from a dict (unknown keys raise when ``strict``)."""
     known = {f.name: f for f in dataclasses.fields(config_cls)}
+    values = config_cls.upgrade(dict(values))
     unknown = set(values) - set(known)
     if unknown and strict:
         raise ConfigError(f"unknown setting(s) for {config_cls.__name__}: {', '.join(sorted(unknown))}")

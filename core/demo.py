@@ -5,7 +5,8 @@ root-level secret ``DLSTUDIO_DEMO = "1"``: Streamlit exports those as environmen
 Then:
 
 - every job has a wall-clock cap (``max_seconds``) and at most ``max_epochs`` epochs;
-- model widths (hidden sizes, channels, ngf/ndf, embeddings) are capped at ``max_width``;
+- model widths (hidden sizes, channels, ngf/ndf, embeddings: the config fields declared with
+  ``size="width"``) are capped at ``max_width``, depths (``size="depth"``) at ``max_depth``;
 - uploads over ``max_upload_mb`` are refused;
 - ``max_jobs`` train at once (default 1) and each visitor may have ``max_per_visitor`` job
   queued or running (default 1);
@@ -21,11 +22,6 @@ import os
 from dataclasses import dataclass
 
 from core.config import ConfigError
-
-# Fields that set a network's width: capped in demo mode.
-WIDTH_FIELDS = ("hidden_size", "ngf", "ndf", "base_width", "conv1_channels", "conv2_channels",
-                "fc_hidden", "embedding_size")
-DEPTH_FIELDS = ("num_layers", "hidden_layers", "blocks_per_stage")
 
 
 class LimitError(ValueError):
@@ -69,17 +65,19 @@ def from_environment(environ=None) -> Limits:
     return Limits(enabled=True, **values)
 
 
-def field_cap(limits: Limits, name: str) -> float | None:
-    """The demo's upper bound for a config field, or None."""
+def field_cap(limits: Limits, field: dataclasses.Field) -> float | None:
+    """The demo's upper bound for a config field, or None. A field says whether it sets a
+    network's width or depth where it is declared (``param(..., size=...)``)."""
     if not limits.enabled:
         return None
-    if name in WIDTH_FIELDS:
+    size = field.metadata.get("size")
+    if size == "width":
         return limits.max_width
-    if name in DEPTH_FIELDS:
+    if size == "depth":
         return limits.max_depth
-    if name == "epochs":
+    if field.name == "epochs":
         return limits.max_epochs
-    if name == "time_budget_s":
+    if field.name == "time_budget_s":
         return limits.max_seconds
     return None
 
@@ -89,7 +87,7 @@ def apply(limits: Limits, config):
     if not limits.enabled:
         return config
     for field in dataclasses.fields(config):
-        cap = field_cap(limits, field.name)
+        cap = field_cap(limits, field)
         value = getattr(config, field.name)
         if cap is None or field.name == "time_budget_s" or isinstance(value, bool):
             continue

@@ -6,6 +6,8 @@ import threading
 
 import torch
 
+from core.demo import from_environment
+
 _lock = threading.Lock()
 _configured = False
 
@@ -19,7 +21,6 @@ def configure() -> torch.device:
     global _configured
     with _lock:
         if not _configured:
-            from core.demo import from_environment
             default = 1 if from_environment().enabled else (os.cpu_count() or 1)
             threads = int(os.environ.get("DLSTUDIO_THREADS", "0")) or default
             torch.set_num_threads(threads)

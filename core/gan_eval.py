@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-CLASSIFIER = Path(__file__).resolve().parents[1] / "checkpoints" / "cnn.pt"
+from core import checkpoints
+from core.config import from_dict
+from core.data.fashion_mnist import CLASS_NAMES
+from core.models import cnn
+from core.paths import shipped_checkpoint
+
+CLASSIFIER = shipped_checkpoint(cnn.SPEC.name)   # the judge: the shipped CNN
 COVERAGE_SHARE = 0.05
 
 
@@ -23,11 +28,8 @@ class Judge:
     """The shipped CNN in eval mode, returning logits and penultimate features."""
 
     def __init__(self, payload: dict, device: torch.device):
-        from core.config import from_dict
-        from core.registry import MODELS
-        spec = MODELS[payload["model"]]
-        config = from_dict(spec.config_cls, payload["config"], strict=False)
-        self.network = spec.build_network(config).to(device).eval()
+        config = from_dict(cnn.CNNConfig, payload["config"], strict=False)
+        self.network = cnn.ConvNet(config).to(device).eval()
         self.network.load_state_dict(payload["state_dict"]["network"])  # casts float16 back
         self.device = device
         last_linear = [m for m in self.network.modules() if isinstance(m, nn.Linear)][-1]
@@ -71,18 +73,22 @@ class Judge:
 
 @functools.lru_cache(maxsize=2)
 def _load_judge(path: str, mtime: float, device: str) -> Judge:
-    from core import checkpoints
-    return Judge(checkpoints.load(path), torch.device(device))
+    return Judge(checkpoints.load(path, expected_model=cnn.SPEC.name), torch.device(device))
+
+
+def shipped_judge(device: torch.device | None = None) -> Judge | None:
+    """The shipped CNN, or None when checkpoints/cnn.pt is missing."""
+    if not CLASSIFIER.exists():
+        return None
+    return _load_judge(str(CLASSIFIER), CLASSIFIER.stat().st_mtime,
+                       str(device or torch.device("cpu")))
 
 
 def judge_for(data, device: torch.device | None = None) -> Judge | None:
     """The shipped CNN when the data are Fashion-MNIST (by class names) and the checkpoint exists."""
-    from core.data.fashion_mnist import CLASS_NAMES
-    if data.image_shape != (1, 28, 28) or tuple(data.class_names) != CLASS_NAMES \
-            or not CLASSIFIER.exists():
+    if data.image_shape != (1, 28, 28) or tuple(data.class_names) != CLASS_NAMES:
         return None
-    device = device or torch.device("cpu")
-    return _load_judge(str(CLASSIFIER), CLASSIFIER.stat().st_mtime, str(device))
+    return shipped_judge(device)
 
 
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
@@ -143,107 +149,4 @@ def evaluate_generator(trainer, data, count: int = 10_000, seed: int = 0,
     values = {f"quality/{key.split('/')[1]}": value
               for key, value in judge.statistics_of(fake_logits).items()}
     values["quality/frechet_distance"] = frechet_distance(fake_features, real_features)
-    return values
-
-
-# What infoGAN's codes learned -------------------------------------------------------------------
-
-STATISTICS = ("ink", "width", "height", "brightness", "slant")
-TRAVERSAL_VALUES = 9          # points of a sweep of one continuous code over [-1, 1]
-
-
-def image_statistics(images: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Simple per-image statistics of [-1, 1] grey images (N, 1, H, W), each a (N,) tensor.
-
-    ink: mean intensity (how much of the square is covered); width / height: twice the
-    intensity-weighted standard deviation of the x / y coordinate, in pixels; brightness: the
-    intensity-weighted mean intensity (how light the inked part is); slant: the weighted
-    covariance of x and y over the variance of y (how much the shape leans).
-    """
-    intensity = ((images.float().mean(1) + 1) / 2).clamp(0, 1)            # (N, H, W) in [0, 1]
-    mass = intensity.sum((1, 2)).clamp(min=1e-6)                             # (N,)
-    height, width = intensity.shape[1:]
-    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1)
-    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width)
-    mean_x = (intensity * xs).sum((1, 2)) / mass
-    mean_y = (intensity * ys).sum((1, 2)) / mass
-    dx, dy = xs - mean_x.view(-1, 1, 1), ys - mean_y.view(-1, 1, 1)
-    var_x = (intensity * dx ** 2).sum((1, 2)) / mass
-    var_y = (intensity * dy ** 2).sum((1, 2)) / mass
-    cov_xy = (intensity * dx * dy).sum((1, 2)) / mass
-    return {"ink": intensity.mean((1, 2)), "width": 2 * var_x.sqrt(), "height": 2 * var_y.sqrt(),
-            "brightness": (intensity ** 2).sum((1, 2)) / mass,
-            "slant": cov_xy / var_y.clamp(min=1e-6)}
-
-
-def rank_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """Spearman's rank correlation along ``dim`` (ties broken by order: values here are floats)."""
-    rank = lambda x: x.argsort(dim).argsort(dim).float()
-    ra, rb = rank(a), rank(b)
-    ra, rb = ra - ra.mean(dim, keepdim=True), rb - rb.mean(dim, keepdim=True)
-    return (ra * rb).sum(dim) / ((ra ** 2).sum(dim) * (rb ** 2).sum(dim)).sqrt().clamp(min=1e-12)
-
-
-@torch.no_grad()
-def code_meanings(trainer, judge: Judge, count: int = 10_000, seed: int = 0,
-                  sweeps: int = 200) -> dict:
-    """Measure what each infoGAN code controls.
-
-    Categorical: ``count`` samples (count / K per value; z and the continuous codes random),
-    labelled by the shipped CNN: the most frequent class per value and its share (purity).
-    Continuous: ``sweeps`` random (z, c1, other codes), each swept over [-1, 1] in the code; the
-    rank correlation of each image statistic with the code along a sweep, averaged over sweeps
-    (what moving the slider does), and the pooled correlation over all swept images.
-    """
-    from core.data.fashion_mnist import CLASS_NAMES
-    config = trainer.config
-    generator = torch.Generator().manual_seed(seed)
-    categories, continuous = config.categories, config.continuous_codes
-    # Categorical code: which class does the CNN see for each value?
-    per_value = max(count // categories, 1)
-    rows = []
-    for value in range(categories):
-        z = torch.randn(per_value, config.latent_dim, generator=generator)
-        codes = torch.rand(per_value, continuous, generator=generator) * 2 - 1
-        images = trainer.generate(trainer.latent(z, torch.full((per_value,), value), codes)).cpu()
-        histogram = judge.class_histogram(images)
-        top = int(histogram.argmax())
-        rows.append({"value": value, "class": CLASS_NAMES[top], "class_index": top,
-                     "share": float(histogram[top]), "histogram": histogram.tolist()})
-    # Continuous codes: sweep one, hold the rest, correlate the statistics with it.
-    sweep = torch.linspace(-1, 1, TRAVERSAL_VALUES)
-    correlations = []
-    for code in range(continuous):
-        z = torch.randn(sweeps, config.latent_dim, generator=generator)
-        categorical = torch.randint(0, categories, (sweeps,), generator=generator)
-        codes = torch.rand(sweeps, continuous, generator=generator) * 2 - 1
-        z = z.repeat_interleave(TRAVERSAL_VALUES, 0)                        # (S*T, nz)
-        categorical = categorical.repeat_interleave(TRAVERSAL_VALUES, 0)
-        codes = codes.repeat_interleave(TRAVERSAL_VALUES, 0)
-        codes[:, code] = sweep.repeat(sweeps)
-        images = trainer.generate(trainer.latent(z, categorical, codes)).cpu()
-        statistics = image_statistics(images)
-        values = codes[:, code]
-        along, pooled = {}, {}
-        for name, statistic in statistics.items():
-            along[name] = float(rank_correlation(statistic.view(sweeps, -1),
-                                                 values.view(sweeps, -1)).mean())
-            pooled[name] = float(rank_correlation(statistic, values))
-        best = max(along, key=lambda name: abs(along[name]))
-        correlations.append({"code": code, "statistic": best, "correlation": along[best],
-                             "pooled": pooled[best], "along_sweep": along, "pooled_all": pooled})
-    shares = [row["share"] for row in rows]
-    return {"categorical": rows, "continuous": correlations,
-            "purity": sum(shares) / len(shares),
-            "distinct_classes": len({row["class_index"] for row in rows}),
-            "samples": per_value * categories, "sweeps": sweeps}
-
-
-def code_metrics(meanings: dict) -> dict[str, float]:
-    """``code_meanings`` as flat name=value metrics (the CLI's evaluate and the bench print them)."""
-    values = {"codes/purity": meanings["purity"],
-              "codes/distinct_classes": float(meanings["distinct_classes"])}
-    for row in meanings["continuous"]:
-        values[f"codes/c{row['code'] + 2}_{row['statistic']}_correlation"] = row["correlation"]
-        values[f"codes/c{row['code'] + 2}_{row['statistic']}_pooled"] = row["pooled"]
     return values

@@ -6,6 +6,7 @@ polls it. Jobs over the limit wait in a FIFO queue and report their place in it.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import threading
@@ -16,12 +17,11 @@ from typing import Callable
 
 import pandas as pd
 
-from core import demo, runs, training
+from core import checkpoints, demo, events, runs, training
+from core.config import from_dict
 from core.runs import METRIC_COLUMNS
 
-
 MAX_SAMPLE_GRIDS = 300
-SNAPSHOT_EVERY_STEPS = {"gan": 250}   # GAN runs keep snapshots to restart from a healthy one
 
 
 def default_limit() -> int:
@@ -193,12 +193,24 @@ class JobManager:
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
 
-    def jobs(self, owner: str | None = None) -> list[Job]:
-        return [job for job in self._jobs.values() if owner is None or job.owner == owner]
-
     def active_for_run(self, run_id: str) -> Job | None:
         return next((job for job in self._jobs.values()
                      if job.run.id == run_id and job.is_active), None)
+
+    def restart(self, job: Job, spec, changes: dict, before_step: int, load_data: Callable, *,
+                from_scratch: bool = False, owner: str = "", note: str = "") -> Job:
+        """A remedy: stop ``job`` (when it still runs) and start a new run with ``changes``, from
+        the last snapshot taken at or before ``before_step`` (a problem's start), or from step 0
+        when there is none or the change alters a layer's shape (``from_scratch``)."""
+        self.stop(job.id)
+        self.wait(job, timeout=10)
+        config = from_dict(spec.config_cls, {**dataclasses.asdict(job.config), **changes})
+        snapshot = None if from_scratch else job.run.snapshot_before(before_step)
+        resume = checkpoints.load(snapshot, expected_model=spec.name) if snapshot else None
+        restarted = self.submit(spec, config, load_data, owner=owner or job.owner, resume=resume)
+        restarted.run.set_status(message=f"restarted from {job.run.id} at step "
+                                 f"{resume['step'] if resume else 0} with: {note}")
+        return restarted
 
     def wait(self, job: Job, timeout: float = 60.0) -> Job:
         """Block until ``job`` ends (for the CLI and tests)."""
@@ -216,8 +228,7 @@ class JobManager:
         try:
             data = load_data()
             for event in training.train(spec, job.config, data, checkpoint_dir=job.run.folder,
-                                        resume=resume, should_stop=job.stop_event.is_set,
-                                        snapshot_every_steps=SNAPSHOT_EVERY_STEPS.get(spec.task, 0)):
+                                        resume=resume, should_stop=job.stop_event.is_set):
                 runs.record(job.run, event)
                 self._apply(job, event)
         except Exception as error:  # a crash must end the job visibly, never kill the app
@@ -234,23 +245,23 @@ class JobManager:
 
     @staticmethod
     def _apply(job: Job, event) -> None:
-        if isinstance(event, training.Started):
+        if isinstance(event, events.Started):
             job.total_steps, job.step = event.total_steps, event.start_step
             job.start_step, job.started = event.start_step, time.time()
-        elif isinstance(event, training.Metrics):
+        elif isinstance(event, events.Metrics):
             job.step = event.step
             job.rows.extend([event.step, round(event.epoch, 4), name, value]
                             for name, value in event.values.items())
-        elif isinstance(event, training.Samples):
+        elif isinstance(event, events.Samples):
             job.samples.append((event.step, event.images))
             del job.samples[:-MAX_SAMPLE_GRIDS]
-        elif isinstance(event, training.Finished):
+        elif isinstance(event, events.Finished):
             job.step, job.final, job.evaluation = event.step, event.values, event.evaluation
             job.state = "finished"
-        elif isinstance(event, training.Stopped):
+        elif isinstance(event, events.Stopped):
             job.step, job.state = event.step, "stopped"
             job.message = job.stop_reason or event.reason
-        elif isinstance(event, training.Failed):
+        elif isinstance(event, events.Failed):
             job.step, job.state, job.message = event.step, "failed", event.message
 
 

@@ -13,25 +13,27 @@ import time
 import torch
 import torch.nn.functional as F
 
-from core.classification import lr_factor
-from core.models.lm import LMConfig, build_network
+from core.data.text import Vocab, tokenize
+from core.device import configure
+from core import ngram
+from core.config import ConfigError
 from core.ngram import sample
+from core.optim import lr_factor, set_learning_rates
 
 MAX_EVAL_TOKENS = 100_000    # validation perplexities (neural and n-gram) use at most these
 
 
 class LMTrainer:
-    def __init__(self, config: LMConfig, vocab, device: torch.device):
+    def __init__(self, spec, config, vocab, device: torch.device):
         self.config, self.device, self.vocab = config, device, vocab
-        self.network = build_network(config, len(vocab)).to(device)
+        self.network = spec.build_network(config, len(vocab)).to(device)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
         self.base_lr = config.learning_rate
 
     def set_progress(self, progress: float) -> float:
-        lr = self.base_lr * lr_factor(self.config.lr_schedule, progress)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        return lr
+        factor = lr_factor(self.config.lr_schedule, progress)
+        set_learning_rates([(self.optimizer, self.base_lr)], factor)
+        return self.base_lr * factor
 
     def train_step(self, windows: torch.Tensor) -> torch.Tensor:
         """One step on (B, T+1) token windows; returns the mean token loss (a tensor, no sync)."""
@@ -112,10 +114,10 @@ class LMTask:
 
     speed_name = "speed/tokens_per_s"
 
-    def __init__(self, spec, config: LMConfig, corpus, device: torch.device):
+    def __init__(self, spec, config, corpus, device: torch.device):
         torch.manual_seed(config.seed)
         self.corpus = corpus
-        self.trainer = LMTrainer(config, corpus.vocab, device)
+        self.trainer = LMTrainer(spec, config, corpus.vocab, device)
         self.items_per_row = config.seq_len
         self.train_ids = corpus.train_ids.to(device)
         self.val_ids = corpus.val_ids[:MAX_EVAL_TOKENS]
@@ -176,24 +178,10 @@ class LMTask:
 class LanguageModel:
     """A trained recurrent model with its vocabulary, ready to score and to write text."""
 
-    def __init__(self, config: LMConfig, vocab, network):
+    def __init__(self, config, vocab, network):
         self.config, self.vocab, self.network = config, vocab, network
 
-    @classmethod
-    def from_checkpoint(cls, payload: dict, device: torch.device | None = None) -> "LanguageModel":
-        from core.config import from_dict
-        from core.data.text import Vocab
-        if "vocab" not in payload:
-            raise ValueError("this checkpoint holds no vocabulary: not a language model")
-        config = from_dict(LMConfig, payload["config"], strict=False)
-        vocab = Vocab(list(payload["vocab"]), payload.get("level", config.level))
-        network = build_network(config, len(vocab))
-        network.load_state_dict(payload["state_dict"]["network"])  # casts float16 back
-        network.to(device or torch.device("cpu")).eval()
-        return cls(config, vocab, network)
-
     def tokens(self, text: str) -> list[str]:
-        from core.data.text import tokenize
         return tokenize(text, self.vocab.level)
 
     def context(self) -> torch.Tensor:
@@ -214,3 +202,35 @@ class LanguageModel:
         out = generate(self.network, ids, length, temperature,
                        torch.Generator().manual_seed(seed))
         return self.vocab.decode(out)
+
+
+def restore(spec, config, payload: dict, device: torch.device | None = None) -> LanguageModel:
+    """A trained language model with its vocabulary (float16 weights are cast back)."""
+    if "vocab" not in payload:
+        raise ValueError("this checkpoint holds no vocabulary: not a language model")
+    vocab = Vocab(list(payload["vocab"]), payload.get("level", config.level))
+    network = spec.build_network(config, len(vocab))
+    network.load_state_dict(payload["state_dict"]["network"])
+    network.to(device or configure()).eval()
+    return LanguageModel(config, vocab, network)
+
+
+def evaluate(model: LanguageModel, corpus) -> dict[str, float]:
+    """Validation perplexity of the model and of the n-gram models on the same tokens."""
+    if model.vocab.itos != corpus.vocab.itos:
+        raise ConfigError("the checkpoint's vocabulary differs from its corpus's: the corpus "
+                          "changed since it was trained")
+    val = corpus.val_ids[:MAX_EVAL_TOKENS]
+    metrics = {"perplexity/val": perplexity(model.network, val)}
+    curve = ngram.perplexity_curve(ngram.NGramCounts(corpus.train_ids, len(corpus.vocab)), val)
+    for smoothing, values in curve.items():
+        for order, value in enumerate(values, 1):
+            metrics[f"ngram/{smoothing}/n{order}"] = value
+    metrics["ngram/best"] = min(min(values) for values in curve.values())
+    metrics["val_tokens"] = float(len(val))
+    return metrics
+
+
+# What a language model's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
+FAMILY = {"family": "language_model", "make_task": LMTask, "restore": restore,
+          "evaluate": evaluate}

@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import training
+from core import events
+from core.images import grid, png_bytes
+from core.paths import runs_root
 
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_]+-[0-9a-f]{6}$")
 METRIC_COLUMNS = ["step", "epoch", "name", "value"]
-
-
-def runs_root() -> Path:
-    return Path(os.environ.get("DLSTUDIO_RUNS_DIR", Path(__file__).resolve().parents[1] / "runs"))
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -55,6 +53,12 @@ class Run:
 
     def snapshots(self) -> list[Path]:
         return sorted((self.folder / "snapshots").glob("step_*.pt"))
+
+    def snapshot_before(self, step: int) -> Path | None:
+        """The newest snapshot taken at or before ``step`` (a problem's start), or None."""
+        earlier = [path for path in self.snapshots()
+                   if int(path.stem.split("_")[1]) <= max(step, 0)]
+        return earlier[-1] if earlier else None
 
     @property
     def status(self) -> dict:
@@ -129,26 +133,25 @@ _write_lock = threading.Lock()
 def record(run: Run, event) -> None:
     """Write one training event to the run's folder."""
     with _write_lock:
-        if isinstance(event, training.Started):
+        if isinstance(event, events.Started):
             run.set_status(status="running", pid=os.getpid(), total_steps=event.total_steps,
                            steps_per_epoch=event.steps_per_epoch, device=event.device,
                            parameters=event.parameters, started=time.time())
-        elif isinstance(event, training.Metrics):
+        elif isinstance(event, events.Metrics):
             run.append_metrics([[event.step, round(event.epoch, 4), name, value]
                                 for name, value in event.values.items()])
             run.set_status(step=event.step)
-        elif isinstance(event, training.Samples):
-            from core.images import grid, png_bytes
+        elif isinstance(event, events.Samples):
             folder = run.folder / "samples"
             folder.mkdir(exist_ok=True)
             (folder / f"step_{event.step:07d}.png").write_bytes(png_bytes(grid(event.images)))
-        elif isinstance(event, training.Checkpointed):
+        elif isinstance(event, events.Checkpointed):
             run.set_status(checkpoint_step=event.step)
-        elif isinstance(event, training.Finished):
+        elif isinstance(event, events.Finished):
             run.set_status(status="finished", step=event.step, final=event.values, message="")
-        elif isinstance(event, training.Stopped):
+        elif isinstance(event, events.Stopped):
             run.set_status(status="stopped", step=event.step, message=event.reason)
-        elif isinstance(event, training.Failed):
+        elif isinstance(event, events.Failed):
             run.set_status(status="failed", step=event.step, message=event.message)
 
 

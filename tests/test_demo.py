@@ -1,5 +1,6 @@
 """Hosted-demo mode: caps, one job per visitor, abandoned jobs stopped, runs kept private."""
 import dataclasses
+import threading
 import time
 
 import pytest
@@ -8,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 from core import demo, jobs, runs
 from core.config import ConfigError
 from core.models.cnn import SPEC as CNN
+from core.config import from_dict
 from core.models.lm import LMConfig
+from core.registry import MODELS
 from tests.conftest import ROOT, tiny_config
 
 LIMITS = demo.Limits(enabled=True, max_seconds=30, max_epochs=2, max_width=64, max_upload_mb=1,
@@ -35,19 +38,53 @@ def test_caps_refuse_wide_models_and_set_a_time_budget():
     assert demo.apply(demo.Limits(), LMConfig(hidden_size=512)).hidden_size == 512  # demo off
 
 
+@pytest.mark.parametrize("name, field", [("dcgan", "generator_width"), ("dcgan", "discriminator_width"),
+                                         ("infogan", "generator_width"), ("began", "width"),
+                                         ("began", "embedding_dim")])
+def test_gan_widths_are_capped_too(name, field):
+    spec = MODELS[name]
+    narrow = dataclasses.replace(LIMITS, max_width=16)
+    values = {f.name: 8 for f in dataclasses.fields(spec.config_cls)
+              if f.metadata.get("size") == "width"}
+    demo.apply(narrow, from_dict(spec.config_cls, values))          # all under the cap: fine
+    with pytest.raises(demo.LimitError, match=f"{field} = 32 is over this demo's limit of 16"):
+        demo.apply(narrow, from_dict(spec.config_cls, {**values, field: 32}))
+    assert demo.field_cap(narrow, spec.config_cls.__dataclass_fields__[field]) == 16
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_width_and_depth_field_declares_it(name):
+    """The demo caps what a field declares (``size=``): a field named like a width or a depth
+    that forgot to declare it would escape the cap."""
+    for field in dataclasses.fields(MODELS[name].config_cls):
+        looks_like = any(word in field.name for word in ("width", "hidden_size", "channels",
+                                                          "embedding", "fc_hidden", "layers",
+                                                          "blocks"))
+        if looks_like:
+            assert field.metadata.get("size") in ("width", "depth"), field.name
+
+
 def test_one_job_per_visitor_and_a_queue_estimate(tiny_data):
     manager = jobs.JobManager(limits=LIMITS)
     config = tiny_config(CNN, epochs=2)
-    first = manager.submit(CNN, config, lambda: tiny_data, owner="ann")
+    gate = threading.Event()   # ann's job holds the only slot until the gate opens
+
+    def held_data():
+        gate.wait(30)
+        return tiny_data
+
+    first = manager.submit(CNN, config, held_data, owner="ann")
     with pytest.raises(demo.LimitError, match="already have 1 job"):
         manager.submit(CNN, config, lambda: tiny_data, owner="ann")
     second = manager.submit(CNN, config, lambda: tiny_data, owner="bob")
     assert first.config.time_budget_s == 30.0
     deadline = time.time() + 10
-    while manager.queue_position(second) is None and second.is_active and time.time() < deadline:
+    while first.state != "running" and time.time() < deadline:
         time.sleep(0.01)
-    if manager.queue_position(second) is not None:
-        assert 0 <= manager.wait_estimate(second) <= 60
+    assert manager.queue_position(second) == 1
+    # Bob waits for what ann's job may still use of its 30 s budget, and no more.
+    assert 0 < manager.wait_estimate(second) <= 30
+    gate.set()
     manager.wait(first, 60), manager.wait(second, 60)
     assert first.state == second.state == "finished"
     # Once ann's job ended she may start another.

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 
 from core.diagnostics import THRESHOLDS, diagnose
+from core.registry import MODELS
 
 
 def history(steps=1200, every=10, **series):
@@ -34,8 +35,8 @@ def test_convergence_failure_is_flagged_with_remedies():
     series = {**HEALTHY, "loss/discriminator": noisy(0.02, 0.005),
               "d_accuracy/mean": noisy(0.995, 0.002),
               "loss/generator": lambda step: 3 + step / 80}
-    verdict = diagnose(history(**series), {"generator_width": 2, "discriminator_width": 2,
-                                           "learning_rate_d": 2e-4})
+    verdict = MODELS["dcgan"].health.diagnose(history(**series), {
+        "generator_width": 2, "discriminator_width": 2, "learning_rate_d": 2e-4})
     assert verdict.state == "convergence failure"
     labels = [remedy.label for remedy in verdict.remedies]
     assert labels[0].startswith("More capacity") and "Label smoothing (real = 0.9)" in labels
@@ -86,7 +87,7 @@ def test_near_duplicates_flag_collapse_before_the_class_checks_start():
 
 def test_nearest_neighbour_distance_sees_duplicates():
     import torch
-    from core.gan_task import nearest_neighbour_distance
+    from core.models.gans.base import nearest_neighbour_distance
     varied = torch.rand(64, 1, 28, 28)
     duplicated = varied[:8].repeat(8, 1, 1, 1) + 1e-4 * torch.randn(64, 1, 28, 28)
     assert float(nearest_neighbour_distance(duplicated)) < 0.01 * float(

@@ -6,12 +6,13 @@ import torch
 from core import checkpoints
 from core.config import from_dict
 from core.gan_eval import frechet_distance
-from core.gan_task import GANTrainer, make_trainer, slerp
+from core.gan_task import make_trainer
+from core.models.gans.base import GANTrainer, slerp
 from core.registry import GANS, MODELS
 from core.training import Finished, Samples, Started, train
 
 KEYS = {"loss/discriminator", "loss/generator", "d/real", "d/fake_before_g", "d/fake_after_g",
-        "d_accuracy/real", "d_accuracy/fake", "grad_norm/discriminator", "grad_norm/generator"}
+        "d_accuracy/real", "d_accuracy/fake", "d_accuracy/mean", "grad_norm/discriminator", "grad_norm/generator"}
 
 
 def tiny(name, **overrides):
@@ -140,7 +141,7 @@ def test_frechet_distance_compares_every_model_at_one_size(tiny_data):
     """Samples and real images are both brought to 32 px: a model that draws the test images
     themselves scores 0 whether it draws them at 28 px or at 32 px, not the resize's cost."""
     from core.gan_eval import evaluate_generator, judge_for, reference_features
-    from core.gan_task import to_gan_range
+    from core.models.gans.base import to_gan_range
 
     class DrawsTheTestImages:
         device = torch.device("cpu")
@@ -173,14 +174,13 @@ def test_frechet_distance_compares_every_model_at_one_size(tiny_data):
 def test_every_remedy_either_resumes_the_snapshot_or_says_it_starts_over(name, small):
     """A remedy button restarts from the last healthy snapshot with the change applied; one that
     changes a layer's shape (nz, widths) cannot resume and must be marked ``from_scratch``."""
-    from core.diagnostics import remedies_for
     spec, config = tiny(name, **small)
     shape = (1, 28, 28) if name == "gan" else (1, 32, 32)
     payload = make_trainer(spec, config, shape, torch.device("cpu")).state()
     payload["config"] = config.__dict__
     seen = 0
     for state in ("mode collapse", "convergence failure", "oscillation"):
-        for remedy in remedies_for(state, dict(config.__dict__)):
+        for remedy in spec.health.remedies(state, dict(config.__dict__)):
             changed = from_dict(spec.config_cls, {**config.__dict__, **remedy.changes})
             trainer = make_trainer(spec, changed, shape, torch.device("cpu"))
             if remedy.from_scratch:

@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import checkpoints
 from core.config import from_dict
-from core.diagnostics import diagnose
-from core.gan_eval import code_meanings, image_statistics, judge_for, rank_correlation
+from core.gan_eval import judge_for
+from core.models.gans.infogan import code_meanings, image_statistics, rank_correlation
 from core.gan_task import make_trainer
 from core.models.gans import began, infogan
 from core.registry import GANS, MODELS
@@ -199,15 +199,15 @@ BEGAN_HEALTHY = {"loss/discriminator": lambda s: 0.1, "loss/generator": lambda s
 def test_the_health_monitor_reads_began_metrics():
     config = {"gamma": 0.5, "lambda_k": 1e-3, "learning_rate_d": 1e-4, "learning_rate_g": 1e-4,
               "latent_dim": 64}
-    healthy = diagnose(frame_of(**BEGAN_HEALTHY), config)
+    healthy = MODELS["began"].health.diagnose(frame_of(**BEGAN_HEALTHY), config)
     assert healthy.state == "healthy" and "M_global" in " ".join(healthy.evidence)
-    pinned = diagnose(frame_of(**{**BEGAN_HEALTHY, "began/k": lambda s: 0.0,
+    pinned = MODELS["began"].health.diagnose(frame_of(**{**BEGAN_HEALTHY, "began/k": lambda s: 0.0,
                                   "began/ratio": lambda s: 1.5}), config)
     assert pinned.state == "convergence failure" and "k_t is stuck at 0" in pinned.headline
-    rising = diagnose(frame_of(**{**BEGAN_HEALTHY,
+    rising = MODELS["began"].health.diagnose(frame_of(**{**BEGAN_HEALTHY,
                                   "began/m_global": lambda s: 0.1 if s < 1300 else 0.3}), config)
     assert rising.state == "convergence failure" and "rising" in rising.headline
-    collapsed = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}), config)
+    collapsed = MODELS["began"].health.diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}), config)
     assert collapsed.state == "mode collapse"
     assert any("γ" in remedy.label for remedy in collapsed.remedies)
     assert not any("Spectral" in remedy.label for remedy in collapsed.remedies)
@@ -215,12 +215,12 @@ def test_the_health_monitor_reads_began_metrics():
     assert ("pull_away",) in by_change and not by_change[("pull_away",)].from_scratch
     assert by_change[("generator_batch_norm",)].from_scratch   # G's layers change: no resume
     assert not by_change[("latent_constraint",)].from_scratch  # D keeps its shape
-    all_on = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
+    all_on = MODELS["began"].health.diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
                       {**config, "pull_away": 0.1, "generator_batch_norm": True,
                        "latent_constraint": 0.1})
     assert not {("pull_away",), ("generator_batch_norm",), ("latent_constraint",)} & {
         tuple(r.changes) for r in all_on.remedies}
-    mismatched = diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
+    mismatched = MODELS["began"].health.diagnose(frame_of(**{**BEGAN_HEALTHY, "classes/covered": lambda s: 2}),
                           {**config, "embedding_dim": 32})     # BEGAN-CS needs h = nz
     assert ("latent_constraint",) not in {tuple(r.changes) for r in mismatched.remedies}
 

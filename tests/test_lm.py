@@ -7,7 +7,8 @@ import torch
 from core import checkpoints, ngram, training
 from core.cli import export
 from core.data import text
-from core.lm_task import LanguageModel, LMTrainer, perplexity, token_log_probabilities
+from core.lm_task import LMTrainer, perplexity, token_log_probabilities
+from core.registry import load_model
 from core.models.lm import SPEC, LMConfig
 
 
@@ -92,7 +93,7 @@ def test_uniform_model_perplexity_is_the_vocabulary_size(counts, corpus):
     model = ngram.NGramModel(counts, 2, "add-k", k=1e12)
     assert model.perplexity(corpus.val_ids[:200]) == pytest.approx(len(corpus.vocab), rel=1e-6)
     # A network whose output layer is all zeros predicts uniformly too.
-    trainer = LMTrainer(LMConfig(hidden_size=16, embedding_size=8), corpus.vocab, torch.device("cpu"))
+    trainer = LMTrainer(SPEC, LMConfig(hidden_size=16, embedding_size=8), corpus.vocab, torch.device("cpu"))
     torch.nn.init.zeros_(trainer.network.head.weight)
     torch.nn.init.zeros_(trainer.network.head.bias)
     assert perplexity(trainer.network, corpus.val_ids[:300]) == pytest.approx(len(corpus.vocab), rel=1e-5)
@@ -150,8 +151,8 @@ def test_exported_checkpoint_scores_and_writes_the_same(corpus, runs_dir):
     events = list(training.train(SPEC, tiny(train_subset=40), corpus, checkpoint_dir=runs_dir / "r"))
     payload = checkpoints.load(events[-1].path, expected_model="lm")
     export(payload, runs_dir / "slim.pt")
-    full = LanguageModel.from_checkpoint(payload)
-    slim = LanguageModel.from_checkpoint(checkpoints.load(runs_dir / "slim.pt"))
+    full = load_model(payload)
+    slim = load_model(checkpoints.load(runs_dir / "slim.pt"))
     tokens, logs = full.score("the cat sat on the mat.")
     _, slim_logs = slim.score("the cat sat on the mat.")
     assert len(tokens) == len(logs) == 23
@@ -162,7 +163,7 @@ def test_exported_checkpoint_scores_and_writes_the_same(corpus, runs_dir):
 
 
 def test_scoring_carries_the_state_like_one_pass(corpus):
-    trainer = LMTrainer(tiny(), corpus.vocab, torch.device("cpu"))
+    trainer = LMTrainer(SPEC, tiny(), corpus.vocab, torch.device("cpu"))
     ids = corpus.val_ids[:300]
     chunked = token_log_probabilities(trainer.network, ids, chunk=37)
     whole = token_log_probabilities(trainer.network, ids, chunk=10_000)
@@ -170,7 +171,7 @@ def test_scoring_carries_the_state_like_one_pass(corpus):
 
 
 def test_resume_refuses_another_vocabulary(corpus):
-    trainer = LMTrainer(tiny(), corpus.vocab, torch.device("cpu"))
+    trainer = LMTrainer(SPEC, tiny(), corpus.vocab, torch.device("cpu"))
     payload = trainer.state()
     payload["vocab"] = payload["vocab"][:-1] + ["zzz"]
     with pytest.raises(ValueError, match="different vocabulary"):

@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from core.classification import augment, lr_factor
+from core.config import from_dict
 from core.registry import CLASSIFIERS, MODELS
-from core.training import build_trainer, prepare
+from core.classification import build_trainer
+from core.data import prepare
 from tests.conftest import tiny_config
 
 
@@ -25,10 +27,10 @@ def test_one_step_gives_finite_metrics_and_right_shapes(name, tiny_data):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_presets_are_valid_configs(name):
-    from core.config import from_dict
     spec = MODELS[name]
     for values in spec.presets.values():
-        from_dict(spec.config_cls, values)
+        config = from_dict(spec.config_cls, values)   # raises ConfigError when one is not
+        assert all(getattr(config, field) == value for field, value in values.items())
 
 
 def test_resnet_depth_follows_6n_plus_2():

@@ -4,7 +4,8 @@ import torch
 
 from core import checkpoints
 from core.registry import MODELS
-from core.training import Checkpointed, Failed, Finished, Metrics, Started, Stopped, build_trainer, train
+from core.classification import build_trainer
+from core.training import Checkpointed, Failed, Finished, Metrics, Started, Stopped, train
 from tests.conftest import tiny_config
 
 
@@ -62,12 +63,12 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_data, tm
     poisoned = dataclasses.replace(tiny_data, train_images=tiny_data.train_images.clone())
     config = tiny_config(spec, epochs=3)
     # Epoch 1 trains on clean data; the NaN appears when a NaN image is reached in epoch 2.
-    from core import training
+    from core import data as data_module
     events = []
     for event in train(spec, config, poisoned, checkpoint_dir=tmp_path):
         events.append(event)
         if isinstance(event, Checkpointed) and event.step == 8:
-            train_x = next(iter(training._prepared.values()))[0]
+            train_x = next(iter(data_module._prepared.values()))[0]
             train_x[:] = float("nan")
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.step == 9
@@ -76,7 +77,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_data, tm
     assert kept["step"] == 8
     assert all(torch.isfinite(v).all() for v in kept["state_dict"]["network"].values())
     assert any(row[2] == "loss/train" for row in kept["metrics"])
-    training._prepared.clear()
+    data_module._prepared.clear()
 
 
 def test_huge_learning_rate_is_reported_as_divergence(tiny_data):

@@ -40,7 +40,7 @@ def _widget(field: dataclasses.Field, key: str):
     meta = dict(field.metadata)
     label = meta.get("label") or field.name.replace("_", " ")
     help_text = meta.get("help")
-    cap = field_cap(state.limits(), field.name)
+    cap = field_cap(state.limits(), field)
     if cap is not None and meta.get("high") is not None and cap < meta["high"]:
         meta["high"] = cap  # the hosted demo's limit: the slider stops there
         help_text = f"{help_text} (this shared demo allows at most {cap:g})"
@@ -54,7 +54,7 @@ def _widget(field: dataclasses.Field, key: str):
                             (f"{v:g}" if isinstance(v, float) else str(v)))
     if field.type in (bool, "bool"):
         return st.toggle(label, key=key, help=help_text)
-    if field.name.startswith("learning_rate"):
+    if meta.get("log"):
         return st.select_slider(label, _grid(LR_GRID, value), key=key, help=help_text,
                                 format_func=lambda v: f"{v:g}")
     if field.name == "batch_size":

@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import checkpoints, lm_charts, ngram, runs
+from core import checkpoints, ngram, runs
 from core.data import dataset_name, text
 from core.jobs import manager
-from core.lm_task import MAX_EVAL_TOKENS, LanguageModel
-from core.registry import MODELS
+from core.lm_task import MAX_EVAL_TOKENS, LanguageModel, perplexity
+from core.paths import CHECKPOINTS
+from core.registry import load_model
 from core.runs import METRIC_COLUMNS
-from ui import state
-from ui.forms import config_form
-from ui.model_page import job_status, rerun_when_done, resume_run, start_job, stop_and_wait
+from ui import lm_charts, state
+from ui.shell import Panel
 
 NAME = "lm"
 UPLOAD = "Your text (.txt upload)"
@@ -24,7 +24,7 @@ VIEW = f"{NAME}.view"         # ("job", id) | ("run", id) | ("upload", {...}) | 
 
 
 def shipped_path(corpus: str):
-    return state.CHECKPOINTS / f"lm-{corpus}.pt"
+    return CHECKPOINTS / f"{NAME}-{corpus}.pt"
 
 
 # Process-wide caches: a corpus, its n-gram counts and curve are built once per server.
@@ -49,47 +49,127 @@ def curve_for(name: str, level: str, min_count: int, k: float) -> dict[str, list
                                   corpus.val_ids[:MAX_EVAL_TOKENS], k=k)
 
 
+def language_model(payload: dict) -> LanguageModel:
+    return load_model(payload, torch.device("cpu"))
+
+
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=6)
 def model_from_file(path: str, mtime: float) -> LanguageModel:
-    return LanguageModel.from_checkpoint(checkpoints.load(path, expected_model=NAME))
+    return language_model(checkpoints.load(path, expected_model=NAME))
 
 
 def _key(name: str) -> str:
     return f"{NAME}.field.{name}"
 
 
-def render() -> None:
-    spec = MODELS[NAME]
-    state.seen()
-    st.title(spec.title)
-    st.caption(spec.summary)
-    controls, view = st.columns([1, 2.6], gap="large")
-    with controls:
-        corpus_name = _corpus_picker()
-        config = _controls(spec, corpus_name)
-    with view:
-        if corpus_name is None:
-            st.info("Upload a UTF-8 .txt file on the left to train on your own text.")
+class LanguageModelPanel(Panel):
+    """Its own layout: the corpus picker over the settings, and four tabs."""
+
+    def load_data(self, config):
+        return corpus_for(config.corpus, config.level, config.min_count)
+
+    def check_upload(self, payload: dict) -> None:
+        language_model(payload)  # refuse a broken one now, not in a tab
+
+    def render(self) -> None:
+        spec = self.spec
+        st.title(spec.title)
+        st.caption(spec.summary)
+        controls, view = st.columns([1, 2.6], gap="large")
+        with controls:
+            corpus_name = _corpus_picker()
+            config = self.lm_controls(corpus_name)
+        with view:
+            if corpus_name is None:
+                st.info("Upload a UTF-8 .txt file on the left to train on your own text.")
+                return
+            level = st.session_state.get(_key("level"), "char")
+            min_count = config.min_count if config else 2
+            try:
+                corpus = corpus_for(corpus_name, level, min_count)
+            except text.CorpusError as error:
+                st.error(str(error))
+                return
+            model, model_label = _active_model(corpus_name)
+            tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences"])
+            with tabs[0]:
+                order, smoothing, k = _ngram_tab(corpus, corpus_name, level, min_count, model)
+            with tabs[1]:
+                self.neural_tab(corpus, corpus_name, level, min_count)
+            ngram_model = ngram.NGramModel(counts_for(corpus_name, level, min_count), order,
+                                           smoothing, k)
+            with tabs[2]:
+                _generate_tab(corpus, corpus_name, model, model_label, ngram_model)
+            with tabs[3]:
+                _score_tab(corpus, model, model_label, ngram_model)
+
+    def lm_controls(self, corpus_name: str | None):
+        st.session_state.setdefault(_key("corpus"), "tang-poems")
+        config = self.settings()
+        self.train_stop(config, disabled=corpus_name is None)
+        st.divider()
+        current = st.session_state.get(VIEW)
+        if corpus_name and shipped_path(corpus_name).exists() and current is not None:
+            if st.button("Use the shipped model", width="stretch", key=self.key("pretrained"),
+                         help="the checkpoint in checkpoints/ trained on this corpus"):
+                st.session_state.pop(VIEW, None)
+                st.rerun()
+        self.checkpoint_upload("Open a language-model checkpoint (.pt)", "ckpt_upload")
+        return config
+
+    def neural_tab(self, corpus, corpus_name, level, min_count) -> None:
+        spec = self.spec
+        curve = curve_for(corpus_name, level, min_count, st.session_state.get(f"{NAME}.k", 0.1))
+        best = min(min(values) for values in curve.values())
+        current = st.session_state.get(VIEW)
+        # d2l's figures are English characters: context for an English char model only.
+        references = spec.references if level == "char" and corpus.language == "en" else ()
+        if current is not None and current[0] == "job" and manager().get(current[1]) is not None:
+            job = manager().get(current[1])
+            st.subheader(f"Run {job.run.id}")
+
+            @st.fragment(run_every=1.0 if job.is_active else None)
+            def live():
+                self.job_status(job)
+                _curves(job.metrics(), best, references, f"{NAME}.job")
+                self.rerun_when_done(job)
+
+            live()
+            if not job.is_active and job.run.checkpoint_path.exists():
+                st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
+                                   file_name=f"{job.run.id}.pt", key=f"{NAME}.download.job")
             return
-        level = st.session_state.get(_key("level"), "char")
-        min_count = config.min_count if config else 2
-        try:
-            corpus = corpus_for(corpus_name, level, min_count)
-        except text.CorpusError as error:
-            st.error(str(error))
+        if current is not None and current[0] == "run":
+            try:
+                run = runs.get(current[1])
+            except KeyError as error:
+                st.warning(str(error))
+                return
+            self.run_header(run)
+            _curves(run.metrics(), best, references, f"{NAME}.run")
             return
-        model, model_label = _active_model(corpus_name)
-        tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences"])
-        with tabs[0]:
-            order, smoothing, k = _ngram_tab(corpus, corpus_name, level, min_count, model)
-        with tabs[1]:
-            _neural_tab(spec, corpus, corpus_name, level, min_count)
-        ngram_model = ngram.NGramModel(counts_for(corpus_name, level, min_count), order,
-                                       smoothing, k)
-        with tabs[2]:
-            _generate_tab(corpus, corpus_name, model, model_label, ngram_model)
-        with tabs[3]:
-            _score_tab(corpus, model, model_label, ngram_model)
+        if current is not None and current[0] == "upload":
+            payload = current[1]["payload"]
+            label = f"uploaded {current[1]['name']}"
+        else:
+            path = shipped_path(corpus_name)
+            if not path.exists():
+                st.info("No shipped model for this text: press **Train** to train one and watch "
+                        "its perplexity fall below the n-gram's.")
+                return
+            payload = state.load_checkpoint_file(path)
+            label = f"shipped {path.name}"
+        metrics = pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
+        config = payload["config"]
+        st.subheader(f"Model — {label}")
+        st.caption(f"{config['cell'].upper()}, hidden {config['hidden_size']}, "
+                   f"{config['num_layers']} layer(s), trained {payload.get('epoch', 0):g} epochs "
+                   f"on {config['corpus']}. Press **Train** to train your own with the settings "
+                   "on the left.")
+        if current is None:
+            st.download_button("Download checkpoint", path.read_bytes(), file_name=path.name,
+                               key=f"{NAME}.download.shipped")
+        _curves(metrics, best, references, f"{NAME}.ckpt")
 
 
 def _corpus_picker() -> str | None:
@@ -141,60 +221,6 @@ def _corpus_picker() -> str | None:
     return name
 
 
-def _controls(spec, corpus_name: str | None):
-    jobs = manager()
-    current = st.session_state.get(VIEW)
-    job = jobs.get(current[1]) if current and current[0] == "job" else None
-    st.session_state.setdefault(_key("corpus"), "tang-poems")
-    config, error = config_form(spec, NAME)
-    if error:
-        st.error(error)
-    if st.session_state.get(f"{NAME}.start_error"):
-        st.error(st.session_state.pop(f"{NAME}.start_error"))
-    left, right = st.columns(2)
-    is_active = job is not None and job.is_active
-    if left.button("Train", type="primary", width="stretch", key=f"{NAME}.train",
-                   disabled=config is None or is_active or corpus_name is None):
-        start_job(spec, config)
-    if right.button("Stop", width="stretch", key=f"{NAME}.stop", disabled=not is_active):
-        stop_and_wait(job)
-    st.divider()
-    if corpus_name and shipped_path(corpus_name).exists() and current is not None:
-        if st.button("Use the shipped model", width="stretch", key=f"{NAME}.pretrained",
-                     help="the checkpoint in checkpoints/ trained on this corpus"):
-            st.session_state.pop(VIEW, None)
-            st.rerun()
-    upload = st.file_uploader("Open a language-model checkpoint (.pt)", type=["pt", "pth", "ckpt"],
-                              key=f"{NAME}.ckpt_upload")
-    if upload is not None and st.session_state.get(f"{NAME}.ckpt_seen") != upload.file_id:
-        st.session_state[f"{NAME}.ckpt_seen"] = upload.file_id
-        try:
-            too_big = state.upload_too_big(upload.size)
-            if too_big:
-                raise checkpoints.CheckpointError(too_big)
-            payload = checkpoints.load(upload.getvalue(), expected_model=NAME)
-            LanguageModel.from_checkpoint(payload)  # refuse a broken one now, not in a tab
-            st.session_state[VIEW] = ("upload", {"name": upload.name, "payload": payload})
-            st.session_state.pop(f"{NAME}.ckpt_error", None)
-            st.rerun()
-        except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError) as error:
-            st.session_state[f"{NAME}.ckpt_error"] = f"{upload.name}: {error}"
-    if st.session_state.get(f"{NAME}.ckpt_error"):
-        st.error("Checkpoint refused — " + st.session_state[f"{NAME}.ckpt_error"])
-        if upload is None:
-            st.session_state.pop(f"{NAME}.ckpt_error")
-    return config
-
-
-def _resume(spec, run) -> None:
-    try:
-        payload = state.load_checkpoint_file(run.checkpoint_path)
-    except checkpoints.CheckpointError as error:
-        st.error(f"Cannot resume: {error}")
-        return
-    resume_run(spec, run, payload)
-
-
 def _active_model(corpus_name: str) -> tuple[LanguageModel | None, str]:
     """The neural model generation and scoring use: a run's, an upload, or the shipped one."""
     current = st.session_state.get(VIEW)
@@ -206,7 +232,7 @@ def _active_model(corpus_name: str) -> tuple[LanguageModel | None, str]:
             return None, ""
         kind, value = current
         if kind == "upload":
-            return LanguageModel.from_checkpoint(value["payload"]), f"uploaded {value['name']}"
+            return language_model(value["payload"]), f"uploaded {value['name']}"
         run = manager().get(value).run if kind == "job" and manager().get(value) else None
         if kind == "run":
             run = runs.get(value)
@@ -273,77 +299,10 @@ def _neural_val(model: LanguageModel | None, corpus) -> float | None:
         return None
     key = (id(model), corpus.name, corpus.level, len(corpus.val_ids))
     if key not in _NEURAL_VAL:
-        from core.lm_task import perplexity
         if len(_NEURAL_VAL) > 64:
             _NEURAL_VAL.clear()
         _NEURAL_VAL[key] = perplexity(model.network, corpus.val_ids[:MAX_EVAL_TOKENS])
     return _NEURAL_VAL[key]
-
-
-def _neural_tab(spec, corpus, corpus_name, level, min_count) -> None:
-    curve = curve_for(corpus_name, level, min_count, st.session_state.get(f"{NAME}.k", 0.1))
-    best = min(min(values) for values in curve.values())
-    current = st.session_state.get(VIEW)
-    # d2l's figures are English characters: context for an English char model only.
-    references = spec.references if level == "char" and corpus.language == "en" else ()
-    if current is not None and current[0] == "job" and manager().get(current[1]) is not None:
-        job = manager().get(current[1])
-        st.subheader(f"Run {job.run.id}")
-
-        @st.fragment(run_every=1.0 if job.is_active else None)
-        def live():
-            job_status(job, spec)
-            frame = job.metrics()
-            _curves(frame, best, references, f"{NAME}.job")
-            rerun_when_done(job, spec)
-
-        live()
-        if not job.is_active and job.run.checkpoint_path.exists():
-            st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
-                               file_name=f"{job.run.id}.pt", key=f"{NAME}.download.job")
-        return
-    if current is not None and current[0] == "run":
-        try:
-            run = runs.get(current[1])
-        except KeyError as error:
-            st.warning(str(error))
-            return
-        status = run.status
-        st.subheader(f"Run {run.id}")
-        st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,}")
-        if status.get("message"):
-            (st.error if status.get("status") == "failed" else st.info)(status["message"])
-        if run.checkpoint_path.exists():
-            st.download_button("Download checkpoint", run.checkpoint_path.read_bytes(),
-                               file_name=f"{run.id}.pt", key=f"{NAME}.download.run")
-            if status.get("status") in ("stopped", "failed", "interrupted") and \
-                    manager().active_for_run(run.id) is None and \
-                    st.button("Resume", key=f"{NAME}.resume"):
-                _resume(spec, run)
-        _curves(run.metrics(), best, references, f"{NAME}.run")
-        return
-    if current is not None and current[0] == "upload":
-        payload = current[1]["payload"]
-        label = f"uploaded {current[1]['name']}"
-    else:
-        path = shipped_path(corpus_name)
-        if not path.exists():
-            st.info("No shipped model for this text: press **Train** to train one and watch "
-                    "its perplexity fall below the n-gram's.")
-            return
-        payload = state.load_checkpoint_file(path)
-        label = f"shipped {path.name}"
-    metrics = pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
-    config = payload["config"]
-    st.subheader(f"Model — {label}")
-    st.caption(f"{config['cell'].upper()}, hidden {config['hidden_size']}, "
-               f"{config['num_layers']} layer(s), trained {payload.get('epoch', 0):g} epochs on "
-               f"{config['corpus']}. Press **Train** to train your own with the settings on the "
-               "left.")
-    if current is None:
-        st.download_button("Download checkpoint", path.read_bytes(), file_name=path.name,
-                           key=f"{NAME}.download.shipped")
-    _curves(metrics, best, references, f"{NAME}.ckpt")
 
 
 def _curves(frame: pd.DataFrame, best: float, references, key: str) -> None:

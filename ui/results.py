@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import charts
+from ui import charts
 from core.data.fashion_mnist import DataUnavailable
 from ui import state
 

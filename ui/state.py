@@ -1,15 +1,15 @@
 """Process-wide resources shared by all sessions (loaded once) and per-session identity."""
 from __future__ import annotations
 
+import threading
 import uuid
-from pathlib import Path
 
 import streamlit as st
 
 from core import checkpoints
 from core.data import load_images
-
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+from core.jobs import manager
+from core.paths import CHECKPOINTS
 
 
 def owner() -> str:
@@ -21,15 +21,19 @@ def owner() -> str:
 
 def seen() -> str:
     """Mark this visitor as present (demo mode stops the jobs of visitors gone too long)."""
-    from core.jobs import manager
     visitor = owner()
     manager().touch(visitor)
     return visitor
 
 
 def limits():
-    from core.jobs import manager
     return manager().limits
+
+
+def upload_help() -> str | None:
+    """The demo's upload cap, for an uploader's help (Streamlit's own label shows the server's)."""
+    cap = limits()
+    return f"this shared demo accepts files up to {cap.max_upload_mb} MB" if cap.enabled else None
 
 
 def upload_too_big(size: int) -> str | None:
@@ -47,10 +51,6 @@ def images():
     return load_images()
 
 
-def shipped_path(model: str) -> Path:
-    return CHECKPOINTS / f"{model}.pt"
-
-
 @st.cache_resource(show_spinner=False)
 def _cached_checkpoint(path: str, mtime: float) -> dict:
     return checkpoints.load(path)
@@ -65,8 +65,6 @@ def load_checkpoint_file(path: Path) -> dict:
 def preload() -> bool:
     """Once per server process (demo mode): load every shipped checkpoint and the dataset in a
     background thread, so visitors do not wait for them one after another."""
-    import threading
-
     def work():
         for path in sorted(CHECKPOINTS.glob("*.pt")):
             try:

@@ -1,5 +1,3 @@
-from ui.began_views import side_by_side
-from ui.model_page import render
+from ui.shell import render
 
 render("began")
-side_by_side()

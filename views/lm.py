@@ -1,3 +1,3 @@
-from ui.lm_page import render
+from ui.shell import render
 
-render()
+render("lm")

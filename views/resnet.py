@@ -1,3 +1,3 @@
-from ui.model_page import render
+from ui.shell import render
 
 render("resnet")

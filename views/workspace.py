@@ -5,7 +5,7 @@ from core import runs
 from core.jobs import manager
 from core.registry import MODELS
 from ui import state
-from ui.model_page import open_view
+from ui.shell import open_view
 
 st.title("Runs")
 st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "

@@ -7,20 +7,37 @@ from __future__ import annotations
 
 import os
 
+import torch
+
+from core.data import fashion_mnist, synthetic
+
 
 def dataset_name() -> str:
     return os.environ.get("DLSTUDIO_DATASET", "fashion-mnist")
 
 
 def load_images():
-    from core.data import fashion_mnist, synthetic
     if dataset_name() == "synthetic":
         return synthetic.make()
     return fashion_mnist.load()
 
 
 def images_status() -> tuple[bool, str]:
-    from core.data import fashion_mnist
     if dataset_name() == "synthetic":
         return True, "synthetic test data (DLSTUDIO_DATASET=synthetic)"
     return fashion_mnist.status()
+
+
+_prepared: dict[tuple, tuple] = {}
+
+
+def prepare(data, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Float [0, 1] tensors on the device (as ToTensor gives) and the labels, converted once per
+    dataset: (train images, train labels, test images, test labels)."""
+    key = (id(data), str(device))
+    if key not in _prepared:
+        to_float = lambda images: images.to(device).float().div_(255)
+        _prepared.clear()  # keep at most one dataset converted
+        _prepared[key] = (to_float(data.train_images), data.train_labels.to(device),
+                          to_float(data.test_images), data.test_labels.to(device))
+    return _prepared[key]

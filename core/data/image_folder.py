@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from core.data.fashion_mnist import DataUnavailable, ImageDataset
+from core.data.fashion_mnist import REPO_DATA, DataUnavailable, ImageDataset
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 MAX_IMAGES = 60_000
@@ -80,8 +80,7 @@ def load_zip(raw: bytes, name: str = "upload.zip", size: int = 32) -> ImageDatas
 
 def load_torchvision(name: str) -> ImageDataset:
     """MNIST or CIFAR-10 through torchvision (downloads into data/ when online)."""
-    import torchvision
-    from core.data.fashion_mnist import REPO_DATA
+    import torchvision  # imported lazily: only needed for these downloads
     classes = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
     try:
         train = classes(str(REPO_DATA), train=True, download=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from core.paths import runs_root
+
 FORTUNES = Path(os.environ.get("DLSTUDIO_FORTUNES_DIR", "/usr/share/games/fortunes"))
 UNK = "<unk>"
 MAX_UPLOAD_CHARS = 5_000_000      # a bigger upload is cut to this with a note saying so
@@ -192,7 +194,6 @@ def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[s
 
 
 def upload_folder() -> Path:
-    from core.runs import runs_root
     return runs_root() / "_corpora"
 
 

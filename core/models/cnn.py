@@ -1,4 +1,4 @@
-"""The seed's CNN: convolution + batch norm + ReLU + max-pool stages, then a linear classifier.
+"""The tutorial's CNN: convolution + batch norm + ReLU + max-pool stages, then a linear classifier.
 
 LeNet's idea (LeCun et al. 1998) with batch norm (Ioffe & Szegedy 2015, https://arxiv.org/abs/1502.03167).
 """
@@ -9,22 +9,23 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import classification
 from core.config import TrainConfig, param
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class CNNConfig(TrainConfig):
-    conv1_channels: int = param(16, "filters in the first stage (the seed uses 16)", low=1, high=256,
-                                label="conv 1 width")
-    conv2_channels: int = param(32, "filters in the second stage (the seed uses 32)", low=1,
-                                high=512, label="conv 2 width")
-    kernel_size: int = param(5, "convolution kernel size (the seed uses 5)", choices=(3, 5, 7),
+    conv1_channels: int = param(16, "filters in the first stage (the tutorial uses 16)", low=1, high=256,
+                                label="conv 1 width", size="width")
+    conv2_channels: int = param(32, "filters in the second stage (the tutorial uses 32)", low=1,
+                                high=512, label="conv 2 width", size="width")
+    kernel_size: int = param(5, "convolution kernel size (the tutorial uses 5)", choices=(3, 5, 7),
                              label="kernel size")
-    convs_per_stage: int = param(1, "convolutions before each pooling (the seed uses 1)", low=1,
+    convs_per_stage: int = param(1, "convolutions before each pooling (the tutorial uses 1)", low=1,
                                  high=3, label="convs per stage")
-    fc_hidden: int = param(0, "hidden units before the output layer (0 = none, as the seed)",
-                           low=0, high=2048, label="fc hidden")
+    fc_hidden: int = param(0, "hidden units before the output layer (0 = none, as the tutorial)",
+                           low=0, high=2048, label="fc hidden", size="width")
     dropout: float = param(0.0, "dropout before the output layer(s)", low=0.0, high=0.9)
 
 
@@ -60,9 +61,10 @@ class ConvNet(nn.Module):
 
 
 SPEC = ModelSpec(
+    **classification.FAMILY,
     name="cnn", title="CNN", config_cls=CNNConfig, build_network=ConvNet,
     summary=("Convolutions look for small patterns wherever they appear; max-pooling shrinks the "
-             "image without losing what matters. The seed's net: two 5x5 conv stages "
+             "image without losing what matters. The tutorial's net: two 5x5 conv stages "
              "(16 and 32 filters) with batch norm, then one linear layer."),
     presets={
         "Tutorial (16/32 filters, 5x5, Adam 1e-3, batch 100, 2 epochs)": {},
@@ -74,6 +76,6 @@ SPEC = ModelSpec(
             "dropout": 0.3, "epochs": 15, "batch_size": 128, "learning_rate": 3e-3,
             "lr_schedule": "onecycle", "augment": True},
     },
-    references=(Reference("tutorial, 2 epochs", 0.8789, "the seed tutorial"),
+    references=(Reference("tutorial, 2 epochs", 0.8789, "the tutorial"),
                 Reference("two-conv CNNs (best)", 0.932, "zalandoresearch/fashion-mnist benchmark")),
 )

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import lm_task
 from core.config import BaseConfig, param
+from core.data import dataset_name, text
 from core.models.spec import ModelSpec, Reference
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -19,13 +21,14 @@ class LMConfig(BaseConfig):
                         "page's corpus picker)", hidden=True)
     level: str = param("char", "tokens: characters, or words (English)", choices=("char", "word"),
                        hidden=True)
-    cell: str = param("gru", "recurrent cell: the plain RNN of the seed, or the gated GRU/LSTM",
+    cell: str = param("gru", "recurrent cell: the plain RNN of the tutorial, or the gated GRU/LSTM",
                       choices=("rnn", "gru", "lstm"), label="cell")
     hidden_size: int = param(256, "units in each recurrent layer", low=8, high=1024,
-                             label="hidden size")
-    num_layers: int = param(1, "stacked recurrent layers", low=1, high=4, label="layers")
+                             label="hidden size", size="width")
+    num_layers: int = param(1, "stacked recurrent layers", low=1, high=4, label="layers",
+                            size="depth")
     embedding_size: int = param(128, "size of each token's embedding vector", low=8, high=1024,
-                                advanced=True)
+                                advanced=True, size="width")
     seq_len: int = param(64, "time steps per training sequence (truncated backprop length)",
                          low=4, high=512, label="sequence length")
     learning_rate: float = param(2e-3, "Adam step size", low=1e-5, high=1.0, log=True,
@@ -66,7 +69,6 @@ def build_network(config: LMConfig, vocab_size: int) -> nn.Module:
 
 
 def load_data(config: LMConfig):
-    from core.data import dataset_name, text
     text.check_name(config.corpus)
     if dataset_name() == "synthetic":  # tests: a tiny text in the corpus's language
         info = text.CORPORA.get(config.corpus)
@@ -85,7 +87,7 @@ SPEC = ModelSpec(
     presets={
         "GRU (shipped settings)": {},
         "Quick look (1 epoch)": {"epochs": 1, "hidden_size": 128},
-        "Plain RNN, as the seed": {"cell": "rnn", "hidden_size": 256, "learning_rate": 1e-3},
+        "Plain RNN, as the tutorial": {"cell": "rnn", "hidden_size": 256, "learning_rate": 1e-3},
         "LSTM, 2 layers": {"cell": "lstm", "num_layers": 2, "hidden_size": 256, "dropout": 0.2},
         "Plain RNN without gradient clipping": {"cell": "rnn", "clip_grad": 0.0,
                                                 "learning_rate": 1e-2},
@@ -95,6 +97,7 @@ SPEC = ModelSpec(
         Reference("d2l GRU, The Time Machine (char)", 6.5, "d2l.ai ch. 10; different corpus"),
         Reference("d2l LSTM, The Time Machine (char)", 6.7, "d2l.ai ch. 10; different corpus"),
     ),
-    task="language_model",
+    **lm_task.FAMILY,
     load_data=load_data,
+    panel="ui.lm_page:LanguageModelPanel",
 )

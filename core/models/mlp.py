@@ -1,4 +1,4 @@
-"""The seed's FNN: a multi-layer perceptron (fully connected layers with ReLU)."""
+"""The tutorial's FNN: a multi-layer perceptron (fully connected layers with ReLU)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,16 +6,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import classification
 from core.config import TrainConfig, param
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class MLPConfig(TrainConfig):
-    hidden_size: int = param(500, "units per hidden layer (the seed's hidden_size = 500)",
-                             low=4, high=4096, label="hidden size")
-    hidden_layers: int = param(1, "number of hidden layers (the seed has one)", low=1, high=6,
-                               label="hidden layers")
+    hidden_size: int = param(500, "units per hidden layer (the tutorial's hidden_size = 500)",
+                             low=4, high=4096, label="hidden size", size="width")
+    hidden_layers: int = param(1, "number of hidden layers (the tutorial has one)", low=1, high=6,
+                               label="hidden layers", size="depth")
     dropout: float = param(0.0, "dropout after each hidden layer", low=0.0, high=0.9)
 
 
@@ -37,8 +38,9 @@ class MLP(nn.Module):
 
 
 SPEC = ModelSpec(
+    **classification.FAMILY,
     name="mlp", title="MLP (FNN)", config_cls=MLPConfig, build_network=MLP,
-    summary=("The seed's feed-forward network: pixels -> hidden layer(s) with ReLU -> 10 "
+    summary=("The tutorial's feed-forward network: pixels -> hidden layer(s) with ReLU -> 10 "
              "scores, trained with Adam. One hidden layer can fit any function in theory; "
              "in practice depth and regularisation decide how well it generalises."),
     presets={
@@ -47,6 +49,6 @@ SPEC = ModelSpec(
             "hidden_size": 1024, "hidden_layers": 2, "dropout": 0.3, "epochs": 20,
             "batch_size": 128, "lr_schedule": "cosine"},
     },
-    references=(Reference("tutorial, 2 epochs", 0.8664, "the seed tutorial"),
+    references=(Reference("tutorial, 2 epochs", 0.8664, "the tutorial"),
                 Reference("MLP 256-128-64", 0.900, "zalandoresearch/fashion-mnist benchmark")),
 )

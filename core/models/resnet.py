@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core import classification
 from core.config import TrainConfig, param
 from core.models.spec import ModelSpec, Reference
 
@@ -17,9 +18,10 @@ from core.models.spec import ModelSpec, Reference
 @dataclass
 class ResNetConfig(TrainConfig):
     blocks_per_stage: int = param(3, "residual blocks in each of the 3 stages: depth = 6n + 2 "
-                                  "(3 gives ResNet-20)", low=1, high=9, label="blocks per stage (n)")
+                                  "(3 gives ResNet-20)", low=1, high=9, label="blocks per stage (n)",
+                                  size="depth")
     base_width: int = param(16, "channels of the first stage; doubled at each later stage",
-                            low=4, high=128, label="base width")
+                            low=4, high=128, label="base width", size="width")
     batch_size: int = param(128, "images per step", low=1, high=4096, label="batch size")
     epochs: int = param(3, "passes over the training set", low=1, high=200)
 
@@ -72,6 +74,7 @@ class ResNet(nn.Module):
 
 
 SPEC = ModelSpec(
+    **classification.FAMILY,
     name="resnet", title="ResNet", config_cls=ResNetConfig, build_network=ResNet,
     summary=("Residual blocks add their input to their output (y = F(x) + x), so gradients flow "
              "through very deep stacks: ResNet-152 won ImageNet 2015 with 3.57% top-5 error. "

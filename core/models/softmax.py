@@ -1,6 +1,6 @@
 """Softmax regression: one linear layer, cross-entropy (softmax is folded into the loss).
 
-The seed's first model; see d2l's chapter https://d2l.ai/chapter_linear-classification/softmax-regression.html
+The tutorial's first model; see d2l's chapter https://d2l.ai/chapter_linear-classification/softmax-regression.html
 """
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import classification
 from core.config import TrainConfig, param
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class SoftmaxConfig(TrainConfig):
-    learning_rate: float = param(0.01, "step size (the seed's lr = 0.01)", low=1e-6, high=10.0,
+    learning_rate: float = param(0.01, "step size (the tutorial's lr = 0.01)", low=1e-6, high=10.0,
                                  log=True, label="learning rate (lr)")
-    batch_size: int = param(20, "images per step (the seed's batch_size = 20)", low=1, high=4096,
+    batch_size: int = param(20, "images per step (the tutorial's batch_size = 20)", low=1, high=4096,
                             label="batch size")
-    epochs: int = param(5, "passes over the training set (the seed trains 5)", low=1, high=200)
-    optimizer: str = param("sgd", "SGD as in the seed, or Adam", choices=("sgd", "adam"))
+    epochs: int = param(5, "passes over the training set (the tutorial trains 5)", low=1, high=200)
+    optimizer: str = param("sgd", "SGD as in the tutorial, or Adam", choices=("sgd", "adam"))
 
 
 class SoftmaxRegression(nn.Module):
@@ -34,17 +35,18 @@ class SoftmaxRegression(nn.Module):
 
 
 SPEC = ModelSpec(
+    **classification.FAMILY,
     name="softmax", title="Softmax regression", config_cls=SoftmaxConfig,
     build_network=SoftmaxRegression,
     summary=("A single linear layer maps the 784 pixels to 10 scores; the cross-entropy loss "
              "turns them into probabilities. No hidden layer, so it can only draw straight "
-             "boundaries between classes: the seed says it tops out near 86%."),
+             "boundaries between classes: the tutorial says it tops out near 86%."),
     presets={
         "Tutorial (SGD lr 0.01, batch 20, 5 epochs)": {},
         "Recommended (SGD + momentum, batch 64, 10 epochs, cosine)": {
             "learning_rate": 0.02, "batch_size": 64, "epochs": 10, "momentum": 0.9,
             "lr_schedule": "cosine"},
     },
-    references=(Reference("tutorial, 5 epochs (train acc)", 0.842, "the seed tutorial"),
+    references=(Reference("tutorial, 5 epochs (train acc)", 0.842, "the tutorial"),
                 Reference("d2l softmax, 10 epochs", 0.835, "Dive into Deep Learning")),
 )

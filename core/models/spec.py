@@ -1,9 +1,14 @@
-"""ModelSpec: what the registry, the UI, the CLI and the engine need to know about a model."""
+"""ModelSpec: everything the loop, the pages, the CLI, the judge and the benches ask of a model.
+
+Nothing outside a model's own file (and its page panel in ``ui/``) names a particular model: code
+that needs something model-specific asks the spec. See the README's "Adding a model".
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, Protocol
 
+import torch
 from torch import nn
 
 
@@ -15,15 +20,51 @@ class Reference:
     source: str
 
 
+class Task(Protocol):
+    """What the training loop (``core.training.train``) drives: one family's way to train.
+
+    ``count`` rows are shuffled each epoch and cut into batches of indices; ``step`` trains on
+    one batch and returns its loss for the divergence check.
+    """
+    trainer: Any                 # has parameters(), set_progress(p), state(), load_state(payload)
+    count: int                   # rows in one epoch (images, or a language model's windows)
+    divergence_loss: float       # a loss above this (or NaN/inf) means the run diverged
+    speed_name: str              # e.g. "speed/images_per_s"
+    items_per_row: int           # items a row counts for in that speed (tokens per window)
+
+    def step(self, index: torch.Tensor) -> float: ...
+    def window_metrics(self) -> dict[str, float]: ...
+    def extra_events(self, step: int, epoch_end: bool) -> list: ...
+    def epoch_end(self, step: int, epoch: int, is_last: bool) -> dict[str, float]: ...
+    def finish(self, step: int) -> tuple[dict[str, float], dict, bool]: ...
+
+
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model as the rest of the system sees it.
+
+    ``family`` is the kind of training (classification, gan, language_model): it picks the
+    default page and how runs are listed. Everything a particular model does differently lives in
+    its own objects: its config class, its network builder, its ``make_task`` and ``restore``
+    (usually its family's), its GAN trainer class, its health rules and its page panel.
+    """
     name: str                                   # registry key and CLI name
     title: str                                  # page title
-    config_cls: type                            # dataclass extending TrainConfig
-    build_network: Callable[..., nn.Module]     # (config, image_shape, num_classes) -> nn.Module
+    config_cls: type                            # dataclass extending BaseConfig
+    build_network: Callable[..., Any]           # (config, image_shape, ...) -> module(s)
     summary: str                                # one paragraph for the page
+    make_task: Callable[..., Task]              # (spec, config, data, device) -> Task
+    restore: Callable[..., Any]                 # (spec, config, payload, device) -> ready model
+    evaluate: Callable[..., dict]               # (model, data) -> the figures name=value
+    family: str = "classification"              # classification | gan | language_model
     presets: dict[str, dict] = field(default_factory=dict)  # name -> field values
     references: tuple[Reference, ...] = ()
-    task: str = "classification"
     load_data: Callable | None = None           # (config) -> data; None: the image dataset
-    trainer: Callable | None = None             # GANs: a GANTrainer subclass with its own step
+    trainer: type | None = None                 # GANs: the trainer class with its own step
+    health: Any = None                          # GANs: the monitor's rules (diagnostics.GANHealth)
+    panel: str = ""                             # "ui.module:Class": the page, when not the family's
+    snapshot_every_steps: int = 0               # keep snapshots to restart from (GAN remedies)
+
+
+def count_parameters(*networks: nn.Module) -> int:
+    return sum(p.numel() for network in networks for p in network.parameters())

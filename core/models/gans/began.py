@@ -6,19 +6,22 @@ Boundary Equilibrium GAN (Berthelot et al. 2017), https://arxiv.org/abs/1703.107
   L_D = L(x) - k_t L(G(z_D)),  L_G = L(G(z_G))
   k_t+1 = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)
   M_global = L(x) + |gamma L(x) - L(G(z_G))|   (the paper's convergence measure)
-The seed tutorial reports BEGAN never collapsed for its author where DCGAN did. Networks: the
+The tutorial reports BEGAN never collapsed for its author where DCGAN did. Networks: the
 paper's ELU encoder/decoder shape at 32 px, narrowed for a CPU (one 3x3 conv per scale).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 from torch import nn
 
-from core.config import BaseConfig, ConfigError, param
-from core.gan_task import GANTrainer, generator_average_param, make_adam
+from core import gan_task
+from core.config import BaseConfig, ConfigError, from_dict, param
+from core.diagnostics import ClassCheck, GANHealth, Remedy, Thresholds, Verdict, series
+from core.models.gans.base import GANTrainer, generator_average_param, gradient_norm
+from core.models.gans import dcgan
 from core.models.spec import ModelSpec
 
 
@@ -56,20 +59,21 @@ class BEGANConfig(BaseConfig):
     initial_k: float = param(0.0, "k_0: how much D attends to generated images at the start",
                              low=0.0, high=1.0, advanced=True)
     width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
-                       high=128, label="n (channels)")
+                       high=128, label="n (channels)", size="width")
     generator_batch_norm: bool = param(
         False, "batch norm in G (as most public BEGAN code on MNIST-like data has; the paper has "
         "none): G's first samples then differ from each other, so they spread over more kinds of "
         "garment before the equilibrium settles", label="batch norm in G")
     embedding_dim: int = param(64, "size h of D's bottleneck (the paper: 64)", low=2, high=512,
-                               label="h (bottleneck)")
+                               label="h (bottleneck)", size="width")
     image_size: int = param(32, "image size (32 px as the CPU DCGAN)", choices=(32,),
                             advanced=True, label="image size")
     sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
-                                    low=1, high=100000, advanced=True)
+                                    low=1, high=100000, advanced=True,
+                                    label="sample grid every N steps")
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
-                                       advanced=True)
+                                       advanced=True, label="class check every N windows")
     generator_ema: float = generator_average_param()
 
     def check(self) -> None:
@@ -167,19 +171,15 @@ class BEGANTrainer(GANTrainer):
     config: BEGANConfig
 
     def __init__(self, spec, config: BEGANConfig, image_shape, device: torch.device):
-        self.config, self.device = config, device
-        generator, discriminator = spec.build_network(config, image_shape)
-        self.generator, self.discriminator = generator.to(device), discriminator.to(device)
-        self.optimizer_g = make_adam(self.generator.parameters(), config.learning_rate_g, config.beta1)
-        self.optimizer_d = make_adam(self.discriminator.parameters(), config.learning_rate_d,
-                                     config.beta1)
+        super().__init__(spec, config, image_shape, device)
         self.k = torch.tensor(float(config.initial_k), device=device)   # stays on the device
 
     def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
         # The paper samples z uniformly in [-1, 1]^N_z.
         return (torch.rand(count, self.config.latent_dim, generator=generator) * 2 - 1).to(self.device)
 
-    def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None
+                   ) -> dict[str, torch.Tensor]:
         """One D step, one G step, one update of k_t; metrics as tensors (no host sync)."""
         config = self.config
         z = self.noise(len(real))
@@ -196,7 +196,7 @@ class BEGANTrainer(GANTrainer):
         loss_d = loss_real - self.k * loss_fake_d + config.latent_constraint * constraint
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        grad_norm_d = nn.utils.clip_grad_norm_(self.discriminator.parameters(), math.inf)
+        grad_norm_d = gradient_norm(self.discriminator)
         self.optimizer_d.step()
 
         # Update G: make images the autoencoder reconstructs well (and, optionally, whose codes
@@ -207,7 +207,7 @@ class BEGANTrainer(GANTrainer):
         objective_g = loss_g + config.pull_away * pull_away if config.pull_away else loss_g
         self.optimizer_g.zero_grad(set_to_none=True)
         objective_g.backward()
-        grad_norm_g = nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
+        grad_norm_g = gradient_norm(self.generator)
         self.optimizer_g.step()
 
         # Update the equilibrium controller and the convergence measure.
@@ -241,28 +241,149 @@ class BEGANTrainer(GANTrainer):
         self.k = torch.tensor(float(payload.get("began_k", self.config.initial_k)), device=self.device)
 
 
+# The health monitor's rules for BEGAN ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BEGANThresholds(Thresholds):
+    pinned_share: float = 0.8          # k_t at 0 or 1 in most of the window ...
+    ratio_gap: float = 0.25            # ... while L(G(z))/L(x) is this far from gamma
+    m_rise: float = 1.3                # M_global this many times its best so far
+
+
+class BEGANHealth(GANHealth):
+    """BEGAN's losses are reconstruction errors, so the tutorial's BCE bands do not apply. Judged
+    instead: the equilibrium (k_t pinned at a bound while L(G(z))/L(x) stays far from γ), the
+    convergence measure M_global rising again, and the same diversity and class checks."""
+
+    def __init__(self):
+        super().__init__(BEGANThresholds(), latent_default=64)
+
+    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
+        config = config or {}
+        t = self.thresholds
+        window = self.window(frame)
+        if isinstance(window, Verdict):
+            return window
+        start, end = window
+        recent = lambda values: values[values.index > start]
+        gamma = float(config.get("gamma", 0.5))
+        m_all = series(frame, "began/m_global")
+        m_global, k = recent(m_all), recent(series(frame, "began/k"))
+        ratio = recent(series(frame, "began/ratio"))
+        diversity = recent(series(frame, "diversity/ratio"))
+        span = f"steps {start}–{end}"
+        numbers = [f"mean M_global {m_global.mean():.3f} (best so far "
+                   f"{m_all.rolling(5, min_periods=1).mean().min():.3f}), k_t {k.mean():.3f} "
+                   f"(range {k.min():.3f}–{k.max():.3f}), L(G(z))/L(x) {ratio.mean():.2f} "
+                   f"(target γ = {gamma:g}) over {span}"]
+
+        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
+            return Verdict(state, headline, evidence + numbers, self.remedies(state, config),
+                           (start, end))
+
+        pinned = max((k <= 1e-4).mean(), (k >= 1 - 1e-4).mean()) if not k.empty else 0.0
+        if pinned >= t.pinned_share and abs(ratio.mean() - gamma) > t.ratio_gap:
+            bound = 0 if (k <= 1e-4).mean() >= (k >= 1 - 1e-4).mean() else 1
+            return verdict("convergence failure",
+                           f"Equilibrium lost: k_t is stuck at {bound}, so the controller no "
+                           "longer balances D's work on real and generated images.",
+                           [f"k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
+                            f"{ratio.mean():.2f} stays far from γ = {gamma:g} ({span})"])
+        smooth = m_all.rolling(5, min_periods=1).mean()
+        best = smooth[smooth.index <= start].min() if (smooth.index <= start).any() else None
+        if best is not None and m_global.mean() > t.m_rise * best:
+            return verdict("convergence failure", "M_global is rising: the run is moving away "
+                           "from convergence (the paper's measure should fall and settle).",
+                           [f"mean M_global {m_global.mean():.3f} over {span} is "
+                            f"{m_global.mean() / best:.1f}× its best before step {start} "
+                            f"({best:.3f})"])
+        evidence = []
+        if not diversity.empty and diversity.median() < t.collapse_diversity:
+            evidence.append(f"generated images are {diversity.median():.2f}× as varied as real "
+                            f"ones (mean pairwise distance; collapse below {t.collapse_diversity})")
+        classes = ClassCheck.read(frame, start, end, t)
+        if classes.covered is not None and classes.covered <= t.collapse_classes:
+            evidence.append(f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated "
+                            "images (shipped CNN's labels)")
+        if evidence:
+            return verdict("mode collapse", "Mode collapse: the generator draws the same few "
+                           "images whatever the noise.", evidence)
+        if classes.is_partial(t):
+            return verdict("mode collapse", "Partial mode collapse: the generator favours a few "
+                           "kinds of clothing and ignores others.",
+                           [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
+                            f"class entropy {classes.entropy:.2f} of 1 (shipped CNN's labels)"])
+        notes = [f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []
+        if classes.covered is not None:
+            notes.append(f"{classes.covered:.1f} of 10 classes covered")
+        return Verdict("healthy", "Healthy: the equilibrium holds (k_t moves freely, M_global is "
+                       "not rising) and the images stay varied.", notes + numbers, [], (start, end))
+
+    def remedies(self, state: str, config: dict) -> list[Remedy]:
+        """No BCE here, so no smoothing, spectral-norm or TTUR remedies: BEGAN's own."""
+        remedies = []
+        lr_d, lr_g = config.get("learning_rate_d", 5e-4), config.get("learning_rate_g", 5e-4)
+        if state == "mode collapse":
+            if config.get("latent_dim", 64) < 10:
+                remedies.append(Remedy("nz = 64", {"latent_dim": 64},
+                                       "a tiny z gives G almost nothing to vary; G's input layer "
+                                       "changes, so it restarts at step 0", from_scratch=True))
+            if not config.get("pull_away"):
+                remedies.append(Remedy("Pull-away term (0.1)", {"pull_away": 0.1},
+                                       "EBGAN's remedy for autoencoder discriminators: G is "
+                                       "rewarded when D's codes for its images differ"))
+            if not config.get("generator_batch_norm"):
+                remedies.append(Remedy("Batch norm in G (from scratch)",
+                                       {"generator_batch_norm": True},
+                                       "G's first samples then differ, so they spread over more "
+                                       "kinds of garment; changes G's layers, so it restarts at "
+                                       "step 0", from_scratch=True))
+            if not config.get("latent_constraint") and \
+                    config.get("embedding_dim", 64) == config.get("latent_dim", 64):
+                remedies.append(Remedy("Latent constraint (BEGAN-CS, 0.1)",
+                                       {"latent_constraint": 0.1},
+                                       "D's encoder must read z back from G's images, so images "
+                                       "of different z stay apart (Chang et al. 2018)"))
+            gamma = config.get("gamma", 0.7)
+            if gamma < 0.9:
+                remedies.append(Remedy(f"Raise γ to {min(gamma + 0.2, 1.0):.1f}",
+                                       {"gamma": round(min(gamma + 0.2, 1.0), 2)},
+                                       "the paper: a higher diversity ratio γ gives more varied "
+                                       "images"))
+        remedies.append(Remedy("Lower learning rates (÷2)",
+                               {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
+                               "the paper halves the learning rate when M_global stalls"))
+        lambda_k = config.get("lambda_k", 1e-3)
+        if state in ("convergence failure", "oscillation") and lambda_k > 1e-4:
+            slower = 1e-3 if lambda_k > 1e-3 else 1e-4      # values the λ_k select offers
+            remedies.append(Remedy(f"Slower controller (λ_k = {slower:g})", {"lambda_k": slower},
+                                   "k_t swings less, so D's attention to fakes changes gently"))
+        return remedies
+
+
+
 # The page's and the bench's side-by-side: BEGAN at its defaults and the tutorial's DCGAN
 # widened to a comparable size (BEGAN n = 32: 1.03 M parameters; DCGAN ngf = ndf = 48: 1.05 M).
-SIDE_BY_SIDE = {"began": {}, "dcgan": {"generator_width": 48, "discriminator_width": 48}}
+NAME = "began"
+SIDE_BY_SIDE = {NAME: {}, dcgan.SPEC.name: {"generator_width": 48, "discriminator_width": 48}}
 
 
 def side_by_side_configs(budget_s: float) -> tuple:
-    """(BEGAN config, DCGAN config), each stopping after ``budget_s`` seconds of training."""
-    from core.config import from_dict
-    from core.models.gans.dcgan import DCGANConfig
+    """(BEGAN config, DCGAN config), each stopping after ``budget_s`` seconds of training; the
+    order of ``SIDE_BY_SIDE``."""
     common = {"time_budget_s": budget_s, "epochs": 200}
-    return (from_dict(BEGANConfig, {**SIDE_BY_SIDE["began"], **common}),
-            from_dict(DCGANConfig, {**SIDE_BY_SIDE["dcgan"], **common}))
+    return tuple(from_dict(config_cls, {**values, **common}) for config_cls, values
+                 in zip((BEGANConfig, dcgan.DCGANConfig), SIDE_BY_SIDE.values()))
 
 
 SPEC = ModelSpec(
-    name="began", title="BEGAN", config_cls=BEGANConfig, build_network=build, task="gan",
-    trainer=BEGANTrainer,
+    name=NAME, title="BEGAN", config_cls=BEGANConfig, build_network=build, **gan_task.FAMILY,
+    trainer=BEGANTrainer, health=BEGANHealth(), panel="ui.panels.began:BEGANPanel",
     summary=("The discriminator is an autoencoder: it scores an image by how badly it reconstructs "
              "it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "
              "learns to make images D reconstructs well. A controller k_t keeps L(G(z)) ≈ γ·L(x), "
              "and γ trades sharpness for diversity. M_global is the paper's convergence measure: "
-             "it falls as the images improve. The seed's author found it never collapsed."),
+             "it falls as the images improve. The tutorial's author found it never collapsed."),
     presets={
         "Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)": {},
         "More kinds of garment (batch norm in G + pull-away 0.1)": {

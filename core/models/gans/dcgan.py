@@ -1,7 +1,7 @@
 """DCGAN: transposed-conv generator and strided-conv discriminator (Radford et al. 2015).
 
 Unsupervised Representation Learning with Deep Convolutional GANs, https://arxiv.org/abs/1511.06434 ;
-the seed's script is pytorch/examples' dcgan/main.py (nz, ngf, ndf; weights N(0, 0.02)).
+the tutorial's script is pytorch/examples' dcgan/main.py (nz, ngf, ndf; weights N(0, 0.02)).
 """
 from __future__ import annotations
 
@@ -10,23 +10,26 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import gan_task
 from core.config import param
-from core.gan_task import AdversarialConfig, maybe_spectral_norm
+from core.diagnostics import GANHealth, width_capacity
+from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class DCGANConfig(AdversarialConfig):
-    image_size: int = param(32, "generated image size: 64 as in the seed, 32 for a CPU (one "
+    image_size: int = param(32, "generated image size: 64 as in the tutorial, 32 for a CPU (one "
                             "stage fewer)", choices=(32, 64), label="image size")
-    generator_width: int = param(32, "channels of G's last hidden layer (the seed's ngf; G's "
-                                 "first layer has 4x or 8x)", low=1, high=128, label="ngf")
-    discriminator_width: int = param(32, "channels of D's first layer (the seed's ndf)", low=1,
-                                     high=128, label="ndf")
+    generator_width: int = param(32, "channels of G's last hidden layer (the tutorial's ngf; G's "
+                                 "first layer has 4x or 8x)", low=1, high=128, label="ngf",
+                                 size="width")
+    discriminator_width: int = param(32, "channels of D's first layer (the tutorial's ndf)", low=1,
+                                     high=128, label="ndf", size="width")
 
 
 def weights_init(module: nn.Module) -> None:
-    """The seed's init: conv weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0."""
+    """The tutorial's init: conv weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
     elif isinstance(module, nn.BatchNorm2d):
@@ -84,19 +87,20 @@ def build(config: DCGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.M
 
 
 SPEC = ModelSpec(
-    name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, task="gan",
+    name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
+    health=GANHealth(capacity=width_capacity()),
     summary=("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "
              "downsamples with strided ones, batch norm everywhere but G's output and D's input. "
-             "The seed's rules for a healthy run: d_loss settles near 0.5–0.8, g_loss near 0.5–2, "
+             "The tutorial's rules for a healthy run: d_loss settles near 0.5–0.8, g_loss near 0.5–2, "
              "D right about 80% of the time."),
     presets={
         "Tutorial defaults (32 px for CPU, ngf = ndf = 32, Adam 2e-4)": {},
         "Mode-collapse demo (nz = 1)": {"latent_dim": 1},
-        "Convergence-failure demo (ngf = ndf = 2, as the seed on CPU)": {
+        "Convergence-failure demo (ngf = ndf = 2, as the tutorial on a CPU)": {
             "generator_width": 2, "discriminator_width": 2, "image_size": 64},
         "Stabilized (TTUR + spectral norm + smoothing)": {
             "learning_rate_d": 4e-4, "learning_rate_g": 1e-4, "spectral_norm": True,
-            "label_smoothing": True},
+            "label_smoothing": 0.1},
     },
     references=(Reference("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST", 26.5,
                           "arXiv:1711.10337 (Inception features; not comparable)"),),

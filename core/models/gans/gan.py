@@ -1,6 +1,6 @@
 """The tutorial's vanilla GAN: MLP generator and discriminator (Goodfellow et al. 2014).
 
-Generative Adversarial Networks, https://arxiv.org/abs/1406.2661 ; the seed's script is
+Generative Adversarial Networks, https://arxiv.org/abs/1406.2661 ; the tutorial's script is
 PyTorch-GAN's implementations/gan/gan.py (latent 100, G 128-256-512-1024, D 512-256-1).
 """
 from __future__ import annotations
@@ -10,16 +10,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core import gan_task
 from core.config import param
-from core.gan_task import AdversarialConfig, maybe_spectral_norm
+from core.diagnostics import GANHealth, Remedy
+from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class GANConfig(AdversarialConfig):
-    generator_scale: float = param(1.0, "multiplies G's hidden widths (1 = the seed's "
+    generator_scale: float = param(1.0, "multiplies G's hidden widths (1 = the tutorial's "
                                    "128-256-512-1024)", low=0.03125, high=2.0, label="G width scale")
-    discriminator_scale: float = param(1.0, "multiplies D's hidden widths (1 = the seed's 512-256)",
+    discriminator_scale: float = param(1.0, "multiplies D's hidden widths (1 = the tutorial's 512-256)",
                                        low=0.03125, high=2.0, label="D width scale")
 
 
@@ -32,8 +34,8 @@ class Generator(nn.Module):
         def block(width_in: int, width_out: int, normalize: bool = True) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Linear(width_in, width_out)]
             if normalize:
-                # The seed writes BatchNorm1d(width, 0.8): 0.8 lands on eps, not momentum. Kept
-                # as the seed has it; it acts as a strong smoothing of the normalisation.
+                # The tutorial writes BatchNorm1d(width, 0.8): 0.8 lands on eps, not momentum. Kept
+                # as the tutorial has it; it acts as a strong smoothing of the normalisation.
                 layers.append(nn.BatchNorm1d(width_out, 0.8))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             return layers
@@ -48,7 +50,7 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Outputs a logit; D(x) = sigmoid(logit) (BCE-with-logits is the seed's Sigmoid+BCELoss, stabler)."""
+    """Outputs a logit; D(x) = sigmoid(logit) (BCE-with-logits is the tutorial's Sigmoid+BCELoss, stabler)."""
 
     def __init__(self, config: GANConfig, image_shape=(1, 28, 28)):
         super().__init__()
@@ -68,10 +70,20 @@ def build(config: GANConfig, image_shape=(1, 28, 28)) -> tuple[nn.Module, nn.Mod
     return Generator(config, image_shape), Discriminator(config, image_shape)
 
 
+def capacity_remedy(config: dict) -> Remedy | None:
+    """The convergence-failure demo's tiny G: back to the tutorial's widths."""
+    if config.get("generator_scale", 1.0) >= 0.5:
+        return None
+    return Remedy("More capacity (G width scale 1)", {"generator_scale": 1.0},
+                  "the tutorial: too little capacity is the usual cause; new layer sizes, so it "
+                  "restarts at step 0", from_scratch=True)
+
+
 SPEC = ModelSpec(
-    name="gan", title="GAN", config_cls=GANConfig, build_network=build, task="gan",
+    name="gan", title="GAN", config_cls=GANConfig, build_network=build, **gan_task.FAMILY,
+    health=GANHealth(capacity=capacity_remedy),
     summary=("Two networks play a game: the generator G turns random noise z into images, the "
-             "discriminator D tells real from fake. Both are plain MLPs here, as in the seed's "
+             "discriminator D tells real from fake. Both are plain MLPs here, as in the tutorial's "
              "script. Watch the losses and the health monitor: this model tends to collapse onto a "
              "few kinds of clothing."),
     presets={
@@ -81,7 +93,7 @@ SPEC = ModelSpec(
             "generator_scale": 0.03125, "learning_rate_d": 1e-3},
         "Stabilized (TTUR + spectral norm + smoothing)": {
             "learning_rate_d": 4e-4, "learning_rate_g": 1e-4, "spectral_norm": True,
-            "label_smoothing": True},
+            "label_smoothing": 0.1},
     },
     references=(Reference("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST", 26.5,
                           "arXiv:1711.10337 (Inception features; not comparable)"),),

@@ -14,8 +14,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core import gan_task
 from core.config import param
-from core.gan_task import AdversarialConfig, GANTrainer, make_adam, maybe_spectral_norm
+from core.data.fashion_mnist import CLASS_NAMES
+from core.diagnostics import GANHealth
+from core.models.gans.base import (AdversarialConfig, GANTrainer, discriminator_metrics,
+                                   gradient_norm, make_adam, maybe_spectral_norm)
 from core.models.spec import ModelSpec
 
 
@@ -45,9 +49,11 @@ class InfoGANConfig(AdversarialConfig):
                                  "with learned variance (the paper) or plain MSE (fixed variance)",
                                  choices=("gaussian", "mse"), advanced=True)
     generator_width: int = param(64, "channels of G's last hidden layer (the paper: 64; the layer "
-                                 "before has twice as many)", low=4, high=128, label="ngf")
+                                 "before has twice as many)", low=4, high=128, label="ngf",
+                                 size="width")
     discriminator_width: int = param(64, "channels of D's first conv (the paper: 64; the second "
-                                     "has twice as many)", low=4, high=128, label="ndf")
+                                     "has twice as many)", low=4, high=128, label="ndf",
+                                     size="width")
 
 
 def sample_codes(count: int, categories: int, continuous: int,
@@ -160,14 +166,15 @@ class InfoGANTrainer(GANTrainer):
 
     config: InfoGANConfig
 
-    def __init__(self, spec, config: InfoGANConfig, image_shape, device: torch.device):
-        super().__init__(spec, config, image_shape, device)
+    def make_optimizers(self):
+        """G's optimizer also trains the Q head; D's trains the rest of D."""
+        config = self.config
         q_parameters = list(self.discriminator.q.parameters())
         q_ids = {id(p) for p in q_parameters}
-        self.optimizer_d = make_adam([p for p in self.discriminator.parameters() if id(p) not in q_ids],
-                                     config.learning_rate_d, config.beta1)
-        self.optimizer_g = make_adam(list(self.generator.parameters()) + q_parameters,
-                                     config.learning_rate_g, config.beta1)
+        return (make_adam(list(self.generator.parameters()) + q_parameters,
+                          config.learning_rate_g, config.beta1),
+                make_adam([p for p in self.discriminator.parameters() if id(p) not in q_ids],
+                          config.learning_rate_d, config.beta1))
 
     def latent(self, z: torch.Tensor, categorical: torch.Tensor, continuous: torch.Tensor):
         return generator_input(z, categorical, continuous, self.config.categories).to(self.device)
@@ -188,11 +195,12 @@ class InfoGANTrainer(GANTrainer):
             return images
         return images + self.config.instance_noise * torch.randn_like(images)
 
-    def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None
+                   ) -> dict[str, torch.Tensor]:
         """One D+Q step and one G step; both add the information loss on generated images."""
         self.generator.train(), self.discriminator.train()
         config, batch = self.config, len(real)
-        ones = torch.full((batch,), self.real_label, device=self.device)
+        ones = torch.full((batch,), 1.0 - config.label_smoothing, device=self.device)
         zeros = torch.zeros(batch, device=self.device)
         latent, categorical, continuous = self.sample_latent(batch)
 
@@ -204,7 +212,7 @@ class InfoGANTrainer(GANTrainer):
                   + F.binary_cross_entropy_with_logits(logits_fake, zeros))
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        grad_norm_d = nn.utils.clip_grad_norm_(self.discriminator.parameters(), math.inf)
+        grad_norm_d = gradient_norm(self.discriminator)
         self.optimizer_d.step()
 
         # Update G and Q: fool D, and make the codes recoverable by Q (maximise the information
@@ -216,7 +224,7 @@ class InfoGANTrainer(GANTrainer):
             config, q_categorical, q_mean, q_log_std, categorical, continuous)
         self.optimizer_g.zero_grad(set_to_none=True)
         (loss_g + info_g).backward()
-        grad_norm_g = nn.utils.clip_grad_norm_(self.generator.parameters(), math.inf)
+        grad_norm_g = gradient_norm(self.generator)
         self.optimizer_g.step()
 
         with torch.no_grad():
@@ -229,11 +237,7 @@ class InfoGANTrainer(GANTrainer):
                     (q_categorical.argmax(1) == categorical).float().mean(),
                 "info/continuous_term": continuous_term.detach(),
                 "info/continuous_mse": F.mse_loss(q_mean, continuous).detach(),
-                "d/real": torch.sigmoid(logits_real).mean(),
-                "d/fake_before_g": torch.sigmoid(logits_fake).mean(),
-                "d/fake_after_g": torch.sigmoid(logits_after.detach()).mean(),
-                "d_accuracy/real": (logits_real > 0).float().mean(),
-                "d_accuracy/fake": (logits_fake < 0).float().mean(),
+                **discriminator_metrics(logits_real, logits_fake, logits_after.detach()),
                 "grad_norm/discriminator": grad_norm_d, "grad_norm/generator": grad_norm_g,
             }
 
@@ -260,13 +264,121 @@ class InfoGANTrainer(GANTrainer):
         """What each code learned, stored in the checkpoint so the explorer shows it at once."""
         if judge is None:
             return {}
-        from core.gan_eval import code_meanings
         return {"codes": code_meanings(self, judge, count=count)}
+
+    def extra_metrics(self, judge) -> dict[str, float]:
+        """What each code learned, on 10,000 samples, as name=value figures."""
+        if judge is None:
+            return {}
+        return code_metrics(code_meanings(self, judge))
+
+
+
+# What the codes learned, measured with the shipped CNN and simple image statistics ------------
+
+TRAVERSAL_VALUES = 9          # points of a sweep of one continuous code over [-1, 1]
+
+
+def image_statistics(images: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Simple per-image statistics of [-1, 1] grey images (N, 1, H, W), each a (N,) tensor.
+
+    ink: mean intensity (how much of the square is covered); width / height: twice the
+    intensity-weighted standard deviation of the x / y coordinate, in pixels; brightness: the
+    intensity-weighted mean intensity (how light the inked part is); slant: the weighted
+    covariance of x and y over the variance of y (how much the shape leans).
+    """
+    intensity = ((images.float().mean(1) + 1) / 2).clamp(0, 1)            # (N, H, W) in [0, 1]
+    mass = intensity.sum((1, 2)).clamp(min=1e-6)                             # (N,)
+    height, width = intensity.shape[1:]
+    ys = torch.arange(height, dtype=torch.float32).view(1, height, 1)
+    xs = torch.arange(width, dtype=torch.float32).view(1, 1, width)
+    mean_x = (intensity * xs).sum((1, 2)) / mass
+    mean_y = (intensity * ys).sum((1, 2)) / mass
+    dx, dy = xs - mean_x.view(-1, 1, 1), ys - mean_y.view(-1, 1, 1)
+    var_x = (intensity * dx ** 2).sum((1, 2)) / mass
+    var_y = (intensity * dy ** 2).sum((1, 2)) / mass
+    cov_xy = (intensity * dx * dy).sum((1, 2)) / mass
+    return {"ink": intensity.mean((1, 2)), "width": 2 * var_x.sqrt(), "height": 2 * var_y.sqrt(),
+            "brightness": (intensity ** 2).sum((1, 2)) / mass,
+            "slant": cov_xy / var_y.clamp(min=1e-6)}
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Spearman's rank correlation along ``dim`` (ties broken by order: values here are floats)."""
+    rank = lambda x: x.argsort(dim).argsort(dim).float()
+    ra, rb = rank(a), rank(b)
+    ra, rb = ra - ra.mean(dim, keepdim=True), rb - rb.mean(dim, keepdim=True)
+    return (ra * rb).sum(dim) / ((ra ** 2).sum(dim) * (rb ** 2).sum(dim)).sqrt().clamp(min=1e-12)
+
+
+@torch.no_grad()
+def code_meanings(trainer, judge: Judge, count: int = 10_000, seed: int = 0,
+                  sweeps: int = 200) -> dict:
+    """Measure what each infoGAN code controls.
+
+    Categorical: ``count`` samples (count / K per value; z and the continuous codes random),
+    labelled by the shipped CNN: the most frequent class per value and its share (purity).
+    Continuous: ``sweeps`` random (z, c1, other codes), each swept over [-1, 1] in the code; the
+    rank correlation of each image statistic with the code along a sweep, averaged over sweeps
+    (what moving the slider does), and the pooled correlation over all swept images.
+    """
+    config = trainer.config
+    generator = torch.Generator().manual_seed(seed)
+    categories, continuous = config.categories, config.continuous_codes
+    # Categorical code: which class does the CNN see for each value?
+    per_value = max(count // categories, 1)
+    rows = []
+    for value in range(categories):
+        z = torch.randn(per_value, config.latent_dim, generator=generator)
+        codes = torch.rand(per_value, continuous, generator=generator) * 2 - 1
+        images = trainer.generate(trainer.latent(z, torch.full((per_value,), value), codes)).cpu()
+        histogram = judge.class_histogram(images)
+        top = int(histogram.argmax())
+        rows.append({"value": value, "class": CLASS_NAMES[top], "class_index": top,
+                     "share": float(histogram[top]), "histogram": histogram.tolist()})
+    # Continuous codes: sweep one, hold the rest, correlate the statistics with it.
+    sweep = torch.linspace(-1, 1, TRAVERSAL_VALUES)
+    correlations = []
+    for code in range(continuous):
+        z = torch.randn(sweeps, config.latent_dim, generator=generator)
+        categorical = torch.randint(0, categories, (sweeps,), generator=generator)
+        codes = torch.rand(sweeps, continuous, generator=generator) * 2 - 1
+        z = z.repeat_interleave(TRAVERSAL_VALUES, 0)                        # (S*T, nz)
+        categorical = categorical.repeat_interleave(TRAVERSAL_VALUES, 0)
+        codes = codes.repeat_interleave(TRAVERSAL_VALUES, 0)
+        codes[:, code] = sweep.repeat(sweeps)
+        images = trainer.generate(trainer.latent(z, categorical, codes)).cpu()
+        statistics = image_statistics(images)
+        values = codes[:, code]
+        along, pooled = {}, {}
+        for name, statistic in statistics.items():
+            along[name] = float(rank_correlation(statistic.view(sweeps, -1),
+                                                 values.view(sweeps, -1)).mean())
+            pooled[name] = float(rank_correlation(statistic, values))
+        best = max(along, key=lambda name: abs(along[name]))
+        correlations.append({"code": code, "statistic": best, "correlation": along[best],
+                             "pooled": pooled[best], "along_sweep": along, "pooled_all": pooled})
+    shares = [row["share"] for row in rows]
+    return {"categorical": rows, "continuous": correlations,
+            "purity": sum(shares) / len(shares),
+            "distinct_classes": len({row["class_index"] for row in rows}),
+            "samples": per_value * categories, "sweeps": sweeps}
+
+
+def code_metrics(meanings: dict) -> dict[str, float]:
+    """``code_meanings`` as flat name=value metrics (the CLI's evaluate and the bench print them)."""
+    values = {"codes/purity": meanings["purity"],
+              "codes/distinct_classes": float(meanings["distinct_classes"])}
+    for row in meanings["continuous"]:
+        values[f"codes/c{row['code'] + 2}_{row['statistic']}_correlation"] = row["correlation"]
+        values[f"codes/c{row['code'] + 2}_{row['statistic']}_pooled"] = row["pooled"]
+    return values
 
 
 SPEC = ModelSpec(
-    name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build, task="gan",
-    trainer=InfoGANTrainer,
+    name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build,
+    **gan_task.FAMILY, trainer=InfoGANTrainer, health=GANHealth(latent_default=62),
+    panel="ui.panels.infogan:InfoGANPanel",
     summary=("A GAN whose input carries codes with a meaning: a categorical code with 10 values and "
              "a few continuous codes in [−1, 1], besides the noise z. A head Q on the discriminator "
              "guesses the codes back from the image; rewarding G when Q succeeds (maximising the "

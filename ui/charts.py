@@ -1,4 +1,5 @@
-"""Metrics DataFrame -> plotly figures. Pure functions: no Streamlit here."""
+"""Metrics DataFrame -> plotly figures shared by the pages. Pure functions (no widgets); a model's
+own figures live in its panel (ui/panels/)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -73,7 +74,7 @@ def per_class_figure(confusion, class_names) -> go.Figure:
     return figure
 
 
-def _lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
+def lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
            smooth: bool = False) -> go.Figure:
     figure = go.Figure()
     for name, label in names.items():
@@ -88,7 +89,7 @@ def _lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
 
 def gan_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
     """Loss_D and Loss_G with the tutorial's healthy bands shaded."""
-    figure = _lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
+    figure = lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
                     "Losses (shaded: the tutorial's healthy bands)", "BCE loss")
     for (low, high), colour, label in ((thresholds.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
                                        (thresholds.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
@@ -99,7 +100,7 @@ def gan_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
 
 
 def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = _lines(frame, {"d/real": "D(x)", "d/fake_before_g": "D(G(z)) before G step",
+    figure = lines(frame, {"d/real": "D(x)", "d/fake_before_g": "D(G(z)) before G step",
                             "d/fake_after_g": "D(G(z)) after G step"},
                     "Discriminator outputs", "mean probability 'real'")
     figure.update_layout(yaxis_range=[0, 1])
@@ -107,7 +108,7 @@ def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def d_accuracy_figure(frame: pd.DataFrame, healthy: float) -> go.Figure:
-    figure = _lines(frame, {"d_accuracy/real": "on real", "d_accuracy/fake": "on fake",
+    figure = lines(frame, {"d_accuracy/real": "on real", "d_accuracy/fake": "on fake",
                             "d_accuracy/mean": "mean"}, "Discriminator accuracy", "accuracy")
     figure.add_hline(y=healthy, line_dash="dash", line_color="gray",
                      annotation_text=f"tutorial: ≈{healthy:.0%} when stable",
@@ -117,7 +118,7 @@ def d_accuracy_figure(frame: pd.DataFrame, healthy: float) -> go.Figure:
 
 
 def grad_norm_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = _lines(frame, {"grad_norm/discriminator": "D", "grad_norm/generator": "G"},
+    figure = lines(frame, {"grad_norm/discriminator": "D", "grad_norm/generator": "G"},
                     "Gradient norms", "L2 norm (log)")
     figure.update_layout(yaxis_type="log")
     return figure
@@ -138,45 +139,4 @@ def diversity_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
                          yaxis=dict(title="pairwise-distance ratio", rangemode="tozero"),
                          yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5]),
                          **LAYOUT)
-    return figure
-
-
-def information_figure(frame: pd.DataFrame, categories: int = 10) -> go.Figure:
-    """infoGAN: the mutual-information bound of the categorical code and Q's accuracy on it."""
-    import math
-    figure = _lines(frame, {"info/mutual_information": "I(c1; G) lower bound = ln K − CE (nats)",
-                            "loss/info": "information loss (weighted, G step)"},
-                    "Mutual information (infoGAN's extra loss)", "nats")
-    accuracy = series(frame, "info/categorical_accuracy")
-    figure.add_scatter(x=accuracy["step"], y=accuracy["value"], mode="lines", yaxis="y2",
-                       name="Q's accuracy on c1", line=dict(dash="dot"))
-    figure.add_hline(y=math.log(categories), line_dash="dash", line_color="gray",
-                     annotation_text=f"H(c1) = ln {categories}", annotation_font_size=10)
-    figure.update_layout(yaxis2=dict(title="accuracy", overlaying="y", side="right",
-                                     range=[0, 1.02], tickformat=".0%"))
-    return figure
-
-
-def convergence_figure(frame: pd.DataFrame) -> go.Figure:
-    """BEGAN's M_global = L(x) + |γ L(x) − L(G(z))|: lower is better; it should fall and settle."""
-    figure = _lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global "
-                    "(BEGAN; falls as images improve)", "M_global", smooth=True)
-    return figure
-
-
-def k_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = _lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t (how much D attends to "
-                    "generated images)", "k_t")
-    figure.update_layout(yaxis_range=[0, 1.02])
-    return figure
-
-
-def reconstruction_figure(frame: pd.DataFrame, gamma: float) -> go.Figure:
-    """L(x) and L(G(z)) with γ·L(x), the target L(G(z)) the controller steers to."""
-    figure = _lines(frame, {"began/loss_real": "L(x) (real)", "began/loss_fake": "L(G(z)) (generated)"},
-                    f"Autoencoder losses (target: L(G(z)) = γ·L(x), γ = {gamma:g})",
-                    "mean |v − D(v)|", smooth=True)
-    real = series(frame, "began/loss_real")
-    figure.add_scatter(x=real["step"], y=gamma * real["value"], mode="lines", name="γ·L(x)",
-                       line=dict(dash="dash", color="gray"))
     return figure

@@ -1,10 +1,10 @@
-"""Plotly figures of the language-model page. Pure functions: no Streamlit here."""
+"""Plotly figures of the language-model page. Pure functions of the metrics (no widgets)."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import LAYOUT, series
+from ui.charts import LAYOUT, series
 
 SMOOTHING_LABELS = {"kneser-ney": "Kneser-Ney", "add-k": "add-k"}
 
@@ -55,15 +55,6 @@ def perplexity_figure(frame: pd.DataFrame, best_ngram: float | None = None,
                "dot", 0.8)
     figure.update_layout(title="Perplexity (lower is better)", xaxis_title="epoch",
                          yaxis_title="perplexity (log scale)", yaxis_type="log", **LAYOUT)
-    return figure
-
-
-def speed_figure(frame: pd.DataFrame) -> go.Figure:
-    rows = series(frame, "speed/tokens_per_s")
-    figure = go.Figure()
-    figure.add_scatter(x=rows["step"], y=rows["value"], mode="lines", name="tokens per second")
-    figure.update_layout(title="Training throughput", xaxis_title="step",
-                         yaxis_title="tokens / s", **LAYOUT)
     return figure
 
 

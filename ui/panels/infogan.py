@@ -1,32 +1,66 @@
-"""infoGAN's code explorer: a select for the categorical code, a slider per continuous code, a z seed,
-traversal grids, and what each code learned (measured with the shipped CNN)."""
+"""infoGAN's page: the mutual-information chart, and the code explorer in place of the seed
+explorer: a select for the categorical code, a slider per continuous code, a z seed, traversal
+grids, and what each code learned (measured with the shipped CNN)."""
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from core import gan_eval
-from core.gan_task import to_uint8
 from core.images import grid, png_bytes
-from ui import gan_views
+from core.models.gans.base import to_uint8
+from core.models.gans.infogan import code_meanings
+from ui import charts
+from ui.gan_views import GANPanel, model_for, source_payload
 
 SLIDER_RANGE = 2.0      # the codes were trained on [-1, 1]; the sliders go beyond to extrapolate
 TRAVERSAL_COLUMNS = 10
 SAMPLES = 8             # the row drawn at the chosen codes, one image per z of the seed
 
 
+def information_figure(frame: pd.DataFrame, categories: int = 10) -> go.Figure:
+    """The mutual-information bound of the categorical code and Q's accuracy on it."""
+    figure = charts.lines(frame, {"info/mutual_information": "I(c1; G) lower bound = ln K − CE "
+                                  "(nats)", "loss/info": "information loss (weighted, G step)"},
+                          "Mutual information (infoGAN's extra loss)", "nats")
+    accuracy = charts.series(frame, "info/categorical_accuracy")
+    figure.add_scatter(x=accuracy["step"], y=accuracy["value"], mode="lines", yaxis="y2",
+                       name="Q's accuracy on c1", line=dict(dash="dot"))
+    figure.add_hline(y=math.log(categories), line_dash="dash", line_color="gray",
+                     annotation_text=f"H(c1) = ln {categories}", annotation_font_size=10)
+    figure.update_layout(yaxis2=dict(title="accuracy", overlaying="y", side="right",
+                                     range=[0, 1.02], tickformat=".0%"))
+    return figure
+
+
+class InfoGANPanel(GANPanel):
+
+    def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        """infoGAN's extra loss on top of the tutorial's diagnostics."""
+        st.plotly_chart(information_figure(frame, int(config.get("categories", 10))),
+                        key=f"{key}.info")
+        super().training_charts(frame, key, config)
+
+    def explorer(self, source) -> None:
+        """Codes with a meaning: sliders instead of seeds."""
+        loaded = source_payload(source)
+        if loaded is not None:
+            explorer(self.spec, *loaded)
+
+
 @st.cache_resource(show_spinner="Measuring what each code learned ...", max_entries=8)
 def _measured_meanings(key: str, _trainer) -> dict | None:
     """For checkpoints without stored meanings (mid-run, uploads): measure on 2,000 samples."""
-    if not gan_eval.CLASSIFIER.exists():
+    judge = gan_eval.shipped_judge()
+    if judge is None:
         return None
-    judge = gan_eval._load_judge(str(gan_eval.CLASSIFIER), gan_eval.CLASSIFIER.stat().st_mtime,
-                                 "cpu")
-    return gan_eval.code_meanings(_trainer, judge, count=2000, sweeps=100)
+    return code_meanings(_trainer, judge, count=2000, sweeps=100)
 
 
 def meanings_for(key: str, payload: dict, trainer) -> dict | None:
@@ -67,7 +101,7 @@ def _picture(images: torch.Tensor, columns: int, scale: int):
 
 
 def explorer(spec, payload: dict, key: str) -> None:
-    trainer = gan_views._generator_for(key, payload)   # built and loaded once per process
+    trainer = model_for(key, payload)   # built and loaded once per process
     config = trainer.config
     meanings = meanings_for(key, payload, trainer)
     st.subheader("Explore the codes")

@@ -1,28 +1,79 @@
-"""The BEGAN page's side-by-side: BEGAN and a DCGAN of comparable size, same data and time budget."""
+"""BEGAN's page: its own charts (M_global, k_t, the reconstruction losses), what its D keeps, and
+the side-by-side with a DCGAN of comparable size, same data and time budget."""
 from __future__ import annotations
 
 import dataclasses
 import json
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import diagnostics, gan_eval
+from core import gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.demo import LimitError
-from core.gan_task import to_gan_range, to_uint8
 from core.images import grid
 from core.jobs import manager
+from core.models.gans.base import to_gan_range, to_uint8
 from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
+from core.models.spec import count_parameters
+from core.paths import CHECKPOINTS
 from core.registry import MODELS
-from ui import datasets, model_page, state
-from ui.gan_views import SCALE
-from ui.state import limits
+from ui import charts, datasets, state
+from ui.gan_views import SCALE, GANPanel
+from ui.shell import POLL_SECONDS, panel_for
 
 KEY = "began.side_by_side"
 SHOWN = 12                 # real images and their reconstructions drawn on the page
 JUDGED = 1000              # test images whose reconstructions the shipped CNN classifies
-MEASURED = state.CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
+MEASURED = CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
+
+
+def convergence_figure(frame: pd.DataFrame) -> go.Figure:
+    """M_global = L(x) + |γ L(x) − L(G(z))|: lower is better; it should fall and settle."""
+    return charts.lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global "
+                        "(BEGAN; falls as images improve)", "M_global", smooth=True)
+
+
+def k_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = charts.lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t (how much D "
+                          "attends to generated images)", "k_t")
+    figure.update_layout(yaxis_range=[0, 1.02])
+    return figure
+
+
+def reconstruction_figure(frame: pd.DataFrame, gamma: float) -> go.Figure:
+    """L(x) and L(G(z)) with γ·L(x), the target L(G(z)) the controller steers to."""
+    figure = charts.lines(frame, {"began/loss_real": "L(x) (real)",
+                                  "began/loss_fake": "L(G(z)) (generated)"},
+                          f"Autoencoder losses (target: L(G(z)) = γ·L(x), γ = {gamma:g})",
+                          "mean |v − D(v)|", smooth=True)
+    real = charts.series(frame, "began/loss_real")
+    figure.add_scatter(x=real["step"], y=gamma * real["value"], mode="lines", name="γ·L(x)",
+                       line=dict(dash="dash", color="gray"))
+    return figure
+
+
+class BEGANPanel(GANPanel):
+
+    def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        """BEGAN's own measures in place of the BCE bands and D's accuracy."""
+        left, right = st.columns(2)
+        left.plotly_chart(convergence_figure(frame), key=f"{key}.mglobal")
+        right.plotly_chart(k_figure(frame), key=f"{key}.k")
+        left, right = st.columns(2)
+        left.plotly_chart(reconstruction_figure(frame, float(config.get("gamma", 0.5))),
+                          key=f"{key}.recon")
+        right.plotly_chart(charts.diversity_figure(frame, self.spec.health.thresholds
+                                                   .collapse_diversity), key=f"{key}.div")
+        st.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+
+    def explorer_extras(self, model, key: str) -> None:
+        what_d_keeps(model, key)
+
+    def after(self) -> None:
+        side_by_side()
 
 
 def _measured() -> None:
@@ -40,33 +91,34 @@ def _measured() -> None:
 def side_by_side() -> None:
     st.divider()
     st.subheader("Side by side: BEGAN vs DCGAN")
-    began_config, dcgan_config = side_by_side_configs(60)
-    counts = {name: sum(p.numel() for network in MODELS[name].build_network(config, (1, 32, 32))
-                        for p in network.parameters())
-              for name, config in (("began", began_config), ("dcgan", dcgan_config))}
-    st.caption(f"The seed's author found BEGAN never collapsed where DCGAN did. Try it: the BEGAN "
-               f"at this page's defaults ({counts['began']:,} parameters) and the tutorial's DCGAN "
-               f"at ngf = ndf = {SIDE_BY_SIDE['dcgan']['generator_width']} "
-               f"({counts['dcgan']:,} parameters), on the dataset chosen above, each for the same "
-               "time budget; the health monitor judges both.")
+    configs = dict(zip(SIDE_BY_SIDE, side_by_side_configs(60)))
+    counts = {name: count_parameters(*MODELS[name].build_network(config, (1, 32, 32)))
+              for name, config in configs.items()}
+    (this, this_count), (other, other_count) = counts.items()
+    st.caption(f"The tutorial's author found BEGAN never collapsed where DCGAN did. Try it: the "
+               f"{MODELS[this].title} at this page's defaults ({this_count:,} parameters) and the "
+               f"tutorial's {MODELS[other].title} at ngf = ndf = "
+               f"{SIDE_BY_SIDE[other]['generator_width']} ({other_count:,} parameters), on the "
+               "dataset chosen above, each for the same time budget; the health monitor judges "
+               "both.")
     _measured()
     budget = st.select_slider("Time budget per model (s)", [60, 120, 300, 600, 1200], value=120,
                               key=f"{KEY}.budget")
     jobs = st.session_state.get(KEY)
     is_active = bool(jobs) and any(job.is_active for job in (manager().get(i) for i in jobs.values())
                                    if job is not None)
-    if limits().enabled:
+    if state.limits().enabled:
         st.caption("On this shared demo each visitor trains one job at a time, so the two models "
                    "cannot run side by side here; the measured comparison above is what it gives "
                    "on a machine of your own.")
-    if st.button("Run the side-by-side", disabled=is_active or limits().enabled,
+    if st.button("Run the side-by-side", disabled=is_active or state.limits().enabled,
                  key=f"{KEY}.run"):
         try:
-            data = datasets.load(MODELS["began"])
+            data = datasets.load(MODELS[this])
         except DataUnavailable as error:
             st.error(str(error))
             return
-        configs = dict(zip(("began", "dcgan"), side_by_side_configs(float(budget))))
+        configs = dict(zip(SIDE_BY_SIDE, side_by_side_configs(float(budget))))
         try:
             st.session_state[KEY] = {
                 name: manager().submit(MODELS[name], config, lambda: data, owner=state.owner()).id
@@ -84,7 +136,7 @@ def _live(job_ids: dict) -> None:
     jobs = {name: manager().get(job_id) for name, job_id in job_ids.items()}
     active = any(job is not None and job.is_active for job in jobs.values())
 
-    @st.fragment(run_every=model_page.POLL_SECONDS if active else None)
+    @st.fragment(run_every=POLL_SECONDS if active else None)
     def panel():
         columns = st.columns(2)
         for column, (name, job) in zip(columns, jobs.items()):
@@ -94,9 +146,9 @@ def _live(job_ids: dict) -> None:
                 if job is None:
                     st.warning("That job belongs to an earlier server process.")
                     continue
-                model_page.job_status(job, spec)
+                panel_for(spec).job_status(job)
                 frame = job.metrics()
-                verdict = diagnostics.diagnose(frame, dataclasses.asdict(job.config))
+                verdict = spec.health.diagnose(frame, dataclasses.asdict(job.config))
                 box = {"healthy": st.success, "warming up": st.info}.get(verdict.state, st.error)
                 box(f"**{verdict.state}** — {verdict.headline}")
                 if job.samples:
@@ -127,7 +179,7 @@ def _reconstructions(key: str, _trainer):
 def what_d_keeps(trainer, key: str) -> None:
     """BEGAN's ceiling, shown: G is rewarded for images D reconstructs well, so what D's
     reconstructions of real images lose, G's images lack."""
-    if trainer.discriminator.encoder.main[0].in_channels != 1:
+    if trainer.image_shape[0] != 1:
         return                                      # trained on colour images: no Fashion-MNIST
     try:
         real, rebuilt, shares, names = _reconstructions(key, trainer)

@@ -1,0 +1,17 @@
+"""Where things live on disk: the repository, the shipped checkpoints, the runs folder."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = ROOT / "checkpoints"
+
+
+def runs_root() -> Path:
+    """The runs folder: ``$DLSTUDIO_RUNS_DIR`` or ``runs/`` in the repository."""
+    return Path(os.environ.get("DLSTUDIO_RUNS_DIR", ROOT / "runs"))
+
+
+def shipped_checkpoint(model: str) -> Path:
+    return CHECKPOINTS / f"{model}.pt"

@@ -1,0 +1,1 @@
+"""Panels: a model's own page widgets, named by its ModelSpec.panel ("ui.panels.<model>:<Class>")."""

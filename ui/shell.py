@@ -1,0 +1,317 @@
+"""The page shell every model page uses: layout, Train/Stop, the live poll, the run header,
+Load pretrained and checkpoint uploads, and the session keys, in one place.
+
+A page is a ``Panel``: its model family's (``ui.classifier_views``, ``ui.gan_views``,
+``ui.lm_page``) or, when a model needs its own widgets, a subclass named by its spec
+(``ModelSpec.panel = "ui.panels.<model>:<Class>"``). ``render(model)`` is all a page script calls.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core import checkpoints, runs
+from core.config import from_dict
+from core.data import images_status
+from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
+from core.data.text import CorpusError
+from core.demo import LimitError
+from core.jobs import manager
+from core.paths import shipped_checkpoint
+from core.registry import MODELS
+from core.runs import METRIC_COLUMNS
+from ui import state
+from ui.forms import config_form
+
+POLL_SECONDS = 1.0
+LONG_RUN_S = 3600
+FAMILY_PANELS = {"classification": "ui.classifier_views:ClassifierPanel",
+                 "gan": "ui.gan_views:GANPanel",
+                 "language_model": "ui.lm_page:LanguageModelPanel"}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def panel_for(spec) -> "Panel":
+    """The spec's own panel class, or its family's."""
+    module, _, name = (spec.panel or FAMILY_PANELS[spec.family]).partition(":")
+    return getattr(importlib.import_module(module), name)(spec)
+
+
+def render(model: str) -> None:
+    """A model's page (what every script in views/ calls)."""
+    state.seen()
+    panel_for(MODELS[model]).render()
+
+
+def open_view(model: str, kind: str, value) -> None:
+    """What a page shows: ("job", id), ("run", id), ("shipped", None) or ("upload", payload)."""
+    st.session_state[f"{model}.view"] = (kind, value)
+
+
+def config_caption(config: dict, spec) -> str:
+    defaults = spec.config_cls()
+    changed = {k: v for k, v in config.items() if getattr(defaults, k, v) != v}
+    shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the tutorial's settings"
+    return f"Settings: {shown}"
+
+
+def load_run(run_id: str):
+    try:
+        return runs.get(run_id)
+    except KeyError as error:
+        st.warning(str(error))
+        return None
+
+
+class Panel:
+    """A model page. Subclasses fill in the views; the shell keeps the controls and the jobs."""
+
+    upload_types = ["pt", "pth", "ckpt"]
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec.name
+
+    def key(self, *parts: str) -> str:
+        """A session-state key of this page: "<model>.<part>...". Every key is made here."""
+        return ".".join((self.name, *parts))
+
+    # Data ----------------------------------------------------------------------------------------
+    def load_data(self, config):
+        """The training data, from the process-wide caches of the script thread."""
+        return state.images()
+
+    def data_controls(self) -> None:
+        """Widgets above the settings that choose the data (a GAN's dataset picker)."""
+
+    def data_warning(self) -> None:
+        available, _ = images_status()
+        if not available:
+            st.warning("**Fashion-MNIST is not on this machine yet.** Training will try "
+                       "torchvision's download; the shipped checkpoint works without it.\n\n"
+                       + HOW_TO_GET)
+
+    # Layout --------------------------------------------------------------------------------------
+    def render(self) -> None:
+        st.title(self.spec.title)
+        st.caption(self.spec.summary)
+        self.data_warning()
+        controls, view = st.columns([1, 2.6], gap="large")
+        with controls:
+            self.controls()
+        with view:
+            self.view()
+        self.after()
+
+    def after(self) -> None:
+        """Sections below the page's two columns (BEGAN's side-by-side)."""
+
+    def current_job(self):
+        current = st.session_state.get(self.key("view"))
+        return manager().get(current[1]) if current and current[0] == "job" else None
+
+    def controls(self) -> None:
+        self.data_controls()
+        config = self.settings()
+        self.train_stop(config)
+        st.divider()
+        shipped = shipped_checkpoint(self.name)
+        if st.button("Load pretrained", key=self.key("pretrained"), disabled=not shipped.exists(),
+                     width="stretch", help="the checkpoint shipped in checkpoints/: results at once"):
+            open_view(self.name, "shipped", None)
+            st.rerun()
+        self.checkpoint_upload("Open a checkpoint (.pt)", "upload")
+
+    def settings(self):
+        """The config form; shows why a config is refused. Returns the config or None."""
+        config, error = config_form(self.spec, self.name)
+        if error:
+            st.error(error)
+        if st.session_state.get(self.key("start_error")):
+            st.error(st.session_state.pop(self.key("start_error")))
+        return config
+
+    def train_stop(self, config, disabled: bool = False) -> None:
+        job = self.current_job()
+        is_active = job is not None and job.is_active
+        train_column, stop_column = st.columns(2)
+        if train_column.button("Train", type="primary", key=self.key("train"), width="stretch",
+                               disabled=config is None or is_active or disabled):
+            self.start_job(config)
+        if stop_column.button("Stop", disabled=not is_active, key=self.key("stop"),
+                              width="stretch"):
+            self.stop_and_wait(job)
+
+    def check_upload(self, payload: dict) -> None:
+        """Raise when an uploaded checkpoint of this model cannot be used (default: any can)."""
+
+    def opened_upload(self, name: str, payload: dict, raw: bytes) -> None:
+        open_view(self.name, "upload", {"name": name, "payload": payload, "bytes": raw})
+
+    def checkpoint_upload(self, label: str, part: str) -> None:
+        """An uploader that refuses what is not this model's checkpoint, with the reason."""
+        upload = st.file_uploader(label, type=self.upload_types, key=self.key(part),
+                                  help=state.upload_help())
+        seen, error_key = self.key(part, "seen"), self.key(part, "error")
+        if upload is not None and st.session_state.get(seen) != upload.file_id:
+            st.session_state[seen] = upload.file_id
+            try:
+                too_big = state.upload_too_big(upload.size)
+                if too_big:
+                    raise checkpoints.CheckpointError(too_big)
+                payload = checkpoints.load(upload.getvalue(), expected_model=self.name)
+                self.check_upload(payload)
+                st.session_state.pop(error_key, None)
+                self.opened_upload(upload.name, payload, upload.getvalue())
+                st.rerun()
+            except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError) as error:
+                st.session_state[error_key] = f"{upload.name}: {error}"
+        if st.session_state.get(error_key):
+            st.error("Checkpoint refused — " + st.session_state[error_key])
+            if upload is None:
+                st.session_state.pop(error_key)
+
+    def view(self) -> None:
+        current = st.session_state.get(self.key("view"))
+        if current is None:
+            if shipped_checkpoint(self.name).exists():
+                st.info("Press **Train** to train with the settings on the left and watch it "
+                        "learn, or **Load pretrained** to see a fully trained model at once.")
+            else:
+                st.info("Press **Train** to train with the settings on the left.")
+            return
+        kind, value = current
+        if kind == "job":
+            job = manager().get(value)
+            if job is None:
+                st.warning("That training job belongs to an earlier server process; open its run "
+                           "from the Runs page.")
+                return
+            self.job_view(job)
+        elif kind == "run":
+            self.run_view(value)
+        elif kind == "shipped":
+            path = shipped_checkpoint(self.name)
+            try:
+                payload = state.load_checkpoint_file(path)
+            except checkpoints.CheckpointError as error:
+                st.error(f"The shipped checkpoint cannot be read: {error}")
+                return
+            self.checkpoint_view(payload, path.read_bytes(), f"shipped checkpoint {path.name}")
+        elif kind == "upload":
+            self.checkpoint_view(value["payload"], value["bytes"], f"uploaded {value['name']}")
+
+    def job_view(self, job) -> None:
+        raise NotImplementedError
+
+    def run_view(self, run_id: str) -> None:
+        raise NotImplementedError
+
+    def checkpoint_view(self, payload: dict, raw: bytes, label: str) -> None:
+        raise NotImplementedError
+
+    # Jobs ----------------------------------------------------------------------------------------
+    def start_job(self, config, resume: dict | None = None, run=None, note: str = "") -> None:
+        """Load the data here in the script thread (Streamlit's caches belong to it), then queue."""
+        try:
+            data = self.load_data(config)
+        except (DataUnavailable, CorpusError) as error:
+            st.session_state[self.key("start_error")] = str(error)
+            st.rerun()
+        try:
+            job = manager().submit(self.spec, config, lambda: data, owner=state.owner(),
+                                   resume=resume, run=run)
+        except LimitError as error:
+            st.session_state[self.key("start_error")] = str(error)
+            st.rerun()
+        if note:
+            job.run.set_status(message=note)
+        open_view(self.name, "job", job.id)
+        st.rerun()
+
+    def resume_run(self, run, payload: dict) -> None:
+        self.start_job(from_dict(self.spec.config_cls, payload["config"], strict=False), payload,
+                       run)
+
+    @staticmethod
+    def stop_and_wait(job) -> None:
+        """Stop: the job stops within one step; redraw once it has."""
+        manager().stop(job.id)
+        deadline = time.time() + 5
+        while job.is_active and time.time() < deadline:
+            time.sleep(0.05)
+        st.rerun()
+
+    def job_status(self, job) -> None:
+        """Queue place, progress with steps/s and ETA, or how the run ended."""
+        state.seen()  # the live poll runs every second while the tab is open
+        position = manager().queue_position(job)
+        if job.state == "queued":
+            wait = manager().wait_estimate(job)
+            estimate = f"; it should start in about {format_eta(wait)}" if wait else ""
+            st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
+                    f"({manager().max_concurrent} job(s) train at a time on this machine)"
+                    f"{estimate}.")
+        elif job.state == "running":
+            st.progress(min(job.progress, 1.0),
+                        text=f"step {job.step:,} / {job.total_steps:,} · "
+                             f"{job.steps_per_s:.1f} steps/s · ETA {format_eta(job.eta_s)}")
+            if job.eta_s and job.eta_s > LONG_RUN_S and job.step - job.start_step >= 20:
+                st.warning(f"At this speed the run needs about {job.eta_s / 3600:.1f} hours on "
+                           "this machine: consider fewer epochs or a smaller model, or Stop it.")
+        elif job.state == "finished":
+            st.success(f"Finished at step {job.step:,}{self.final_summary(job.final)} in "
+                       f"{format_eta((job.ended or time.time()) - (job.started or job.created))}.")
+        elif job.state == "stopped":
+            st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
+                       "step is kept — resume it from the Runs page.")
+        elif job.state == "failed":
+            st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+
+    def final_summary(self, final: dict) -> str:
+        """A few words on a finished run's figures for the status line (after "Finished at …")."""
+        return ""
+
+    def rerun_when_done(self, job) -> None:
+        """Inside a polling fragment: redraw the whole page once when the job ends."""
+        was_active = st.session_state.get(self.key("was_active"), False)
+        st.session_state[self.key("was_active")] = job.is_active
+        if was_active and not job.is_active:
+            st.rerun()
+
+    def run_header(self, run) -> dict | None:
+        """Status, message, download and Resume of a run on disk; returns its checkpoint or None."""
+        status = run.status
+        st.subheader(f"Run {run.id}")
+        st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,} · "
+                   + config_caption(run.info["config"], self.spec))
+        if status.get("message"):
+            (st.error if status.get("status") == "failed" else st.info)(status["message"])
+        payload = None
+        if run.checkpoint_path.exists():
+            try:
+                payload = state.load_checkpoint_file(run.checkpoint_path)
+            except checkpoints.CheckpointError as error:
+                st.error(f"The run's checkpoint cannot be read: {error}")
+        if payload is not None:
+            st.download_button("Download checkpoint", run.checkpoint_path.read_bytes(),
+                               file_name=f"{run.id}.pt", key=self.key("download", "run"))
+            if status.get("status") in ("stopped", "failed", "interrupted") and \
+                    manager().active_for_run(run.id) is None:
+                if st.button(f"Resume from step {payload['step']:,}", key=self.key("resume")):
+                    self.resume_run(run, payload)
+        return payload
+
+
+def checkpoint_metrics(payload: dict) -> pd.DataFrame:
+    """The metrics a checkpoint carries, as the long-form frame the charts read."""
+    return pd.DataFrame(payload.get("metrics", []), columns=METRIC_COLUMNS)
