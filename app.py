@@ -4,30 +4,15 @@ import time
 
 import streamlit as st
 
+from ui.navigation import SECTIONS
 from ui.state import limits, preload
 
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
-pages = {
-    "": [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)],
-    "Classifiers": [
-        st.Page("views/softmax.py", title="Softmax regression", icon=":material/show_chart:", url_path="softmax"),
-        st.Page("views/mlp.py", title="MLP (FNN)", icon=":material/hub:", url_path="mlp"),
-        st.Page("views/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
-        st.Page("views/resnet.py", title="ResNet", icon=":material/stacked_line_chart:", url_path="resnet"),
-    ],
-    "GANs": [
-        st.Page("views/gan.py", title="GAN", icon=":material/auto_awesome:", url_path="gan"),
-        st.Page("views/dcgan.py", title="DCGAN", icon=":material/blur_on:", url_path="dcgan"),
-        st.Page("views/infogan.py", title="infoGAN", icon=":material/tune:", url_path="infogan"),
-        st.Page("views/began.py", title="BEGAN", icon=":material/balance:", url_path="began"),
-    ],
-    "Language": [
-        st.Page("views/lm.py", title="Language models", icon=":material/translate:",
-                url_path="language-model"),
-    ],
-    "Workspace": [st.Page("views/workspace.py", title="Runs", icon=":material/folder_open:", url_path="runs")],
-}
+pages = {section: [st.Page(entry.script, title=entry.title, icon=entry.icon,
+                          url_path=entry.url_path or None, default=not entry.url_path)
+                  for entry in entries]
+         for section, entries in SECTIONS.items()}
 if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     preload()
 page = st.navigation(pages)

@@ -6,10 +6,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.jobs import manager
 from tests.conftest import ROOT
+from ui.navigation import ALL
 
-PAGES = ["views/home.py", "views/softmax.py", "views/mlp.py", "views/cnn.py", "views/resnet.py",
-         "views/gan.py", "views/dcgan.py", "views/infogan.py", "views/began.py",
-         "views/workspace.py"]
+PAGES = [entry.script for entry in ALL]
 
 
 def open_page(page: str) -> AppTest:

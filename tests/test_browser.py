@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from ui.navigation import ALL
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
-PAGES = {"home": "", "softmax": "softmax", "mlp": "mlp", "cnn": "cnn", "resnet": "resnet",
-         "gan": "gan", "dcgan": "dcgan", "infogan": "infogan", "began": "began", "language-model": "language-model", "runs": "runs"}
+PAGES = {entry.url_path or "home": entry.url_path for entry in ALL}
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
