@@ -2,7 +2,8 @@
 
     python bench/lm.py quality          # perplexity table (shipped checkpoints vs n-grams)
     python bench/lm.py speed            # tokens/s: fused nn.GRU vs a Python loop of nn.GRUCell
-    python bench/lm.py                  # both
+    python bench/lm.py switch           # opening a corpus: first time, then with saved counts
+    python bench/lm.py                  # quality and speed
 
 Quality: validation perplexity on the first 100,000 validation tokens of each default corpus
 (the split the page shows), for the shipped checkpoint and for n-gram models of order 1..6 with
@@ -117,10 +118,46 @@ def speed(steps: int) -> None:
               flush=True)
 
 
+SWITCH = """
+import sys, time
+sys.path.insert(0, {root!r})
+started = time.perf_counter()
+from core import ngram
+from core.data import text
+from core.lm_task import MAX_EVAL_TOKENS
+imported = time.perf_counter()
+corpus = text.load({name!r})
+counts = ngram.cached_counts(corpus.train_ids, len(corpus.vocab), {cache!r})
+ngram.perplexity_curve(counts, corpus.val_ids[:MAX_EVAL_TOKENS])
+print(time.perf_counter() - imported)
+"""
+
+
+def switch(corpora: list[str]) -> None:
+    """What opening a corpus costs in a fresh process: read and split the text, the n-gram
+    counts (counted and saved the first time, read back after), the perplexity curve (the page
+    also keeps the curve on disk, so its next time is shorter still)."""
+    import subprocess
+    import tempfile
+    print("| corpus | train tokens | first time (count and save) s | next time (saved counts) s |")
+    print("|---|---|---|---|")
+    for name in corpora:
+        with tempfile.TemporaryDirectory() as cache:
+            times = []
+            for _ in range(2):   # the first run counts and saves, the second reads back
+                script = SWITCH.format(root=str(ROOT), name=name, cache=cache)
+                output = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                        text=True, check=True).stdout
+                times.append(float(output.strip().splitlines()[-1]))
+        tokens = len(text.load(name).train_ids)
+        print(f"| {name} | {tokens:,} | {times[0]:.2f} | {times[1]:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", choices=("quality", "speed", "all"), default="all")
+    parser.add_argument("what", nargs="?", choices=("quality", "speed", "switch", "all"),
+                        default="all")
     parser.add_argument("--corpora", nargs="*", default=list(text.CORPORA))
     parser.add_argument("--steps", type=int, default=10, help="timed steps per speed run")
     arguments = parser.parse_args()
@@ -128,6 +165,8 @@ def main() -> None:
         quality(arguments.corpora)
     if arguments.what in ("speed", "all"):
         speed(arguments.steps)
+    if arguments.what == "switch":
+        switch(arguments.corpora)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -202,6 +203,95 @@ class LanguageModel:
         out = generate(self.network, ids, length, temperature,
                        torch.Generator().manual_seed(seed))
         return self.vocab.decode(out)
+
+    def write_poem(self, form: str = "五言绝句", temperature: float = 0.8, seed: int = 0) -> "Poem":
+        """A poem in a classical form, every character chosen by the model: decoding is only
+        constrained to the form (a title of 1–6 characters, an author, then lines of five or seven
+        characters, "，" after the first half of a couplet and "。" after the second)."""
+        lines, length = POEM_FORMS[form]
+        missing = [mark for mark in "《》，。\n" if mark not in self.vocab.stoi]
+        if missing:
+            raise ValueError("this model's vocabulary lacks " + " ".join(map(repr, missing))
+                             + ": the poem writer needs a model trained on poems")
+        hanzi = torch.tensor([len(token) == 1 and "\u4e00" <= token <= "\u9fff"
+                              for token in self.vocab.itos])
+        if int(hanzi.sum()) < 50:
+            raise ValueError("this model knows fewer than 50 Chinese characters: train it on "
+                             "the poems corpus first")
+        writer = ConstrainedWriter(self.network, self.vocab, temperature, seed)
+        writer.force("《")
+        title = writer.choose_run(hanzi, shortest=1, longest=6, end="》")
+        writer.force("\n作者：")
+        author = writer.choose_run(hanzi, shortest=2, longest=4, end="\n")
+        body = []
+        for index in range(lines):
+            half = writer.choose_run(hanzi, shortest=length, longest=length)
+            mark = "，" if index % 2 == 0 else "。"
+            writer.force(mark)
+            body.append(half + mark)
+            if index % 2:
+                writer.force("\n")
+        couplets = ["".join(body[i:i + 2]) for i in range(0, len(body), 2)]
+        return Poem(form, title, author, couplets)
+
+
+POEM_FORMS = {"五言绝句": (4, 5), "七言绝句": (4, 7), "五言律诗": (8, 5), "七言律诗": (8, 7)}
+
+
+@dataclass
+class Poem:
+    form: str
+    title: str
+    author: str
+    couplets: list[str]          # "床前明月光，疑是地上霜。": two lines of the form each
+
+    def __str__(self) -> str:
+        return "\n".join([f"《{self.title}》", f"作者：{self.author}", *self.couplets])
+
+
+class ConstrainedWriter:
+    """Samples from a recurrent model one token at a time, but only among the tokens a mask allows
+    (the model's own probabilities, renormalised over them), or feeds a fixed text."""
+
+    def __init__(self, network, vocab, temperature: float, seed: int):
+        self.network, self.vocab, self.temperature = network, vocab, temperature
+        self.generator = torch.Generator().manual_seed(seed)
+        self.device = next(network.parameters()).device
+        network.eval()
+        self.logits, self.state = None, None
+
+    @torch.inference_mode()
+    def _feed(self, ids: list[int]) -> None:
+        tokens = torch.tensor([ids], dtype=torch.long, device=self.device)
+        logits, self.state = self.network(tokens, self.state)
+        self.logits = logits[0, -1].float().cpu()
+
+    def force(self, text: str) -> None:
+        self._feed([self.vocab.stoi[character] for character in text])
+
+    def choose(self, allowed: torch.Tensor) -> str:
+        logits = self.logits.masked_fill(~allowed, -math.inf)
+        token = sample(logits, self.temperature, self.generator)
+        self._feed([token])
+        return self.vocab.itos[token]
+
+    def choose_run(self, allowed: torch.Tensor, shortest: int, longest: int,
+                   end: str | None = None) -> str:
+        """``shortest`` to ``longest`` allowed tokens; then ``end`` (once the model picks it after
+        ``shortest``, or forced at ``longest``)."""
+        text = ""
+        end_id = self.vocab.stoi[end] if end else None
+        while len(text) < longest:
+            mask = allowed.clone()
+            if end_id is not None and len(text) >= shortest:
+                mask[end_id] = True
+            token = self.choose(mask)
+            if token == end:
+                return text
+            text += token
+        if end:
+            self.force(end)
+        return text
 
 
 def restore(spec, config, payload: dict, device: torch.device | None = None) -> LanguageModel:

@@ -10,57 +10,171 @@ the previous n-1 only. One ``NGramCounts`` holds the counts of every order up to
   + D·N₁₊(h•)/c(h) · P_lower(w | h'), where the lower orders count in how many distinct contexts
   a sequence continues (N₁₊(•hw)), not how often it occurs; the last step is uniform over V.
 
-Token ids become single characters (id + 0x10000), so an n-gram is a string slice and counting
-is Python's fast Counter over slices, for words and characters alike.
+Counting is vectorised: the n-grams of order k are numbered by (rank of their first k − 1 tokens)
+· V + their last token, so each order is one ``np.unique`` over int64 keys, and every probability
+of a whole text (or of the whole vocabulary after one history) is a few ``np.searchsorted``
+lookups. The counts of a corpus are saved as arrays (``save``/``load``, no pickle), so a page
+reopens a corpus it has seen in well under a second.
 """
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import Counter
+from pathlib import Path
 
+import numpy as np
 import torch
 
-OFFSET = 0x10000
 MAX_ORDER = 6
+FORMAT = 1                # of the saved arrays; a change of layout bumps it
 
 
-def as_string(ids) -> str:
+def _array(ids) -> np.ndarray:
     if isinstance(ids, torch.Tensor):
-        ids = ids.tolist()
-    return "".join(map(chr, (i + OFFSET for i in ids)))
+        return ids.detach().cpu().numpy().astype(np.int64)
+    return np.asarray(list(ids), dtype=np.int64)
 
 
-def _context_stats(counts: Counter) -> dict[str, list[int]]:
-    """history -> [total count of its continuations, number of distinct continuations]."""
-    stats: dict[str, list[int]] = {}
-    for gram, count in counts.items():
-        entry = stats.get(gram[:-1])
-        if entry is None:
-            stats[gram[:-1]] = [count, 1]
-        else:
-            entry[0] += count
-            entry[1] += 1
-    return stats
+def _take(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """``values[ranks]``, 0 where a rank is -1 (an n-gram or context never seen)."""
+    ranks = np.asarray(ranks)
+    if len(values) == 0:
+        return np.zeros(ranks.shape)
+    return np.where(ranks >= 0, values[np.clip(ranks, 0, None)], 0)
 
 
 class NGramCounts:
-    """Counts of orders 1..max_order over a token-id sequence (the training split)."""
+    """Counts of orders 1..max_order over a token-id sequence (the training split).
+
+    For order k, the distinct k-grams are numbered 0..n_k − 1 in the order of their keys
+    ``rank of the (k−1)-gram prefix · V + last token`` (``keys[k]``, sorted); per k-gram:
+    ``count[k]`` (how often it occurs) and ``continuation[k]`` (N₁₊(•w): how many distinct tokens
+    precede it); per (k−1)-gram context: the total and the number of distinct continuations, for
+    raw counts (``context_total[k]``, ``context_types[k]``) and for continuation counts
+    (``continuation_total[k]``, ``continuation_types[k]``).
+    """
+
+    ARRAYS = ("keys", "count", "context_total", "context_types", "continuation",
+              "continuation_total", "continuation_types")
 
     def __init__(self, ids, vocab_size: int, max_order: int = MAX_ORDER):
         if not 1 <= max_order <= 10:
             raise ValueError("max_order must be in 1..10")
-        text = as_string(ids)
-        self.vocab_size = vocab_size
-        self.max_order = max_order
-        self.tokens = len(text)
-        # raw[k]: k-gram -> count; cont[k]: k-gram -> number of distinct tokens seen before it.
-        self.raw = {k: Counter(text[i:i + k] for i in range(len(text) - k + 1))
-                    for k in range(1, max_order + 1)}
-        self.raw_stats = {k: _context_stats(self.raw[k]) for k in self.raw}
-        self.cont: dict[int, Counter] = {}
-        for k in range(1, max_order):
-            self.cont[k] = Counter(gram[1:] for gram in self.raw[k + 1])
-        self.cont_stats = {k: _context_stats(self.cont[k]) for k in self.cont}
+        tokens = _array(ids)
+        length, V = len(tokens), vocab_size
+        self.vocab_size, self.max_order, self.tokens = vocab_size, max_order, length
+        empty = np.zeros(0, dtype=np.int64)
+        for name in self.ARRAYS:
+            setattr(self, name, [empty] * (max_order + 1))
+        sizes = [1]                                  # one 0-gram: the empty context
+        starts = [np.zeros(length + 1, dtype=np.int64)]  # rank of the k-gram starting at i
+        for k in range(1, max_order + 1):
+            grams = max(length - k + 1, 0)
+            key = starts[k - 1][:grams] * V + tokens[k - 1:k - 1 + grams]
+            unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            count = np.bincount(inverse, minlength=len(unique))
+            prefix = unique // V
+            self.keys[k], self.count[k] = unique, count
+            self.context_total[k] = np.bincount(prefix, weights=count, minlength=sizes[k - 1])
+            self.context_types[k] = np.bincount(prefix, minlength=sizes[k - 1]).astype(float)
+            if k >= 2:   # N1+(•w) of the (k−1)-grams: distinct k-grams by their last k − 1 tokens
+                continuation = np.bincount(starts[k - 1][first + 1], minlength=sizes[k - 1])
+                previous_prefix = self.keys[k - 1] // V
+                self.continuation[k - 1] = continuation
+                self.continuation_total[k - 1] = np.bincount(
+                    previous_prefix, weights=continuation, minlength=sizes[k - 2])
+                self.continuation_types[k - 1] = np.bincount(
+                    previous_prefix, weights=continuation > 0, minlength=sizes[k - 2])
+            sizes.append(len(unique))
+            starts.append(inverse.astype(np.int64))
+
+    # Lookups ---------------------------------------------------------------------------------
+    def rank(self, order: int, prefix: np.ndarray, token: np.ndarray) -> np.ndarray:
+        """Rank of the ``order``-gram (prefix rank, last token); -1 when it never occurs."""
+        keys = self.keys[order]
+        prefix, token = np.broadcast_arrays(np.asarray(prefix), np.asarray(token))
+        if len(keys) == 0:
+            return np.full(prefix.shape, -1, dtype=np.int64)
+        key = prefix * self.vocab_size + token
+        position = np.clip(np.searchsorted(keys, key), 0, len(keys) - 1)
+        return np.where((prefix >= 0) & (keys[position] == key), position, -1)
+
+    def history_ranks(self, history) -> list[int]:
+        """Ranks of the last m tokens of ``history`` as an m-gram, for m = 0..max_order − 1
+        (-1 when unseen or when the history is shorter than m)."""
+        history = list(history)
+        ranks = [0]
+        for m in range(1, self.max_order):
+            rank = -1
+            if m <= len(history):
+                rank = 0
+                for offset, token in enumerate(history[-m:], 1):
+                    rank = int(self.rank(offset, rank, token))
+                    if rank < 0:
+                        break
+            ranks.append(rank)
+        return ranks
+
+    def sequence_ranks(self, tokens: np.ndarray) -> list[np.ndarray]:
+        """For m = 0..max_order − 1: the rank of the m tokens just before each position p
+        (``tokens[p − m:p]``), for p = 0..len(tokens); -1 where unseen or too close to the start."""
+        positions = len(tokens) + 1
+        ranks = [np.zeros(positions, dtype=np.int64)]
+        for m in range(1, self.max_order):
+            rank = np.full(positions, -1, dtype=np.int64)
+            rank[1:] = self.rank(m, ranks[m - 1][:-1], tokens)   # prefix: m − 1 tokens before p − 1
+            rank[:m] = -1
+            ranks.append(rank)
+        return ranks
+
+    # Saving ----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Arrays only (``np.savez``, read back without pickle), written then renamed."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"{name}_{k}": getattr(self, name)[k] for name in self.ARRAYS
+                  for k in range(self.max_order + 1)}
+        meta = np.array([FORMAT, self.vocab_size, self.max_order, self.tokens], dtype=np.int64)
+        temporary = path.with_suffix(".tmp.npz")
+        np.savez(temporary, meta=meta, **arrays)
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "NGramCounts":
+        with np.load(path, allow_pickle=False) as stored:
+            version, vocab_size, max_order, tokens = (int(v) for v in stored["meta"])
+            if version != FORMAT:
+                raise ValueError(f"n-gram counts of format {version}, expected {FORMAT}")
+            counts = cls.__new__(cls)
+            counts.vocab_size, counts.max_order, counts.tokens = vocab_size, max_order, tokens
+            for name in cls.ARRAYS:
+                setattr(counts, name, [stored[f"{name}_{k}"] for k in range(max_order + 1)])
+        return counts
+
+
+def counts_key(ids, vocab_size: int, max_order: int = MAX_ORDER) -> str:
+    """A name for the counts of exactly these tokens (a hash of the ids and the settings)."""
+    digest = hashlib.sha256(_array(ids).astype(np.int32).tobytes())
+    digest.update(f"{vocab_size}:{max_order}:{FORMAT}".encode())
+    return digest.hexdigest()[:20]
+
+
+def cached_counts(ids, vocab_size: int, folder: str | Path,
+                  max_order: int = MAX_ORDER) -> NGramCounts:
+    """The counts of ``ids``, from ``folder`` when they were counted before, else counted now and
+    saved there (a damaged file is counted again)."""
+    path = Path(folder) / f"ngram-{counts_key(ids, vocab_size, max_order)}.npz"
+    if path.exists():
+        try:
+            return NGramCounts.load(path)
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    counts = NGramCounts(ids, vocab_size, max_order)
+    try:
+        counts.save(path)
+    except OSError:
+        pass   # a read-only disk: counting again next time is the only cost
+    return counts
 
 
 class NGramModel:
@@ -78,48 +192,57 @@ class NGramModel:
         self.k, self.discount = k, discount
         self.vocab_size = counts.vocab_size
 
-    # Probabilities of one token (as a one-character string) after a history string.
-    def _lower(self, k: int, history: str, token: str) -> float:
-        """Kneser-Ney continuation probability of order k (k = 0: uniform)."""
-        probability = 1.0 / self.vocab_size
-        counts, stats, discount = self.counts.cont, self.counts.cont_stats, self.discount
-        for order in range(1, k + 1):
-            context = history[len(history) - order + 1:] if order > 1 else ""
-            entry = stats[order].get(context)
-            if entry is None:
-                continue
-            total, types = entry
-            count = counts[order].get(context + token, 0)
-            probability = max(count - discount, 0.0) / total + discount * types / total * probability
-        return probability
-
-    def probability(self, history: str, token: str) -> float:
-        order = min(self.order, len(history) + 1)
-        context = history[len(history) - order + 1:] if order > 1 else ""
-        raw, stats = self.counts.raw[order], self.counts.raw_stats[order]
-        entry = stats.get(context)
+    def _probabilities(self, contexts: list, token, order: int) -> np.ndarray:
+        """P(token | context) at ``order``, where ``contexts[m]`` is the rank of the last m tokens
+        of the history (m = 0..order − 1); arrays broadcast (many positions, or every token)."""
+        c, V, D = self.counts, self.vocab_size, self.discount
+        token = np.asarray(token)
+        lower = np.full(np.broadcast(np.asarray(contexts[0]), token).shape, 1.0 / V)
+        if self.smoothing == "kneser-ney":
+            # Continuation probabilities of orders 1..order − 1, each interpolated with the one
+            # below it; order 0 is uniform over V.
+            for j in range(1, order):
+                context = contexts[j - 1]
+                total = _take(c.continuation_total[j], context)
+                types = _take(c.continuation_types[j], context)
+                count = _take(c.continuation[j], c.rank(j, context, token))
+                safe = np.maximum(total, 1)
+                lower = np.where(total > 0, np.maximum(count - D, 0) / safe
+                                 + D * types / safe * lower, lower)
+        context = contexts[order - 1]
+        total = _take(c.context_total[order], context)
+        count = _take(c.count[order], c.rank(order, context, token))
         if self.smoothing == "add-k":
-            total = entry[0] if entry else 0
-            return (raw.get(context + token, 0) + self.k) / (total + self.k * self.vocab_size)
-        lower = self._lower(order - 1, context, token)
-        if entry is None:
-            return lower
-        total, types = entry
-        count = raw.get(context + token, 0)
-        return max(count - self.discount, 0.0) / total + self.discount * types / total * lower
+            return (count + self.k) / (total + self.k * V)
+        types = _take(c.context_types[order], context)
+        safe = np.maximum(total, 1)
+        return np.where(total > 0, np.maximum(count - D, 0) / safe + D * types / safe * lower,
+                        lower)
 
     def distribution(self, history_ids) -> torch.Tensor:
         """P(· | history) over the whole vocabulary (sums to 1)."""
-        history = as_string(history_ids)[-(self.order - 1):] if self.order > 1 else ""
-        return torch.tensor([self.probability(history, chr(i + OFFSET))
-                             for i in range(self.vocab_size)], dtype=torch.float64)
+        history = _array(history_ids).tolist()
+        order = min(self.order, len(history) + 1)
+        contexts = self.counts.history_ranks(history)[:order]
+        return torch.from_numpy(self._probabilities(contexts, np.arange(self.vocab_size), order)
+                                .astype(np.float64))
 
     def log_probabilities(self, ids, context_ids=()) -> list[float]:
         """ln P of each token of ``ids`` given the tokens before it (and ``context_ids`` first)."""
-        text = as_string(list(context_ids) + list(ids.tolist() if isinstance(ids, torch.Tensor) else ids))
-        start, span = len(context_ids), self.order - 1
-        return [math.log(self.probability(text[max(0, i - span):i], text[i]))
-                for i in range(start, len(text))]
+        tokens = np.concatenate([_array(context_ids), _array(ids)])
+        start = len(context_ids)
+        if start >= len(tokens):
+            return []
+        ranks = self.counts.sequence_ranks(tokens)
+        positions = np.arange(start, len(tokens))
+        probabilities = np.empty(len(positions))
+        effective = np.minimum(self.order, positions + 1)   # a short history near the start
+        for order in np.unique(effective):
+            chosen = effective == order
+            where = positions[chosen]
+            contexts = [rank[where] for rank in ranks[:order]]
+            probabilities[chosen] = self._probabilities(contexts, tokens[where], int(order))
+        return np.log(probabilities).tolist()
 
     def perplexity(self, ids, context_ids=()) -> float:
         logs = self.log_probabilities(ids, context_ids)

@@ -13,5 +13,11 @@ def runs_root() -> Path:
     return Path(os.environ.get("DLSTUDIO_RUNS_DIR", ROOT / "runs"))
 
 
+def cache_root() -> Path:
+    """Results worth keeping between server restarts (n-gram counts of a corpus): under the runs
+    folder, so a hosted demo keeps them on its volume."""
+    return runs_root() / "_cache"
+
+
 def shipped_checkpoint(model: str) -> Path:
     return CHECKPOINTS / f"{model}.pt"

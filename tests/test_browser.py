@@ -160,7 +160,7 @@ def test_language_model_page_scores_and_writes(server, page):
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("Generated text").wait_for(timeout=60_000)
     wait_rendered(page)
-    written = [area.input_value() for area in page.locator("textarea").all()]
+    written = [block.inner_text() for block in page.locator("[data-testid='stCode'] code").all()]
     assert any(text.startswith("《春") and len(text) > 20 for text in written), written
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "language-model-generate.png"), full_page=True)

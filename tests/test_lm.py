@@ -111,6 +111,46 @@ def test_unknown_tokens_score_without_error(counts, corpus):
     assert math.isfinite(ngram.NGramModel(counts, 3).perplexity(ids))
 
 
+def test_ngram_probabilities_match_direct_counting(counts, corpus):
+    """Bigram Kneser-Ney and add-k against the formulas evaluated on plain Counters."""
+    from collections import Counter
+    ids = corpus.train_ids.tolist()
+    V, D, k = len(corpus.vocab), 0.75, 0.1
+    unigrams, bigrams = Counter(ids), Counter(zip(ids, ids[1:]))
+    preceding = Counter(w for (_, w) in bigrams)                 # N1+(•w)
+    types_total = sum(preceding.values())
+    kneser_ney, add_k = ngram.NGramModel(counts, 2), ngram.NGramModel(counts, 2, "add-k", k=k)
+    for history in sorted(unigrams)[:6]:
+        total = sum(c for (h, _), c in bigrams.items() if h == history)
+        types = sum(1 for (h, _) in bigrams if h == history)
+        got_kn, got_add = kneser_ney.distribution([history]), add_k.distribution([history])
+        for w in range(V):
+            lower = max(preceding[w] - D, 0) / types_total + \
+                D * len(preceding) / types_total / V
+            expected = max(bigrams[(history, w)] - D, 0) / total + D * types / total * lower
+            assert float(got_kn[w]) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+            assert float(got_add[w]) == pytest.approx((bigrams[(history, w)] + k) / (total + k * V))
+
+
+def test_counts_are_saved_once_and_reloaded_the_same(counts, corpus, tmp_path):
+    first = ngram.cached_counts(corpus.train_ids, len(corpus.vocab), tmp_path)
+    saved = list(tmp_path.glob("ngram-*.npz"))
+    assert len(saved) == 1
+    stamp = saved[0].stat().st_mtime_ns
+    again = ngram.cached_counts(corpus.train_ids, len(corpus.vocab), tmp_path)
+    assert saved[0].stat().st_mtime_ns == stamp          # read back, not counted again
+    val = corpus.val_ids[:300]
+    for model_counts in (first, again):
+        assert ngram.NGramModel(model_counts, 4).log_probabilities(val) == \
+            ngram.NGramModel(counts, 4).log_probabilities(val)
+    saved[0].write_bytes(b"damaged")                      # a damaged file is counted again
+    recounted = ngram.cached_counts(corpus.train_ids, len(corpus.vocab), tmp_path)
+    assert ngram.NGramModel(recounted, 3).perplexity(val) == ngram.NGramModel(counts, 3).perplexity(val)
+    other = corpus.train_ids[: len(corpus.train_ids) // 2]   # other tokens: another file
+    ngram.cached_counts(other, len(corpus.vocab), tmp_path)
+    assert len(list(tmp_path.glob("ngram-*.npz"))) == 2
+
+
 def test_ngram_generation_never_writes_unknown(counts, corpus):
     out = ngram.NGramModel(counts, 3).generate(corpus.vocab.encode(list("the ")).tolist(), 40,
                                                temperature=1.0, generator=torch.Generator().manual_seed(1))

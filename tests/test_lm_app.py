@@ -51,9 +51,31 @@ def test_generates_text_with_the_ngram(app):
     app.slider(key="lm.gen.length").set_value(40).run()
     button(app, "Generate").click().run()
     assert not app.exception
-    output = app.text_area(key="lm.gen.shown").value
+    output = app.code[-1].value
     assert output.startswith(app.text_input(key="lm.gen.prompt.tang-poems").value)
     assert len(output) > 40 and "<unk>" not in output
+    # Each press shows its own text (a keyed text area used to keep the first one).
+    shown = {output}
+    for seed in (1, 2):
+        app.number_input(key="lm.gen.seed").set_value(seed).run()
+        button(app, "Generate").click().run()
+        shown.add(app.code[-1].value)
+    assert len(shown) == 3
+
+
+def test_writes_a_poem_in_the_chosen_form(app):
+    """The shipped poems model, decoding held to the form: title, author, 4 lines of 7."""
+    app.radio(key="lm.gen.source").set_value("neural").run()
+    app.selectbox(key="lm.gen.form").set_value("七言绝句").run()
+    button(app, "写一首唐诗 · Write a Tang poem").click().run()
+    assert not app.exception
+    poem = app.code[-1].value.split("\n")
+    assert poem[0].startswith("《") and poem[0].endswith("》") and poem[1].startswith("作者：")
+    assert len(poem) == 4  # title, author and two couplets
+    for couplet in poem[2:]:
+        first, second = couplet.rstrip("。").split("，")
+        assert len(first) == len(second) == 7
+        assert all("\u4e00" <= ch <= "\u9fff" for ch in first + second)
 
 
 def test_trains_a_gru_and_shows_its_perplexity(app):
@@ -72,7 +94,7 @@ def test_trains_a_gru_and_shows_its_perplexity(app):
     # The trained run now writes the text.
     app.radio(key="lm.gen.source").set_value("neural").run()
     button(app, "Generate").click().run()
-    assert len(app.text_area(key="lm.gen.shown").value) > 10
+    assert len(app.code[-1].value) > 10
 
 
 def test_bad_upload_is_refused_with_a_message(app):

@@ -32,7 +32,7 @@ def picker(spec) -> None:
                           help="the class-coverage checks of the health monitor need Fashion-MNIST")
     if choice.startswith("Your images (.zip"):
         st.file_uploader("Images in a .zip (png, jpg, bmp, gif, webp)", type=["zip"],
-                         key=f"{spec.name}.images_zip")
+                         key=f"{spec.name}.images_zip", max_upload_size=state.upload_cap_mb())
     elif choice.startswith("Your images (folder"):
         st.text_input("Folder path", key=f"{spec.name}.images_folder",
                       placeholder="/home/me/pictures/shoes")

@@ -11,8 +11,8 @@ import torch
 from core import checkpoints, ngram, runs
 from core.data import dataset_name, text
 from core.jobs import manager
-from core.lm_task import MAX_EVAL_TOKENS, LanguageModel, perplexity
-from core.paths import CHECKPOINTS
+from core.lm_task import MAX_EVAL_TOKENS, POEM_FORMS, LanguageModel, perplexity
+from core.paths import CHECKPOINTS, cache_root
 from core.registry import load_model
 from core.runs import METRIC_COLUMNS
 from ui import lm_charts, state
@@ -27,8 +27,9 @@ def shipped_path(corpus: str):
     return CHECKPOINTS / f"{NAME}-{corpus}.pt"
 
 
-# Process-wide caches: a corpus, its n-gram counts and curve are built once per server.
-@st.cache_resource(show_spinner="Reading and splitting the corpus ...", max_entries=4)
+# Process-wide caches: a corpus, its n-gram counts and curve are built once per server; the
+# counts and the curve are also kept on disk, so a corpus seen before opens in well under a second.
+@st.cache_resource(show_spinner=False, max_entries=4)
 def corpus_for(name: str, level: str, min_count: int):
     if dataset_name() == "synthetic":  # tests: a tiny text in the corpus's language
         info = text.CORPORA.get(name)
@@ -36,17 +37,53 @@ def corpus_for(name: str, level: str, min_count: int):
     return text.load(name, level, min_count)
 
 
-@st.cache_resource(show_spinner="Counting n-grams (orders 1 to 6) ...", max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def counts_for(name: str, level: str, min_count: int):
     corpus = corpus_for(name, level, min_count)
-    return ngram.NGramCounts(corpus.train_ids, len(corpus.vocab))
+    return ngram.cached_counts(corpus.train_ids, len(corpus.vocab), cache_root())
 
 
-@st.cache_data(show_spinner="Validation perplexity for n = 1 … 6 ...", max_entries=8)
-def curve_for(name: str, level: str, min_count: int, k: float) -> dict[str, list[float]]:
+@st.cache_data(show_spinner=False, max_entries=16, persist="disk")
+def curve_for(name: str, level: str, min_count: int, k: float,
+              counts_key: str = "") -> dict[str, list[float]]:
+    """(``counts_key`` names the exact tokens, so a changed corpus is not read from disk.)"""
     corpus = corpus_for(name, level, min_count)
     return ngram.perplexity_curve(counts_for(name, level, min_count),
                                   corpus.val_ids[:MAX_EVAL_TOKENS], k=k)
+
+
+_READY: set[tuple] = set()      # corpora prepared in this process
+
+
+def prepare_corpus(name: str, level: str, min_count: int, k: float):
+    """The corpus, with its n-gram counts and curve ready; the first time in a process the steps
+    are shown as they happen (a big corpus counted for the first time takes a few seconds)."""
+    key = (name, level, min_count)
+    if key in _READY:
+        return corpus_for(name, level, min_count)
+    title = text.CORPORA[name].title if name in text.CORPORA else "your text"
+    started = time.perf_counter()
+    with st.status(f"Preparing {title} …", expanded=True) as status:
+        status.write("Reading the text and splitting it by document into training and "
+                     "validation …")
+        corpus = corpus_for(name, level, min_count)
+        saved = (cache_root() / f"ngram-{ngram.counts_key(corpus.train_ids, len(corpus.vocab))}"
+                 ".npz").exists()
+        status.write("Loading the n-gram counts saved on this machine …" if saved else
+                     f"Counting n-grams of orders 1 to {ngram.MAX_ORDER} in "
+                     f"{len(corpus.train_ids):,} tokens (saved for next time) …")
+        counts_for(name, level, min_count)
+        status.write(f"Validation perplexity of each n-gram order on "
+                     f"{min(len(corpus.val_ids), MAX_EVAL_TOKENS):,} tokens …")
+        curve_for(name, level, min_count, k, counts_key_of(corpus))
+        status.update(label=f"{title}: ready in {time.perf_counter() - started:.1f} s",
+                      state="complete", expanded=False)
+    _READY.add(key)
+    return corpus
+
+
+def counts_key_of(corpus) -> str:
+    return ngram.counts_key(corpus.train_ids, len(corpus.vocab))
 
 
 def language_model(payload: dict) -> LanguageModel:
@@ -86,7 +123,8 @@ class LanguageModelPanel(Panel):
             level = st.session_state.get(_key("level"), "char")
             min_count = config.min_count if config else 2
             try:
-                corpus = corpus_for(corpus_name, level, min_count)
+                corpus = prepare_corpus(corpus_name, level, min_count,
+                                        st.session_state.get(f"{NAME}.k", 0.1))
             except text.CorpusError as error:
                 st.error(str(error))
                 return
@@ -119,7 +157,8 @@ class LanguageModelPanel(Panel):
 
     def neural_tab(self, corpus, corpus_name, level, min_count) -> None:
         spec = self.spec
-        curve = curve_for(corpus_name, level, min_count, st.session_state.get(f"{NAME}.k", 0.1))
+        curve = curve_for(corpus_name, level, min_count, st.session_state.get(f"{NAME}.k", 0.1),
+                          counts_key_of(corpus))
         best = min(min(values) for values in curve.values())
         current = st.session_state.get(VIEW)
         # d2l's figures are English characters: context for an English char model only.
@@ -183,7 +222,8 @@ def _corpus_picker() -> str | None:
         english = text.CORPORA[choice].language == "en"
     else:
         upload = st.file_uploader("A UTF-8 text file", type=["txt"], key=f"{NAME}.text_upload",
-                                  help=f"at most {text.MAX_UPLOAD_CHARS:,} characters are used")
+                                  help=f"at most {text.MAX_UPLOAD_CHARS:,} characters are used",
+                                  max_upload_size=state.upload_cap_mb())
         if upload is None:
             st.session_state.pop(f"{NAME}.uploaded", None)
             return None
@@ -273,7 +313,7 @@ def _ngram_tab(corpus, corpus_name, level, min_count, model) -> tuple[int, str, 
         help="how probability is given to continuations never seen in training")
     k = k_column.select_slider("k (add-k)", [0.001, 0.01, 0.1, 0.5, 1.0], value=0.1,
                                key=f"{NAME}.k", disabled=smoothing != "add-k")
-    curve = curve_for(corpus_name, level, min_count, k)
+    curve = curve_for(corpus_name, level, min_count, k, counts_key_of(corpus))
     neural = _neural_val(model, corpus)
     st.plotly_chart(lm_charts.ngram_curve_figure(curve, order, neural), key=f"{NAME}.curve")
     best_order = min(range(len(curve["kneser-ney"])), key=curve["kneser-ney"].__getitem__) + 1
@@ -341,14 +381,24 @@ def _generate_tab(corpus, corpus_name, model, model_label, ngram_model) -> None:
         length = st.slider("Length (tokens)", 10, 500, 120, key=f"{NAME}.gen.length")
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key=f"{NAME}.gen.seed")
         go = st.button("Generate", type="primary", key=f"{NAME}.gen.go")
-        poem = corpus_name == "tang-poems" and source == "neural" and \
-            st.button("写一首唐诗 · Write a Tang poem", key=f"{NAME}.gen.poem")
+        poem = None
+        if corpus_name == "tang-poems" and source == "neural":
+            st.divider()
+            form = st.selectbox("Form", list(POEM_FORMS), key=f"{NAME}.gen.form",
+                                format_func=lambda f: f"{f} ({POEM_FORMS[f][0]} lines of "
+                                                      f"{POEM_FORMS[f][1]} characters)")
+            poem = st.button("写一首唐诗 · Write a Tang poem", key=f"{NAME}.gen.poem",
+                             help="the model chooses every character; the decoding is only held "
+                                  "to the form: a title, an author, then lines of five or seven "
+                                  "characters with ， and 。 — temperature and seed as above")
     with right:
         if poem:
-            seed = int(time.time() * 1000) % 100_000
-            output = model.generate("《", 160, 0.8, seed)
-            output = "《" + output.split("\n\n")[0].strip()
-            st.session_state[f"{NAME}.gen.output"] = output
+            try:
+                written = model.write_poem(form, max(temperature, 0.05), int(seed))
+                st.session_state[f"{NAME}.gen.output"] = ("poem", written)
+            except ValueError as error:
+                st.session_state[f"{NAME}.gen.output"] = ("error", str(error))
+            st.session_state.pop(f"{NAME}.gen.took", None)
         elif go:
             started = time.perf_counter()
             if source == "neural":
@@ -358,13 +408,24 @@ def _generate_tab(corpus, corpus_name, model, model_label, ngram_model) -> None:
                 out = ngram_model.generate(ids, length, temperature,
                                            torch.Generator().manual_seed(int(seed)))
                 output = prompt + corpus.vocab.decode(out)
-            st.session_state[f"{NAME}.gen.output"] = output
+            st.session_state[f"{NAME}.gen.output"] = ("text", output)
             st.session_state[f"{NAME}.gen.took"] = time.perf_counter() - started
-        output = st.session_state.get(f"{NAME}.gen.output")
-        if output:
-            st.text_area("Generated text", output, height=320, key=f"{NAME}.gen.shown")
+        kind, output = st.session_state.get(f"{NAME}.gen.output", (None, None))
+        if kind == "poem":
+            lines = "  \n".join(output.couplets)
+            st.markdown(f"#### 《{output.title}》\n*{output.author}* (the model's choice of "
+                        f"author) · {output.form}\n\n{lines}")
+            st.caption(f"Every character was sampled from the model at temperature "
+                       f"{temperature:g}, seed {seed}; only the form was imposed.")
+            st.code(str(output), language=None)
+        elif kind == "text":
+            # Not a keyed widget: a keyed text area keeps its first value across reruns.
+            st.markdown("**Generated text**")
+            st.code(output, language=None, wrap_lines=True, height=320)
             if st.session_state.get(f"{NAME}.gen.took"):
                 st.caption(f"generated in {st.session_state[f'{NAME}.gen.took'] * 1000:.0f} ms")
+        elif kind == "error":
+            st.error(output)
         else:
             st.info("Press **Generate** to write text from the prompt.")
 

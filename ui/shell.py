@@ -160,7 +160,7 @@ class Panel:
     def checkpoint_upload(self, label: str, part: str) -> None:
         """An uploader that refuses what is not this model's checkpoint, with the reason."""
         upload = st.file_uploader(label, type=self.upload_types, key=self.key(part),
-                                  help=state.upload_help())
+                                  max_upload_size=state.upload_cap_mb())
         seen, error_key = self.key(part, "seen"), self.key(part, "error")
         if upload is not None and st.session_state.get(seen) != upload.file_id:
             st.session_state[seen] = upload.file_id

@@ -30,10 +30,11 @@ def limits():
     return manager().limits
 
 
-def upload_help() -> str | None:
-    """The demo's upload cap, for an uploader's help (Streamlit's own label shows the server's)."""
+def upload_cap_mb() -> int | None:
+    """The demo's upload cap for ``st.file_uploader(max_upload_size=...)``, so the uploader's own
+    label says it (not the server's 200 MB); None off the demo."""
     cap = limits()
-    return f"this shared demo accepts files up to {cap.max_upload_mb} MB" if cap.enabled else None
+    return int(cap.max_upload_mb) if cap.enabled else None
 
 
 def upload_too_big(size: int) -> str | None:
