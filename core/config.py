@@ -34,15 +34,18 @@ def param(default: Any, help: str, *, low: float | None = None, high: float | No
 class BaseConfig:
     """Settings every model's training has (all under "Advanced" in the UI)."""
     lr_schedule: str = param("constant", "learning-rate schedule over the run",
-                             choices=("constant", "cosine", "onecycle"), advanced=True)
+                             choices=("constant", "cosine", "onecycle"), advanced=True,
+                             label="learning-rate schedule")
     train_subset: int = param(0, "use only the first N training images (0 = all 60,000)",
-                              low=0, high=60000, advanced=True)
+                              low=0, high=60000, advanced=True,
+                              label="training images (0 = all)")
     time_budget_s: float = param(0.0, "stop after this many seconds; the schedule follows the "
-                                 "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True)
+                                 "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True,
+                                 label="time budget (seconds)")
     log_every_steps: int = param(10, "record training metrics every N steps", low=1, high=10000,
-                                 advanced=True)
+                                 advanced=True, label="record metrics every N steps")
     seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
-                      advanced=True)
+                      advanced=True, label="random seed")
 
     @classmethod
     def upgrade(cls, values: dict) -> dict:
@@ -71,7 +74,7 @@ class TrainConfig(BaseConfig):
     label_smoothing: float = param(0.0, "cross-entropy label smoothing", low=0.0, high=0.5,
                                    advanced=True)
     eval_every_epochs: int = param(1, "test-set evaluation every N epochs", low=1, high=100,
-                                   advanced=True)
+                                   advanced=True, label="test every N epochs")
 
 
 def field_info(config_cls) -> list[tuple[dataclasses.Field, dict]]:

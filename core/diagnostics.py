@@ -46,6 +46,8 @@ class Thresholds:
 
 THRESHOLDS = Thresholds()
 PROBLEMS = ("convergence failure", "mode collapse", "oscillation")
+# D's loss at the theoretical equilibrium (D(x) = ½ for every image): BCE(½, y) = ln 2 per term.
+EQUILIBRIUM_D_LOSS = 2 * math.log(2)
 
 
 @dataclass
@@ -119,6 +121,9 @@ class GANHealth:
     ``capacity`` gives a model's own remedy for too little capacity (its width fields), or None;
     ``latent_default`` is the nz that the nz = 1 remedy restores.
     """
+
+    loss_name = "BCE loss"                      # the y axis of the losses chart
+    equilibrium_d_loss: float | None = EQUILIBRIUM_D_LOSS   # D's loss when D is at chance
 
     def __init__(self, thresholds: Thresholds = THRESHOLDS,
                  capacity: Callable[[dict], Remedy | None] | None = None,
@@ -210,18 +215,54 @@ class GANHealth:
 
         notes = []
         low, high = t.d_loss_band
+        accuracy = f" and D is right {d_accuracy.mean():.0%} of the time" \
+            if not d_accuracy.empty else ""
         if d_loss.mean() < low:
             notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
         elif d_loss.mean() > high:
-            notes.append("d_loss is above the tutorial's band: G is fooling D often; fine early on")
+            notes.append(f"d_loss {d_loss.mean():.2f} is above the tutorial's band{accuracy}: D "
+                         f"is near chance, as at the equilibrium GAN theory aims for (D = ½ for "
+                         f"every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
+                         "tutorial's band describes a run settling in its first epochs; this "
+                         "project's best long runs end here. Not a problem while the images stay "
+                         "varied")
         if not diversity.empty:
             notes.append(f"diversity {diversity.median():.2f}× real")
         if not nearest.empty:
             notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
         if classes.covered is not None:
-            notes.append(f"{classes.covered:.1f} of 10 classes covered")
+            notes.append(classes_note(classes))
         return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
                        "oscillation.", notes + numbers, [], (start, end))
+
+    @property
+    def explanation(self) -> str:
+        """The sentence a page shows with the verdict: which bands it uses, and why."""
+        t = self.thresholds
+        return (f"The tutorial's rules of thumb: d_loss {t.d_loss_band[0]:g}–{t.d_loss_band[1]:g}, "
+                f"g_loss {t.g_loss_band[0]:g}–{t.g_loss_band[1]:g}, D right about "
+                f"{t.d_accuracy_healthy:.0%} of the time (shaded on the charts). They describe a "
+                "run settling in its first epochs; a long run may end nearer D at chance (d_loss "
+                f"≈ 2 ln 2 = {EQUILIBRIUM_D_LOSS:.2f}, the dotted line), the equilibrium GAN "
+                "theory predicts, and is judged then by its diversity and classes. Convergence "
+                f"failure: d_loss below {t.failure_d_loss:g} (above the floor label smoothing "
+                f"sets) with D right > {t.failure_d_accuracy:.0%} of the time while g_loss "
+                f"climbs past {t.failure_g_loss:g}; mode collapse: near-duplicates, low "
+                f"diversity or few classes.")
+
+    def judge(self, frame: pd.DataFrame, config: dict | None = None,
+              ended: bool = False) -> Verdict:
+        """``diagnose``, and for a run that has ended before the monitor could judge it, a
+        verdict that says so (a time budget too small to tell anything)."""
+        verdict = self.diagnose(frame, config)
+        if ended and verdict.state == "warming up":
+            d_loss = series(frame, "loss/discriminator")
+            step = int(d_loss.index.max()) if not d_loss.empty else 0
+            return Verdict("too short", f"Too short to judge: the run ended at step {step:,}, "
+                           f"before the monitor's first verdict at step "
+                           f"{self.thresholds.warmup_steps:,}. Give it a longer time budget or "
+                           "more epochs.")
+        return verdict
 
     # Remedies ------------------------------------------------------------------------------------
     def remedies(self, state: str, config: dict) -> list[Remedy]:
@@ -262,6 +303,13 @@ class GANHealth:
                 remedies.append(Remedy(smoothing.label, smoothing.changes,
                                        "the tutorial: 0.9 works well"))
         return remedies
+
+
+def classes_note(classes: "ClassCheck") -> str:
+    """"about 8 of 10 classes covered": each check counts whole classes; the mean of the last few
+    is rounded, with the checks it averages."""
+    return (f"about {round(classes.covered):.0f} of 10 classes covered (mean of the checks at "
+            f"steps {', '.join(map(str, classes.steps))}: {classes.covered:.1f})")
 
 
 def width_capacity(minimum: int = 16, restore: int = 32) -> Callable[[dict], Remedy | None]:

@@ -62,15 +62,37 @@ class Job:
         return (self.step - self.start_step) / max((self.ended or time.time()) - self.started, 1e-9)
 
     @property
+    def budget_left_s(self) -> float | None:
+        """Seconds of the time budget left while it runs (None without a budget)."""
+        budget = self.config.time_budget_s
+        if not budget or not self.started or self.state != "running":
+            return None
+        return max(budget - (time.time() - self.started), 0.0)
+
+    @property
+    def budget_binds(self) -> bool:
+        """The run will end on its time budget before its last step, at this speed."""
+        left, speed = self.budget_left_s, self.steps_per_s
+        return left is not None and (not speed or left < (self.total_steps - self.step) / speed)
+
+    @property
     def eta_s(self) -> float | None:
+        """Seconds to the end: the steps left at this speed, or the time budget left if sooner."""
         speed = self.steps_per_s
         if not speed or self.state != "running":
             return None
-        return (self.total_steps - self.step) / speed
+        steps_left = (self.total_steps - self.step) / speed
+        left = self.budget_left_s
+        return min(steps_left, left) if left is not None else steps_left
 
     @property
     def progress(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
+        """The share done: of the steps, or of the time budget when that ends the run first."""
+        steps = self.step / self.total_steps if self.total_steps else 0.0
+        if self.budget_binds:
+            elapsed = self.config.time_budget_s - self.budget_left_s
+            return max(steps, elapsed / self.config.time_budget_s)
+        return steps
 
     def metrics(self) -> pd.DataFrame:
         return pd.DataFrame(list(self.rows), columns=METRIC_COLUMNS)
@@ -192,6 +214,12 @@ class JobManager:
 
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
+
+    def active_for(self, owner: str, model: str) -> Job | None:
+        """The newest queued or running job of ``owner`` on ``model`` (a reloaded tab finds it)."""
+        mine = [job for job in self._jobs.values()
+                if job.owner == owner and job.model == model and job.is_active]
+        return max(mine, key=lambda job: job.created) if mine else None
 
     def active_for_run(self, run_id: str) -> Job | None:
         return next((job for job in self._jobs.values()

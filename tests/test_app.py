@@ -113,8 +113,9 @@ def test_gan_page_switches_presets_and_trains_a_few_steps(model):
     assert job.samples and job.config.spectral_norm
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    boxes = list(app.success) + list(app.info) + list(app.error)
-    assert any("Health monitor" in box.value for box in boxes)
+    # A few steps on tiny data end before the monitor's first verdict: it says so.
+    assert any("Health monitor — too short" in box.value and "ended at step" in box.value
+               for box in app.warning)
     assert any(s.label == "Seed of the noise z" for s in app.number_input)
     app.number_input(key=f"{model}.seed").set_value(5).run()
     assert not app.exception
@@ -132,3 +133,27 @@ def test_gan_page_without_images_says_what_to_do():
     button(app, "Train").click()
     app.run()
     assert any("is not a folder" in e.value for e in app.error)
+
+
+def test_the_form_follows_a_remedy_that_restarted_the_run():
+    """A remedy (here nz = 100 after the mode-collapse demo) restarts the run with new settings;
+    the form must show them, not the preset's nz = 1 (pressing Train would repeat the collapse)."""
+    def page():
+        import streamlit as st
+        from core.registry import MODELS
+        from ui.gan_views import GANPanel
+        panel = GANPanel(MODELS["dcgan"])
+        panel.settings()
+        if st.button("remedy"):
+            panel.follow({"latent_dim": 100}, "nz = 100")
+            st.rerun()
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    presets = app.selectbox(key="dcgan.preset").options
+    app.selectbox(key="dcgan.preset").set_value(next(p for p in presets
+                                                      if p.startswith("Mode-collapse"))).run()
+    assert app.slider(key="dcgan.field.latent_dim").value == 1
+    next(b for b in app.button if b.label == "remedy").click().run()
+    assert not app.exception
+    assert app.slider(key="dcgan.field.latent_dim").value == 100
+    assert any("Changed by the remedy *nz = 100*" in c.value for c in app.caption)

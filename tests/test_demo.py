@@ -135,3 +135,51 @@ def test_a_visitor_sees_only_their_own_runs(demo_app):
     assert any("shared demo" in i.value for i in app.info)
     shown = app.dataframe[0].value["run"].tolist() if app.dataframe else []
     assert other.id not in shown
+
+
+def test_a_reloaded_tab_keeps_the_visitor_and_finds_its_job(demo_app, tiny_data):
+    """F5 on a hosted demo: the visitor token in the URL brings back their runs and their
+    running job, and the one-job cap still counts it (before, a reload made a new visitor)."""
+    first = demo_app("views/workspace.py")
+    token = first.query_params["visitor"]
+    token = token[0] if isinstance(token, list) else token
+    assert len(token) == 32
+    mine = runs.create("cnn", tiny_config(CNN), owner=token)
+    manager = jobs.manager()
+    gate = threading.Event()
+
+    def held_data():
+        gate.wait(30)
+        return tiny_data
+    job = manager.submit(CNN, tiny_config(CNN, epochs=2), held_data, owner=token)
+    try:
+        reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        reloaded.query_params["visitor"] = token
+        reloaded.run()
+        reloaded.switch_page("views/workspace.py").run()
+        assert mine.id in reloaded.dataframe[0].value["run"].tolist()
+        reloaded.switch_page("views/cnn.py").run()
+        assert not reloaded.exception
+        assert reloaded.session_state["cnn.view"] == ("job", job.id)   # its job, shown again
+        with pytest.raises(demo.LimitError, match="already have 1 job"):
+            manager.submit(CNN, tiny_config(CNN), lambda: tiny_data, owner=token)
+        stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        stranger.query_params["visitor"] = "not-a-token"
+        stranger.run()
+        stranger.switch_page("views/workspace.py").run()
+        shown = stranger.dataframe[0].value["run"].tolist() if stranger.dataframe else []
+        assert mine.id not in shown
+    finally:
+        gate.set()
+        manager.stop(job.id)
+        manager.wait(job, 30)
+
+
+def test_demo_words_match_the_demo(demo_app):
+    """The time-budget help does not promise "0 = no limit", and the server's folder is not
+    shown to visitors."""
+    app = demo_app("views/cnn.py")
+    budget = app.number_input(key="cnn.field.time_budget_s")
+    assert "every job stops after at most 30 s" in budget.help and "no limit" not in budget.help
+    runs_page = demo_app("views/workspace.py")
+    assert not any(str(runs.runs_root()) in c.value for c in runs_page.caption)

@@ -90,3 +90,9 @@ def test_the_dockerfile_pip_step_resolves_in_a_fresh_venv(tmp_path):
     chosen = {item["metadata"]["name"].lower(): item["metadata"]["version"]
               for item in json.loads((tmp_path / "report.json").read_text())["install"]}
     assert chosen["torch"].startswith("2.14.1") and "streamlit" in chosen
+
+
+def test_the_toolbar_has_no_deploy_button():
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"

@@ -92,3 +92,25 @@ def test_nearest_neighbour_distance_sees_duplicates():
     duplicated = varied[:8].repeat(8, 1, 1, 1) + 1e-4 * torch.randn(64, 1, 28, 28)
     assert float(nearest_neighbour_distance(duplicated)) < 0.01 * float(
         nearest_neighbour_distance(varied))
+
+
+def test_a_run_that_ended_before_the_first_verdict_says_it_was_too_short():
+    short = history(steps=80, **HEALTHY)
+    assert diagnose(short).state == "warming up"                        # still running: wait
+    verdict = MODELS["dcgan"].health.judge(short, {}, ended=True)
+    assert verdict.state == "too short" and "ended at step 80" in verdict.headline
+    assert MODELS["dcgan"].health.judge(history(**HEALTHY), {}, ended=True).state == "healthy"
+
+
+def test_a_healthy_run_near_equilibrium_is_explained_not_contradicted():
+    """D near chance (d_loss 1.34, right 64%), as the shipped DCGAN ends: healthy, and the note
+    says why the tutorial's band does not describe it; classes are whole numbers."""
+    near_chance = {**HEALTHY, "loss/discriminator": noisy(1.34, 0.02),
+                   "d_accuracy/mean": noisy(0.64, 0.01), "classes/covered": lambda step: 8 + step % 2}
+    verdict = diagnose(history(**near_chance))
+    assert verdict.state == "healthy"
+    note = next(line for line in verdict.evidence if line.startswith("d_loss 1.3"))
+    assert "near chance" in note and "2 ln 2" in note and "fine early on" not in note
+    assert any(line.startswith("about 8 of 10 classes covered") or
+               line.startswith("about 9 of 10 classes covered") for line in verdict.evidence)
+    assert "2 ln 2" in MODELS["dcgan"].health.explanation

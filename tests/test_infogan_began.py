@@ -279,7 +279,7 @@ def test_began_page_trains_and_draws_its_charts():
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("Health monitor" in box.value for box in list(app.success) + list(app.info)
-               + list(app.error))
+               + list(app.error) + list(app.warning))
 
 
 def test_infogan_page_trains_and_opens_the_explorer_on_the_run():

@@ -79,3 +79,25 @@ def test_run_ids_are_checked_and_interrupted_runs_are_marked(tiny_data):
     assert runs.get(run.id).status["status"] == "interrupted"
     runs.delete(run.id)
     assert runs.list_runs() == []
+
+
+def test_eta_and_progress_follow_the_time_budget_when_it_ends_the_run_first():
+    """The BEGAN-vs-DCGAN side-by-side: 60 s budget, 375,000 steps planned, 7 steps/s: the ETA
+    is what the budget leaves (not 15 hours) and progress is the share of the budget."""
+    from core.jobs import Job
+    spec = MODELS["dcgan"]
+    config = tiny_config(spec, time_budget_s=60.0)
+    now = time.time()
+    job = Job("job1", "dcgan", config, run=None, state="running", step=70, start_step=0,
+              total_steps=375_000, started=now - 10)
+    assert job.budget_binds
+    assert 45 <= job.eta_s <= 51
+    assert job.progress == pytest.approx(10 / 60, abs=0.02)
+    unbudgeted = Job("job2", "dcgan", tiny_config(spec), run=None, state="running", step=70,
+                     total_steps=700, started=now - 10)
+    assert not unbudgeted.budget_binds and unbudgeted.eta_s == pytest.approx(90, rel=0.05)
+    assert unbudgeted.progress == pytest.approx(0.1)
+    # A budget longer than the steps need: the steps decide.
+    roomy = Job("job3", "dcgan", tiny_config(spec, time_budget_s=3600.0), run=None,
+                state="running", step=70, total_steps=700, started=now - 10)
+    assert not roomy.budget_binds and roomy.eta_s == pytest.approx(90, rel=0.05)

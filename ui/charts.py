@@ -2,11 +2,44 @@
 own figures live in its panel (ui/panels/)."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360, template="plotly_white",
+LAYOUT = dict(margin=dict(l=10, r=10, t=64, b=10), height=380, template="plotly_white",
               legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
+
+
+def titled(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
+    """A short title that fits a half-width chart, and the detail as a smaller line under it."""
+    figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle) if subtitle else None))
+    return figure
+
+
+def log_ticks(values) -> dict:
+    """Tick values and labels for a log axis over ``values``: 1, 2 and 5 of each power of ten
+    in the range, written out ("200", "0.05"), so a reader sees the magnitude of every tick."""
+    values = [float(v) for v in values if v is not None and math.isfinite(float(v)) and v > 0]
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    mantissas = (1, 2, 5) if high / low >= 5 else (1, 1.5, 2, 3, 4, 5, 6, 8)   # a narrow range
+    ticks = [m * 10.0 ** e for e in range(math.floor(math.log10(low)) - 1,
+                                          math.ceil(math.log10(high)) + 1) for m in mantissas]
+    inside = [t for t in ticks if low / 1.6 <= t <= high * 1.6]
+    if len(inside) > 9:   # a wide range: powers of ten only
+        inside = [t for t in inside if math.log10(t).is_integer()] or inside[::3]
+    return dict(tickvals=inside, ticktext=[f"{t:g}" for t in inside])
+
+
+def reference_line(figure: go.Figure, x: list, y: float, name: str, color: str = "gray",
+                   dash: str = "dash") -> None:
+    """A horizontal reference as a legend entry: an annotation on the line clips and overlaps
+    the curves in a half-width chart."""
+    figure.add_scatter(x=[min(x), max(x)] if len(x) else [0, 1], y=[y, y], mode="lines",
+                       name=name, line=dict(color=color, dash=dash, width=1.5),
+                       hovertemplate=f"{name}<extra></extra>")
 
 
 def series(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -40,13 +73,21 @@ def accuracy_figure(frame: pd.DataFrame, references=()) -> go.Figure:
     for name, label in (("accuracy/train_epoch", "train (epoch mean)"), ("accuracy/test", "test")):
         rows = series(frame, name)
         figure.add_scatter(x=rows["epoch"], y=rows["value"], mode="lines+markers", name=label)
-    for reference in references:
-        figure.add_hline(y=reference.value, line_dash="dash", line_color="gray",
-                         annotation_text=f"{reference.label}: {reference.value:.1%} ({reference.source})",
-                         annotation_position="bottom right", annotation_font_size=10)
-    figure.update_layout(title="Accuracy per epoch", xaxis_title="epoch", yaxis_title="accuracy",
-                         yaxis_tickformat=".0%", **LAYOUT)
-    return figure
+    epochs = [float(e) for name in ("accuracy/train_epoch", "accuracy/test")
+              for e in series(frame, name)["epoch"]] if not frame.empty else []
+    span = [0.0, max(epochs + [1.0])]
+    for reference, color in zip(references, ("gray", "darkgray", "silver")):
+        reference_line(figure, span, reference.value,
+                       f"{reference.label}: {reference.value:.1%}", color)
+    # Before the first epochs the values sit close together: a range of at least 10 points keeps
+    # the ticks distinct (not "84% 84% 84%").
+    shown = [v for name in ("accuracy/train_epoch", "accuracy/test")
+             for v in series(frame, name)["value"]] if not frame.empty else []
+    shown += [reference.value for reference in references]
+    low = max(0.0, min(shown + [0.9]) - 0.03)
+    figure.update_layout(xaxis_title="epoch", yaxis_title="accuracy",
+                         yaxis=dict(tickformat=".0%", range=[min(low, 0.9), 1.0]), **LAYOUT)
+    return titled(figure, "Accuracy per epoch", "dashed: published and the tutorial's figures")
 
 
 def confusion_figure(confusion, class_names) -> go.Figure:
@@ -87,16 +128,21 @@ def lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
     return figure
 
 
-def gan_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
-    """Loss_D and Loss_G with the tutorial's healthy bands shaded."""
+def gan_loss_figure(frame: pd.DataFrame, thresholds, equilibrium: float | None = None,
+                    loss_name: str = "BCE loss") -> go.Figure:
+    """Loss_D and Loss_G with the healthy bands shaded (and D's loss at equilibrium dotted)."""
     figure = lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
-                    "Losses (shaded: the tutorial's healthy bands)", "BCE loss")
+                   "Losses", loss_name)
     for (low, high), colour, label in ((thresholds.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
                                        (thresholds.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
-        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0,
-                         annotation_text=f"{label} {low}–{high}", annotation_position="top left",
-                         annotation_font_size=10)
-    return figure
+        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0)
+    steps = series(frame, "loss/discriminator")["step"].tolist() if not frame.empty else []
+    if equilibrium is not None:
+        reference_line(figure, steps, equilibrium, f"D at chance: {equilibrium:.2f}", "gray", "dot")
+    d_low, d_high = thresholds.d_loss_band
+    g_low, g_high = thresholds.g_loss_band
+    return titled(figure, "Losses", f"shaded: healthy bands, D {d_low:g}–{d_high:g} (blue), "
+                                    f"G {g_low:g}–{g_high:g} (orange)")
 
 
 def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
@@ -109,18 +155,20 @@ def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
 
 def d_accuracy_figure(frame: pd.DataFrame, healthy: float) -> go.Figure:
     figure = lines(frame, {"d_accuracy/real": "on real", "d_accuracy/fake": "on fake",
-                            "d_accuracy/mean": "mean"}, "Discriminator accuracy", "accuracy")
-    figure.add_hline(y=healthy, line_dash="dash", line_color="gray",
-                     annotation_text=f"tutorial: ≈{healthy:.0%} when stable",
-                     annotation_font_size=10)
+                           "d_accuracy/mean": "mean"}, "Discriminator accuracy", "accuracy")
+    steps = series(frame, "d_accuracy/mean")["step"].tolist() if not frame.empty else []
+    reference_line(figure, steps, healthy, f"tutorial: ≈{healthy:.0%} when stable")
+    reference_line(figure, steps, 0.5, "chance: 50%", "silver", "dot")
     figure.update_layout(yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
     return figure
 
 
 def grad_norm_figure(frame: pd.DataFrame) -> go.Figure:
     figure = lines(frame, {"grad_norm/discriminator": "D", "grad_norm/generator": "G"},
-                    "Gradient norms", "L2 norm (log)")
-    figure.update_layout(yaxis_type="log")
+                   "Gradient norms", "L2 norm (log scale)")
+    values = [v for name in ("grad_norm/discriminator", "grad_norm/generator")
+              for v in series(frame, name)["value"]] if not frame.empty else []
+    figure.update_layout(yaxis=dict(type="log", **log_ticks(values)))
     return figure
 
 
@@ -133,10 +181,11 @@ def diversity_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
     if not covered.empty:
         figure.add_scatter(x=covered["step"], y=covered["value"], mode="lines+markers",
                            name="classes covered (of 10)", yaxis="y2")
-    figure.add_hline(y=collapse_below, line_dash="dash", line_color="firebrick",
-                     annotation_text="collapse below", annotation_font_size=10)
+    reference_line(figure, diversity["step"].tolist() if not diversity.empty else [],
+                   collapse_below, f"collapse below {collapse_below:g}", "firebrick")
     figure.update_layout(title="Sample diversity", xaxis_title="step",
                          yaxis=dict(title="pairwise-distance ratio", rangemode="tozero"),
-                         yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5]),
+                         yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5],
+                                     tickvals=[0, 2, 4, 6, 8, 10], showgrid=False),
                          **LAYOUT)
     return figure

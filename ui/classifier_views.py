@@ -1,6 +1,8 @@
 """The classifier pages (softmax regression, MLP, CNN, ResNet): live curves, then the results."""
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from ui import results
@@ -19,10 +21,12 @@ class ClassifierPanel(Panel):
         @st.fragment(run_every=POLL_SECONDS if job.is_active else None)
         def live():
             self.job_status(job)
-            results.curves(job.metrics(), self.spec, self.key("job"))
+            results.curves(job.metrics(), self.spec, self.key("job"),
+                           dataclasses.asdict(job.config))
             self.rerun_when_done(job)
 
         live()
+        self.resume_here(job)
         if job.state == "finished" and job.evaluation:
             st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
                                file_name=f"{job.run.id}.pt", key=self.key("download", "job"))
@@ -33,7 +37,7 @@ class ClassifierPanel(Panel):
         if run is None:
             return
         payload = self.run_header(run)
-        results.curves(run.metrics(), self.spec, self.key("run"))
+        results.curves(run.metrics(), self.spec, self.key("run"), run.info["config"])
         if payload is not None and payload.get("evaluation"):
             results.evaluation_panel(payload["evaluation"], self.spec, self.key("run"))
 
@@ -42,7 +46,7 @@ class ClassifierPanel(Panel):
         st.caption(f"Step {payload['step']:,} · " + config_caption(payload["config"], self.spec))
         st.download_button("Download checkpoint", raw, file_name=f"{self.name}.pt",
                            key=self.key("download", "ckpt"))
-        results.curves(checkpoint_metrics(payload), self.spec, self.key("ckpt"))
+        results.curves(checkpoint_metrics(payload), self.spec, self.key("ckpt"), payload["config"])
         if payload.get("evaluation"):
             results.evaluation_panel(payload["evaluation"], self.spec, self.key("ckpt"))
         else:

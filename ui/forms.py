@@ -44,6 +44,10 @@ def _widget(field: dataclasses.Field, key: str):
     if cap is not None and meta.get("high") is not None and cap < meta["high"]:
         meta["high"] = cap  # the hosted demo's limit: the slider stops there
         help_text = f"{help_text} (this shared demo allows at most {cap:g})"
+        if field.name == "time_budget_s":   # every job is capped: 0 is not "no limit" here
+            help_text = (f"stop after this many seconds; the schedule follows the budget. On "
+                         f"this shared demo every job stops after at most {cap:g} s (0 = "
+                         f"{cap:g} s)")
         if isinstance(st.session_state[key], (int, float)) and st.session_state[key] > cap:
             st.session_state[key] = type(st.session_state[key])(cap)
     value = st.session_state[key]

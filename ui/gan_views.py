@@ -57,17 +57,24 @@ class GANPanel(Panel):
         return datasets.load(self.spec)
 
     # The health monitor --------------------------------------------------------------------------
-    def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None) -> None:
-        """The health verdict, its evidence, and the tutorial's remedies as buttons."""
-        verdict = self.spec.health.diagnose(frame, config)
-        box = {"healthy": st.success, "warming up": st.info}.get(verdict.state, st.error)
+    def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None,
+                      ended: bool = True) -> None:
+        """The health verdict, its evidence, which bands it uses, and the remedies as buttons."""
+        health = self.spec.health
+        verdict = health.judge(frame, config, ended=ended)
+        box = {"healthy": st.success, "warming up": st.info,
+               "too short": st.warning}.get(verdict.state, st.error)
         box(f"**Health monitor — {verdict.state}.** {verdict.headline}")
         if verdict.evidence:
             st.markdown("\n".join(f"- {line}" for line in verdict.evidence))
+        with st.expander("Which bands the monitor uses, and why"):
+            st.markdown(health.explanation)
         if verdict.remedies and job is not None:
-            st.caption("The tutorial's remedies — each restarts from the last snapshot before step "
-                       f"{verdict.window[0]:,} (or from scratch) with the change, stopping this "
-                       "run first if it is still going:")
+            where = (f"the last snapshot before step {verdict.window[0]:,}"
+                     if verdict.window[0] > 0 else "the start")
+            st.caption(f"The tutorial's remedies — each restarts from {where} (or from scratch "
+                       "when the change alters a layer) with the change, stopping this run first "
+                       "if it is still going:")
             columns = st.columns(min(len(verdict.remedies), 4))
             for index, remedy in enumerate(verdict.remedies[:4]):
                 if columns[index].button(remedy.label, key=self.key("remedy", str(index)),
@@ -84,8 +91,7 @@ class GANPanel(Panel):
         except Exception as error:  # shown, never a crash of the page
             st.session_state[self.key("start_error")] = f"{type(error).__name__}: {error}"
             st.rerun()
-        for name, value in remedy.changes.items():  # the form shows the settings the run uses
-            st.session_state[f"{self.name}.field.{name}"] = value
+        self.follow(remedy.changes, remedy.label)   # the form shows the settings the run uses
         open_view(self.name, "job", restarted.id)
         st.rerun()
 
@@ -93,9 +99,11 @@ class GANPanel(Panel):
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         """The tutorial's diagnostics: losses with its bands, D's outputs and accuracy, diversity
         and classes covered, gradient norms."""
-        t = self.spec.health.thresholds
+        health = self.spec.health
+        t = health.thresholds
         left, right = st.columns(2)
-        left.plotly_chart(charts.gan_loss_figure(frame, t), key=f"{key}.loss")
+        left.plotly_chart(charts.gan_loss_figure(frame, t, health.equilibrium_d_loss,
+                                                 health.loss_name), key=f"{key}.loss")
         right.plotly_chart(charts.d_outputs_figure(frame), key=f"{key}.dout")
         left, right = st.columns(2)
         left.plotly_chart(charts.d_accuracy_figure(frame, t.d_accuracy_healthy), key=f"{key}.dacc")
@@ -124,7 +132,8 @@ class GANPanel(Panel):
         def live():
             self.job_status(job)
             frame = job.metrics()
-            self.monitor_panel(frame, config, job)   # remedies also after the run has ended
+            # The remedies stay after the run has ended.
+            self.monitor_panel(frame, config, job, ended=not job.is_active)
             left, right = st.columns([2, 1])
             with right:
                 self.samples_scrubber(list(job.samples), self.key("job"))
@@ -133,6 +142,7 @@ class GANPanel(Panel):
             self.rerun_when_done(job)
 
         live()
+        self.resume_here(job)
         if job.state == "finished":
             self.explorer(job.run.checkpoint_path)
 

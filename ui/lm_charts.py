@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.charts import LAYOUT, series
+from ui.charts import LAYOUT, log_ticks, series, titled
 
 SMOOTHING_LABELS = {"kneser-ney": "Kneser-Ney", "add-k": "add-k"}
 
@@ -30,11 +30,14 @@ def ngram_curve_figure(curve: dict[str, list[float]], order: int,
     _level(figure, orders, best, f"best n-gram: {best:.2f}", "green")
     if neural is not None:
         _level(figure, orders, neural, f"neural model: {neural:.2f}", "crimson")
-    figure.update_layout(title=f"Validation perplexity of an n-gram model, by n (chosen: n = {order})",
-                         xaxis_title="n (the token depends on the previous n − 1)",
-                         yaxis_title="perplexity (log scale)", yaxis_type="log", **LAYOUT)
+    values = [v for curve_values in curve.values() for v in curve_values] + \
+        ([neural] if neural is not None else [])
+    figure.update_layout(xaxis_title="n (the token depends on the previous n − 1)",
+                         yaxis_title="perplexity (log scale)",
+                         yaxis=dict(type="log", **log_ticks(values)), **LAYOUT)
     figure.update_xaxes(dtick=1)
-    return figure
+    return titled(figure, "Validation perplexity of an n-gram model, by n",
+                  f"chosen: n = {order}; lower is better")
 
 
 def perplexity_figure(frame: pd.DataFrame, best_ngram: float | None = None,
@@ -53,8 +56,11 @@ def perplexity_figure(frame: pd.DataFrame, best_ngram: float | None = None,
     for reference, color in zip(references, ("grey", "silver", "darkgrey")):
         _level(figure, span, reference.value, f"{reference.label}: {reference.value:g}", color,
                "dot", 0.8)
+    values = train["value"].tolist() + val["value"].tolist() + \
+        ([best_ngram] if best_ngram is not None else []) + [r.value for r in references]
     figure.update_layout(title="Perplexity (lower is better)", xaxis_title="epoch",
-                         yaxis_title="perplexity (log scale)", yaxis_type="log", **LAYOUT)
+                         yaxis_title="perplexity (log scale)",
+                         yaxis=dict(type="log", **log_ticks(values)), **LAYOUT)
     return figure
 
 

@@ -174,6 +174,7 @@ class LanguageModelPanel(Panel):
                 self.rerun_when_done(job)
 
             live()
+            self.resume_here(job)
             if not job.is_active and job.run.checkpoint_path.exists():
                 st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
                                    file_name=f"{job.run.id}.pt", key=f"{NAME}.download.job")

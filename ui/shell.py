@@ -131,9 +131,28 @@ class Panel:
             st.rerun()
         self.checkpoint_upload("Open a checkpoint (.pt)", "upload")
 
+    def follow(self, changes: dict, reason: str) -> None:
+        """Make the form show ``changes`` from the next page run on (a remedy restarted the run
+        with them). Widget values can only be set before the widgets are drawn, so they wait."""
+        st.session_state[self.key("pending")] = {"changes": dict(changes), "reason": reason}
+
     def settings(self):
         """The config form; shows why a config is refused. Returns the config or None."""
+        pending = st.session_state.pop(self.key("pending"), None)
+        if pending:
+            for name, value in pending["changes"].items():
+                st.session_state[f"{self.name}.field.{name}"] = value
+            st.session_state[self.key("changed_by")] = pending
         config, error = config_form(self.spec, self.name)
+        changed = st.session_state.get(self.key("changed_by"))
+        if changed and config is not None and all(
+                getattr(config, name) == value for name, value in changed["changes"].items()):
+            shown = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
+                              else f"{name} = {value}" for name, value in changed["changes"].items())
+            st.caption(f"Changed by the remedy *{changed['reason']}* ({shown}): these are the "
+                       "settings of the restarted run, not the preset's.")
+        elif changed:
+            st.session_state.pop(self.key("changed_by"), None)
         if error:
             st.error(error)
         if st.session_state.get(self.key("start_error")):
@@ -182,6 +201,11 @@ class Panel:
 
     def view(self) -> None:
         current = st.session_state.get(self.key("view"))
+        if current is None:   # a reloaded tab: the visitor's job still trains, show it
+            job = manager().active_for(state.owner(), self.name)
+            if job is not None:
+                open_view(self.name, "job", job.id)
+                current = ("job", job.id)
         if current is None:
             if shipped_checkpoint(self.name).exists():
                 st.info("Press **Train** to train with the settings on the left and watch it "
@@ -262,20 +286,42 @@ class Panel:
                     f"({manager().max_concurrent} job(s) train at a time on this machine)"
                     f"{estimate}.")
         elif job.state == "running":
-            st.progress(min(job.progress, 1.0),
-                        text=f"step {job.step:,} / {job.total_steps:,} · "
-                             f"{job.steps_per_s:.1f} steps/s · ETA {format_eta(job.eta_s)}")
+            if job.budget_binds:   # the time budget ends it: say so, not the steps it won't reach
+                budget = job.config.time_budget_s
+                text = (f"step {job.step:,} · {job.steps_per_s:.1f} steps/s · "
+                        f"{format_eta(job.budget_left_s)} left of its {format_eta(budget)} "
+                        "time budget")
+            else:
+                text = (f"step {job.step:,} / {job.total_steps:,} · {job.steps_per_s:.1f} steps/s "
+                        f"· ETA {format_eta(job.eta_s)}")
+            st.progress(min(job.progress, 1.0), text=text)
             if job.eta_s and job.eta_s > LONG_RUN_S and job.step - job.start_step >= 20:
                 st.warning(f"At this speed the run needs about {job.eta_s / 3600:.1f} hours on "
                            "this machine: consider fewer epochs or a smaller model, or Stop it.")
         elif job.state == "finished":
             st.success(f"Finished at step {job.step:,}{self.final_summary(job.final)} in "
                        f"{format_eta((job.ended or time.time()) - (job.started or job.created))}.")
+        elif job.state == "stopped" and job.started is None:
+            st.warning("Cancelled while it waited in the queue: it had not started, so there is "
+                       "nothing to keep. Press Train to queue it again.")
         elif job.state == "stopped":
             st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
-                       "step is kept — resume it from the Runs page.")
+                       "step is kept: **Resume** below continues the run.")
         elif job.state == "failed":
             st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+
+    def resume_here(self, job) -> None:
+        """Under a stopped or failed job: continue it from its checkpoint."""
+        if job.state not in ("stopped", "failed") or job.started is None or \
+                not job.run.checkpoint_path.exists() or manager().active_for_run(job.run.id):
+            return
+        try:
+            payload = state.load_checkpoint_file(job.run.checkpoint_path)
+        except checkpoints.CheckpointError as error:
+            st.error(f"The run's checkpoint cannot be read: {error}")
+            return
+        if st.button(f"Resume from step {payload['step']:,}", key=self.key("resume", "job")):
+            self.resume_run(job.run, payload)
 
     def final_summary(self, final: dict) -> str:
         """A few words on a finished run's figures for the status line (after "Finished at …")."""

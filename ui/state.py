@@ -12,11 +12,23 @@ from core.jobs import manager
 from core.paths import CHECKPOINTS
 
 
+VISITOR_PARAMETER = "visitor"
+
+
 def owner() -> str:
-    """An id for this browser session (runs it starts are tagged with it)."""
+    """An id for this visitor (runs it starts are tagged with it).
+
+    On a hosted demo it also lives in the page's URL (``?visitor=…``, 32 random hex digits), so
+    reloading the tab keeps the visitor's runs, running job and one-job cap; someone given the
+    link shares them, as with any private link. Off the demo the URL stays clean."""
     if "owner" not in st.session_state:
-        st.session_state["owner"] = uuid.uuid4().hex[:12]
-    return st.session_state["owner"]
+        token = st.query_params.get(VISITOR_PARAMETER, "") if limits().enabled else ""
+        valid = len(token) == 32 and all(ch in "0123456789abcdef" for ch in token)
+        st.session_state["owner"] = token if valid else uuid.uuid4().hex
+    visitor = st.session_state["owner"]
+    if limits().enabled and st.query_params.get(VISITOR_PARAMETER) != visitor:
+        st.query_params[VISITOR_PARAMETER] = visitor
+    return visitor
 
 
 def seen() -> str:

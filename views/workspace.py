@@ -8,10 +8,10 @@ from ui import state
 from ui.shell import open_view
 
 st.title("Runs")
-st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "
-           f"restart: `{runs.runs_root()}`.")
-
 demo = state.limits().enabled
+st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "
+           "restart" + ("." if demo else f": `{runs.runs_root()}`."))
+
 visitor = state.seen()
 # On a shared demo a visitor sees only their own runs; on your own machine, every run.
 all_runs = runs.list_runs(owner=visitor if demo else None)
@@ -27,16 +27,19 @@ for run in all_runs:
     info, status = run.info, run.status
     live = manager().active_for_run(run.id)
     final = status.get("final") or {}
+    nothing = float("nan")   # an empty cell, not "None": the figure does not apply to this model
     rows.append({"run": run.id, "model": info["model"],
                  "status": live.state if live else status.get("status"),
                  "step": live.step if live else status.get("step", 0),
-                 "test accuracy": final.get("accuracy/test"),
-                 "val perplexity": final.get("perplexity/val"),
+                 "test accuracy": final.get("accuracy/test", nothing),
+                 "classes covered": final.get("classes/covered", nothing),
+                 "val perplexity": final.get("perplexity/val", nothing),
                  "created": pd.Timestamp(info["created"], unit="s").strftime("%Y-%m-%d %H:%M"),
                  "source": info.get("note") or "app"})
 table = pd.DataFrame(rows)
 st.dataframe(table, hide_index=True,
              column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                            "classes covered": st.column_config.NumberColumn(format="%d of 10"),
                             "val perplexity": st.column_config.NumberColumn(format="%.2f")})
 
 choice = st.selectbox("Run", [row["run"] for row in rows],

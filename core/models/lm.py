@@ -44,7 +44,7 @@ class LMConfig(BaseConfig):
     min_count: int = param(2, "tokens seen fewer times in training become <unk>", low=1,
                            high=100, advanced=True)
     eval_every_epochs: int = param(1, "validation perplexity every N epochs", low=1, high=100,
-                                   advanced=True)
+                                   advanced=True, label="validate every N epochs")
 
 
 class RNNLM(nn.Module):

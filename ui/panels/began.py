@@ -148,8 +148,10 @@ def _live(job_ids: dict) -> None:
                     continue
                 panel_for(spec).job_status(job)
                 frame = job.metrics()
-                verdict = spec.health.diagnose(frame, dataclasses.asdict(job.config))
-                box = {"healthy": st.success, "warming up": st.info}.get(verdict.state, st.error)
+                verdict = spec.health.judge(frame, dataclasses.asdict(job.config),
+                                            ended=not job.is_active)
+                box = {"healthy": st.success, "warming up": st.info,
+                       "too short": st.warning}.get(verdict.state, st.error)
                 box(f"**{verdict.state}** — {verdict.headline}")
                 if job.samples:
                     step, images = job.samples[-1]

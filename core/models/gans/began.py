@@ -19,7 +19,8 @@ from torch import nn
 
 from core import gan_task
 from core.config import BaseConfig, ConfigError, from_dict, param
-from core.diagnostics import ClassCheck, GANHealth, Remedy, Thresholds, Verdict, series
+from core.diagnostics import (ClassCheck, GANHealth, Remedy, Thresholds, Verdict, classes_note,
+                              series)
 from core.models.gans.base import GANTrainer, generator_average_param, gradient_norm
 from core.models.gans import dcgan
 from core.models.spec import ModelSpec
@@ -315,9 +316,20 @@ class BEGANHealth(GANHealth):
                             f"class entropy {classes.entropy:.2f} of 1 (shipped CNN's labels)"])
         notes = [f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []
         if classes.covered is not None:
-            notes.append(f"{classes.covered:.1f} of 10 classes covered")
-        return Verdict("healthy", "Healthy: the equilibrium holds (k_t moves freely, M_global is "
-                       "not rising) and the images stay varied.", notes + numbers, [], (start, end))
+            notes.append(classes_note(classes))
+        return Verdict("healthy", "Healthy: the equilibrium holds (k_t stays off its bounds 0 "
+                       "and 1, M_global is not rising) and the images stay varied.",
+                       notes + numbers, [], (start, end))
+
+    @property
+    def explanation(self) -> str:
+        t = self.thresholds
+        return ("BEGAN's losses are reconstruction errors, not the tutorial's cross-entropies, so "
+                "its bands do not apply. Judged instead: the equilibrium (k_t stuck at 0 or 1 in "
+                f"{t.pinned_share:.0%} of the last {t.window_steps} steps while L(G(z))/L(x) is "
+                f"more than {t.ratio_gap:g} from γ means it is lost), the convergence measure "
+                f"M_global (rising to {t.m_rise:g}× its best means the run moves away from "
+                "convergence), and the same diversity and class checks as every GAN page.")
 
     def remedies(self, state: str, config: dict) -> list[Remedy]:
         """No BCE here, so no smoothing, spectral-norm or TTUR remedies: BEGAN's own."""
