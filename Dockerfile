@@ -9,7 +9,7 @@ ENV PYTHONUNBUFFERED=1 \
     DLSTUDIO_RUNS_DIR=/data/runs
 
 # Offline data from Debian: Fashion-MNIST and the language-model corpora; curl for the health check.
-RUN apt-get update && apt-get install -y --no-install-recommends dataset-fashion-mnist fortunes-zh fortunes curl && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends dataset-fashion-mnist fortunes-zh fortunes sunpinyin-data curl && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY requirements.txt .

@@ -24,7 +24,7 @@ def button(app, label):
 def test_page_shows_the_split_and_the_ngram_curve(app):
     assert app.title[0].value.startswith("Language models")
     assert [t.label for t in app.tabs] == ["Corpus and n-grams", "Neural model", "Generate",
-                                           "Score sentences"]
+                                           "Score sentences", "Pinyin (word trigram)"]
     assert any("lowest at **n =" in m.value for m in app.markdown)
     app.slider(key="lm.order").set_value(5).run()
     assert not app.exception
@@ -34,14 +34,16 @@ def test_scores_the_example_pair_with_both_models(app):
     # (the test corpus is named "synthetic": the tutorial's pair is its default example)
     first = app.text_input(key="lm.score.a.synthetic.0")
     assert first.value == text.EXAMPLE_PAIRS["zh"][0][0]  # the tutorial's homophone pair
-    table = app.dataframe[-1].value
+    scored = [d.value for d in app.dataframe if "n-gram ln P" in d.value.columns]
+    assert len(scored) == 1, "the Score sentences tab shows one A/B table"
+    table = scored[0]
     assert list(table.index) == ["A", "B"]
     assert table["n-gram perplexity"].gt(0).all()
     assert any("prefers" in m.value for m in app.markdown)
     # The test corpus is a tiny grammar with 食油 and never 石油: the n-gram must prefer A.
     assert table.loc["A", "n-gram ln P"] > table.loc["B", "n-gram ln P"]
     first.set_value("油了用厨房里完食").run()  # the same characters in a scrambled order
-    table = app.dataframe[-1].value
+    table = next(d.value for d in app.dataframe if "n-gram ln P" in d.value.columns)
     assert table.loc["A", "n-gram ln P"] < table.loc["B", "n-gram ln P"]
 
 

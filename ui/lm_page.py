@@ -16,6 +16,7 @@ from core.paths import CHECKPOINTS, cache_root
 from core.registry import load_model
 from core.runs import METRIC_COLUMNS
 from ui import lm_charts, state
+from ui.pinyin_view import render_pinyin_tab
 from ui.shell import Panel
 
 NAME = "lm"
@@ -129,7 +130,8 @@ class LanguageModelPanel(Panel):
                 st.error(str(error))
                 return
             model, model_label = _active_model(corpus_name)
-            tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences"])
+            tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences",
+                            "Pinyin (word trigram)"])
             with tabs[0]:
                 order, smoothing, k = _ngram_tab(corpus, corpus_name, level, min_count, model)
             with tabs[1]:
@@ -140,6 +142,8 @@ class LanguageModelPanel(Panel):
                 _generate_tab(corpus, corpus_name, model, model_label, ngram_model)
             with tabs[3]:
                 _score_tab(corpus, model, model_label, ngram_model)
+            with tabs[4]:
+                render_pinyin_tab()
 
     def lm_controls(self, corpus_name: str | None):
         st.session_state.setdefault(_key("corpus"), "tang-poems")

@@ -1,0 +1,244 @@
+"""The language-model page's pinyin tab: a word trigram of modern Chinese (open-gram, the model
+of the sunpinyin input method) writes pinyin as characters and judges the tutorial's homophones.
+
+``render_pinyin_tab()`` is self-contained: its own session keys ("lm.pinyin.…"), the model from
+``core.pinyin`` (read once per server), and a message with the install command when the data
+package is missing.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import pinyin
+
+KEY = "lm.pinyin"
+# Pairs that sound the same; the first sentence of each is the one that makes sense. After the
+# tutorial's: the same choice of oil in another context, two the context decides, one that word
+# frequency decides, and another the model gets wrong.
+EXAMPLES = [pinyin.TUTORIAL_PAIR,
+            ("中东的石油价格上涨", "中东的食油价格上涨"),
+            ("我的电脑坏了", "我的电脑怀了"),
+            ("现在几点了", "现在几点乐"),
+            ("我们今天去学校上课", "我们今天去学校尚可"),
+            ("下雨了记得带伞", "下雨了记得带三")]
+CONTEXT_COLORS = {"trigram": "#2ca02c", "bigram": "#1f77b4", "unigram": "#ff7f0e",
+                  "unseen word": "#d62728", "outside the lexicon": "#7f7f7f"}
+LAYOUT = dict(height=330, margin=dict(l=10, r=10, t=50, b=10),
+              legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+
+
+@st.cache_resource(show_spinner="Reading the open-gram word trigram (39 MB, once per server) ...")
+def _model(folder: str) -> pinyin.SunPinyinModel:
+    return pinyin.load_model(folder)
+
+
+def ratio_text(gap: float) -> str:
+    """e^gap as "4.3×" or, for big gaps, "e^12.0 ≈ 1.6e+05×"."""
+    return f"{math.exp(gap):,.1f}×" if gap < 9 else f"e^{gap:.1f} ≈ {math.exp(gap):.1e}×"
+
+
+def render_pinyin_tab() -> None:
+    st.markdown(
+        "The tutorial's payoff: speech or pinyin input gives *sounds*, and a language model picks "
+        "the characters. The page's other models learn from small corpora in which neither 食油 "
+        "nor 石油 occurs. Here is a model that has seen modern Chinese at scale: **open-gram**, "
+        "the word trigram of the **sunpinyin** input method (Debian's `sunpinyin-data`), counted "
+        "on Chinese web text, with words rather than characters as tokens.")
+    try:
+        model = _model(str(pinyin.data_folder()))   # raises before the cache when missing
+    except pinyin.PinyinUnavailable as error:
+        st.warning(str(error))
+        st.code(pinyin.INSTALL_COMMAND, language="bash")
+        return
+    sizes = model.sizes
+    st.caption(f"{sizes['words in the lexicon']:,} words in the lexicon · "
+               f"{sizes['unigrams']:,} unigrams, {sizes['bigrams']:,} bigrams, "
+               f"{sizes['trigrams']:,} trigrams (Katz back-off) · read in "
+               f"{model.load_seconds:.2f} s")
+    _conversion(model)
+    st.divider()
+    _pair(model)
+
+
+# ----------------------------------------------------------------------------- pinyin → characters
+
+
+def _conversion(model: pinyin.SunPinyinModel) -> None:
+    st.subheader("Pinyin → characters")
+    left, right = st.columns([3, 1])
+    typed = left.text_input(
+        "Pinyin", pinyin.TUTORIAL_PINYIN, key=f"{KEY}.input",
+        help="Syllables separated by spaces (chu fang li); tones are optional (chu2, chú) and "
+             "ignored; ü is v (nv, lve). Without spaces the model also picks the split.")
+    count = right.slider("Sentences to show", 2, 10, 5, key=f"{KEY}.count")
+    try:
+        conversion = model.convert(typed, count=count)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    best = conversion.best
+    st.markdown(f"### {best.text}")
+    st.caption(f"{' '.join(conversion.syllables)} → {best.segmented} · ln P = "
+               f"{best.log_probability:.2f} · {conversion.words_considered:,} candidate words, "
+               f"searched in {conversion.seconds * 1000:.0f} ms")
+    if conversion.syllables == model.lexicon.split_pinyin(pinyin.TUTORIAL_PINYIN):
+        _tutorial_verdict(model, best)
+    rows = [{"#": rank, "sentence": s.text, "words": s.segmented,
+             "ln P": s.log_probability,
+             "less likely than the best": ("—" if rank == 1 else
+                                           ratio_text(best.log_probability - s.log_probability))}
+            for rank, s in enumerate(conversion.sentences, start=1)]
+    st.dataframe(pd.DataFrame(rows).set_index("#").style.format({"ln P": "{:.2f}"}),
+                 width="stretch")
+    st.caption("The search is sunpinyin's: a Viterbi over the lexicon's words that fit the "
+               "syllables (for each reading the 32 it lists first), keeping the 32 best model "
+               "states at each syllable, so the list holds the best sentences that beam kept. "
+               "ln P counts each word given the two before it, and the end of the clause.")
+    st.plotly_chart(words_figure([("best", best)]), key=f"{KEY}.chart.best")
+
+
+def _tutorial_verdict(model: pinyin.SunPinyinModel, best: pinyin.Sentence) -> None:
+    """Says whether the model writes the tutorial's sentence, and if not, what it prefers."""
+    right_text, wrong_text = pinyin.TUTORIAL_PAIR
+    right, wrong = model.score(right_text), model.score(wrong_text)
+    if best.text == right_text:
+        st.success(f"The model writes the tutorial's sentence, {right_text}: cooking oil, not "
+                   f"petroleum.")
+        return
+    preferred = right if right.log_probability >= wrong.log_probability else wrong
+    st.warning(
+        f"**The model gets the tutorial's example wrong.** It writes {best.text} (ln P "
+        f"{best.log_probability:.2f}), which is not a sentence a person would say (sunpinyin, "
+        f"the input method this model comes from, writes the same). The tutorial's "
+        f"{right_text} scores ln P {right.log_probability:.2f} "
+        f"({ratio_text(best.log_probability - right.log_probability)} less likely than its "
+        f"choice) and {wrong_text} {wrong.log_probability:.2f}; of the two the model prefers "
+        f"{'食油 (cooking oil)' if preferred is right else '石油 (petroleum)'}. See why below, under "
+        f"*Which sentence is likelier?*")
+
+
+# ----------------------------------------------------------------------------- scoring a pair
+
+
+def _pair(model: pinyin.SunPinyinModel) -> None:
+    st.subheader("Which sentence is likelier?")
+    st.markdown("Two sentences that sound the same; a good language model gives the one that "
+                "makes sense the higher probability. P(sentence) = Π P(word | the two words "
+                "before it), the words found by the most probable segmentation into the "
+                "model's lexicon.")
+    example = st.selectbox("Example", range(len(EXAMPLES)), key=f"{KEY}.pair",
+                           format_func=lambda i: ("the tutorial's: " if i == 0 else "") +
+                           f"{EXAMPLES[i][0]} / {EXAMPLES[i][1]}")
+    first, second = st.columns(2)
+    a = first.text_input("Sentence A", EXAMPLES[example][0], key=f"{KEY}.a.{example}")
+    b = second.text_input("Sentence B", EXAMPLES[example][1], key=f"{KEY}.b.{example}")
+    if not a.strip() or not b.strip():
+        st.info("Type two sentences to compare.")
+        return
+    try:
+        scored = {"A": model.score(a), "B": model.score(b)}
+    except ValueError as error:
+        st.error(str(error))
+        return
+    table = pd.DataFrame([{"sentence": s.text, "words": s.segmented, "ln P": s.log_probability,
+                           "words seen after their context (bigram, trigram)":
+                               f"{sum(w.order >= 2 for w in s.words)} of {len(s.words)}"}
+                          for s in scored.values()], index=list(scored))
+    st.dataframe(table.style.format({"ln P": "{:.2f}"}), width="stretch")
+    winner = "A" if scored["A"].log_probability >= scored["B"].log_probability else "B"
+    loser = "B" if winner == "A" else "A"
+    gap = scored[winner].log_probability - scored[loser].log_probability
+    verdict = (f"The word trigram prefers **{winner}** ({scored[winner].text}): "
+               f"{ratio_text(gap)} likelier than {loser}.")
+    why = _why(scored["A"], scored["B"], _not_words(model, scored["A"], scored["B"]))
+    if (a, b) != EXAMPLES[example]:
+        st.markdown(f"{verdict} {why}")
+    elif winner == "A":
+        st.success(f"{verdict} Right: that is the sentence that makes sense. {why}")
+    else:
+        st.warning(f"{verdict} **It gets this one wrong**: {a} is the sentence that makes "
+                   f"sense. {why}")
+    st.plotly_chart(words_figure(list(scored.items())), key=f"{KEY}.chart.pair")
+    with st.expander("Each word's probability and the context the model used"):
+        st.dataframe(words_table(scored), width="stretch", hide_index=True)
+
+
+def _why(a: pinyin.Sentence, b: pinyin.Sentence, not_words: list[str]) -> str:
+    """What decided, read off the two scored sentences: the words where they differ and the
+    context the model had for each."""
+    parts, contexts = [], set()
+    for sentence, other in ((a, b), (b, a)):
+        own = [w for w in sentence.words if w.word not in {x.word for x in other.words}]
+        contexts |= {w.context for w in own}
+        if own:
+            parts.append(f"in {sentence.text}: " + ", ".join(
+                f"{w.word} ({w.context}, ln P {w.log_probability:.2f})" for w in own))
+    if not parts:
+        return ""
+    text = "Where the sentences differ, the model scores " + "; ".join(parts) + ". "
+    if contexts & {"bigram", "trigram"}:
+        text += ("*Bigram* and *trigram*: the model saw that word right after the word(s) "
+                 "before it, so the context counts. ")
+    if "unigram" in contexts:
+        text += ("*Unigram*: the model never saw that word after the words before it, so it "
+                 "falls back on how common the word is on its own; the context does not reach "
+                 "it. ")
+    if not_words:
+        text += (f"{' and '.join(not_words)} is not a word of its lexicon, so it is read "
+                 f"character by character.")
+    return text.strip()
+
+
+def _not_words(model: pinyin.SunPinyinModel, a: pinyin.Sentence,
+               b: pinyin.Sentence) -> list[str]:
+    """Where one sentence has a word at the first difference, the same span of the other
+    sentence when that span is not a lexicon word (石油 in B, so 食油 in A)."""
+    if len(a.text) != len(b.text) or a.text == b.text:
+        return []
+    first = next(i for i, (x, y) in enumerate(zip(a.text, b.text)) if x != y)
+    found = []
+    for sentence, other in ((a, b), (b, a)):
+        start = 0
+        for word in sentence.words:
+            if start <= first < start + len(word.word):
+                span = other.text[start:start + len(word.word)]
+                if len(span) > 1 and model.word_id(span) is None:
+                    found.append(span)
+                break
+            start += len(word.word)
+    return list(dict.fromkeys(found))
+
+
+def words_table(scored: dict[str, pinyin.Sentence]) -> pd.DataFrame:
+    rows = []
+    for label, sentence in scored.items():
+        for position, word in enumerate(list(sentence.words) + ([sentence.end] if sentence.end
+                                                                 else []), start=1):
+            rows.append({"sentence": label, "position": position,
+                         "word": word.word if word is not sentence.end else "， (clause end)",
+                         "ln P": round(word.log_probability, 3), "context used": word.context})
+    return pd.DataFrame(rows)
+
+
+def words_figure(sentences: list[tuple[str, pinyin.Sentence]]) -> go.Figure:
+    """ln P of each word, coloured by the context the model could use (trigram … unigram)."""
+    figure = go.Figure()
+    shown = set()
+    for label, sentence in sentences:
+        words = list(sentence.words) + ([sentence.end] if sentence.end else [])
+        for position, word in enumerate(words, start=1):
+            name = word.context
+            figure.add_bar(
+                x=[f"{label} {position}"], y=[word.log_probability], text=[word.word],
+                textposition="outside", name=name, legendgroup=name,
+                showlegend=name not in shown, marker_color=CONTEXT_COLORS[name],
+                hovertemplate=f"{word.word}: ln P %{{y:.2f}} ({name})<extra>{label}</extra>")
+            shown.add(name)
+    figure.update_layout(title="ln P of each word (colour: the context the model used)",
+                         xaxis_title="sentence and word position",
+                         yaxis_title="ln P (higher is likelier)", **LAYOUT)
+    return figure
