@@ -351,3 +351,27 @@ def test_latent_constraint_teaches_d_to_read_z_back_and_needs_h_equal_to_nz(tiny
             read_back = trainer.discriminator.encoder(trainer.generate(z))
         errors[alpha] = float((read_back - z).abs().mean())
     assert errors[1.0] < 0.7 * errors[0.0], errors
+
+
+def test_separation_tells_codes_that_learned_the_same_thing_from_codes_that_did_not():
+    from core.models.gans.infogan import separation
+
+    def meanings(first: dict, second: dict) -> dict:
+        rows = []
+        for code, along in enumerate((first, second)):
+            best = max(along, key=lambda name: abs(along[name]))
+            rows.append({"code": code, "statistic": best, "correlation": along[best],
+                         "along_sweep": along})
+        return {"continuous": rows}
+
+    # The shipped model before this change: both codes follow ink (-1.00 and +0.99).
+    same = meanings({"ink": -1.0, "width": -0.6, "slant": 0.02},
+                    {"ink": 0.99, "width": 0.66, "slant": -0.02})
+    assert not separation(same)["passes"] and not separation(same)["distinct_statistics"]
+    apart = meanings({"ink": 0.1, "width": 0.8, "slant": 0.05},
+                     {"ink": 0.05, "width": 0.2, "slant": -0.7})
+    checked = separation(apart)
+    assert checked["passes"] and [row["statistic"] for row in checked["codes"]] == ["width", "slant"]
+    leaky = meanings({"ink": 0.1, "width": 0.8, "slant": 0.45},
+                     {"ink": 0.05, "width": 0.2, "slant": -0.7})
+    assert not separation(leaky)["passes"]   # code 2 moves code 3's slant by 0.45

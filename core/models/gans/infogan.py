@@ -365,6 +365,30 @@ def code_meanings(trainer, judge: Judge, count: int = 10_000, seed: int = 0,
             "samples": per_value * categories, "sweeps": sweeps}
 
 
+OWN_CORRELATION = 0.6      # a continuous code "follows" a statistic: |ρ| at least this ...
+CROSS_CORRELATION = 0.3    # ... and it leaves another code's statistic alone: |ρ| below this
+
+
+def separation(meanings: dict) -> dict:
+    """Do the continuous codes learn *different* things? Each code follows its own statistic
+    (the one it correlates with most, |ρ| ≥ 0.6 along a sweep) and each other code's statistic
+    moves little with it (|ρ| < 0.3). Two codes that both follow ink fail: they learned the same
+    thing. Returns per code its statistic, its own |ρ|, its largest |ρ| with another code's
+    statistic, and whether all codes pass."""
+    rows = meanings["continuous"]
+    statistics = [row["statistic"] for row in rows]
+    checked = []
+    for row in rows:
+        others = [name for index, name in enumerate(statistics) if index != row["code"]]
+        cross = max((abs(row["along_sweep"][name]) for name in others), default=0.0)
+        checked.append({"code": row["code"], "statistic": row["statistic"],
+                        "own": abs(row["correlation"]), "cross": cross})
+    distinct = len(set(statistics)) == len(statistics)
+    passes = distinct and all(row["own"] >= OWN_CORRELATION and row["cross"] < CROSS_CORRELATION
+                              for row in checked)
+    return {"codes": checked, "distinct_statistics": distinct, "passes": passes}
+
+
 def code_metrics(meanings: dict) -> dict[str, float]:
     """``code_meanings`` as flat name=value metrics (the CLI's evaluate and the bench print them)."""
     values = {"codes/purity": meanings["purity"],
@@ -372,6 +396,10 @@ def code_metrics(meanings: dict) -> dict[str, float]:
     for row in meanings["continuous"]:
         values[f"codes/c{row['code'] + 2}_{row['statistic']}_correlation"] = row["correlation"]
         values[f"codes/c{row['code'] + 2}_{row['statistic']}_pooled"] = row["pooled"]
+    checked = separation(meanings)
+    for row in checked["codes"]:
+        values[f"codes/c{row['code'] + 2}_cross_correlation"] = row["cross"]
+    values["codes/continuous_separated"] = float(checked["passes"])
     return values
 
 
