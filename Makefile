@@ -13,6 +13,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed data
 
+# Ray for the cluster launcher's tests only (the app without DLSTUDIO_RAY_ADDRESS never imports it).
+$(VENV)/.ray-installed: requirements-ray.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-ray.txt
+	touch $@
+
 # Fashion-MNIST from Debian's package when apt is there and we are root; else the app explains.
 data:
 	@bash scripts/get_data.sh
@@ -23,10 +28,10 @@ browser:
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
-test: setup browser
+test: setup browser $(VENV)/.ray-installed
 	$(PY) -m pytest -q
 
-test-all: setup browser
+test-all: setup browser $(VENV)/.ray-installed
 	$(PY) -m pytest -q -m "slow or not slow"
 
 # The shipped checkpoints, each made by one CLI command (about 1.5 hours on a 2-core CPU, mostly ResNet).

@@ -4,21 +4,33 @@
     python -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
     python -m core.cli train lm --corpus en-fortunes --cell gru --epochs 4
     python -m core.cli evaluate checkpoints/cnn.pt      # prints name=value lines
+
+Data-parallel (one process per CPU share or GPU; --batch_size is the global batch):
+
+    torchrun --nproc_per_node 2 -m core.cli train cnn --epochs 2
+
+On a Ray cluster (DLSTUDIO_RAY_ADDRESS, or --ray; --ray_workers N trains data-parallel on N
+workers with Ray Train):
+
+    python -m core.cli train cnn --ray ray://head:10001 --ray_workers 2
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import socket
 import sys
 import time
 
-from core import checkpoints, runs, training
+from core import checkpoints, distributed, runs, training
 from core.config import ConfigError, from_dict
 from core.data import fashion_mnist, load_images
 from core.data.text import CorpusError
 from core.device import configure
 from core.gan_task import KeepBest
 from core.registry import MODELS, load_config
+from core.worker import where
 
 PRINT_EVERY_STEPS = 200
 
@@ -107,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
                        ", ".join(title.split()[0].lower() for title in spec.presets))
     flags.add_argument("--export", help="also write a slim shipped checkpoint here")
     flags.add_argument("--resume", help="continue from this checkpoint")
+    flags.add_argument("--ray", metavar="ADDRESS", default=os.environ.get("DLSTUDIO_RAY_ADDRESS"),
+                       help="train on this Ray cluster (default: $DLSTUDIO_RAY_ADDRESS; "
+                       "'local' starts one on this machine)")
+    flags.add_argument("--ray_workers", type=int, default=None, metavar="N",
+                       help="with --ray: N data-parallel workers under Ray Train")
     if spec.family == "gan":
         flags.add_argument("--keep_best", type=int, default=0, metavar="N",
                            help="every N epochs score the model on 10,000 samples (classes "
@@ -114,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                            "best epoch")
     options = vars(flags.parse_args(rest))
     keep_best = options.pop("keep_best", 0)
+    ray_address, ray_workers = options.pop("ray"), options.pop("ray_workers")
     try:
         if keep_best < 0:
             raise ConfigError("--keep_best must be 0 (off) or a number of epochs")
@@ -122,13 +140,66 @@ def main(argv: list[str] | None = None) -> int:
         values.update({k: v for k, v in options.items() if v is not None})
         config = from_dict(spec.config_cls, values)   # strings are converted and checked here
         resume = checkpoints.load(resume_path, expected_model=spec.name) if resume_path else None
-        data = load_data(spec, config)
+        data = None if ray_address else load_data(spec, config)   # (a cluster loads its own)
     except (ConfigError, checkpoints.CheckpointError, fashion_mnist.DataUnavailable,
             CorpusError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    run = runs.create(spec.name, config, note="cli")
+    if ray_address:
+        return train_on_ray(spec, config, ray_address, ray_workers, resume, export_path)
+    group = distributed.start()     # under torchrun: this is one of several workers
+    try:
+        return train_here(spec, config, data, resume, export_path, keep_best, group)
+    finally:
+        distributed.finish(group)
+
+
+def train_on_ray(spec, config, address: str, workers: int | None, resume, export_path) -> int:
+    """The job on a Ray cluster, through the app's own launcher; live lines as it goes."""
+    os.environ["DLSTUDIO_RAY_ADDRESS"] = address
+    if workers:
+        os.environ["DLSTUDIO_RAY_WORKERS"] = str(workers)
+    from core.data.sources import DataSource
+    from core.jobs import JobManager
+    jobs = JobManager(max_concurrent=1, backend="ray")
+    job = jobs.submit(spec, config, DataSource.for_spec(spec), resume=resume)
+    print(f"run {job.run.id}: {spec.name} on Ray at {address}", flush=True)
+    started, printed = time.perf_counter(), 0
+    while job.is_active or printed < len(job.rows):
+        rows = job.rows[printed:]
+        printed += len(rows)
+        for step, epoch, name, value in rows:
+            if "/" in name and not name.startswith("speed/") and step % PRINT_EVERY_STEPS == 0:
+                print(f"step {step} {name}={value:.4f}", flush=True)
+        time.sleep(0.5)
+    if job.state != "finished":
+        print(f"error: {job.state}: {job.message}", file=sys.stderr)
+        return 1
+    if export_path:
+        export(checkpoints.load(job.run.checkpoint_path), export_path)
+        print(f"exported {export_path}")
+    for name, value in job.final.items():
+        print(f"{name}={value:.4f}")
+    print(f"time/seconds={time.perf_counter() - started:.1f}")
+    return 0
+
+
+def train_here(spec, config, data, resume, export_path, keep_best: int, group) -> int:
+    """Train in this process: alone, or as one rank of ``torchrun`` (rank 0 writes the run,
+    prints and exports; the others train their shards)."""
+    is_main = group is None or group.is_main
+    device = distributed.device_of(group)
+    if group is not None and device.type == "cpu":
+        configure(threads=int(os.environ.get("DLSTUDIO_THREADS", "0"))
+                  or distributed.threads_per_rank())
+    if not is_main:
+        for event in training.train(spec, config, data, resume=resume, device=device,
+                                    parallel=group):
+            if isinstance(event, training.Failed):
+                return 1
+        return 0
+    run = runs.create(spec.name, config, note="cli" if group is None else "torchrun")
     print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
     started = time.perf_counter()
     final = None
@@ -139,14 +210,20 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:   # not Fashion-MNIST-like data: nothing to judge with
             print(f"error: --keep_best {error}", file=sys.stderr)
             return 2
-    for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume):
+    for event in training.train(spec, config, data, checkpoint_dir=run.folder, resume=resume,
+                                device=device, parallel=group):
         runs.record(run, event)
+        if isinstance(event, training.Started):
+            backend = "cli" if group is None else "torchrun"
+            run.set_status(backend=backend, host=socket.gethostname(),
+                           ran_on=where(backend, group))
         line = keeper.on_event(event) if keeper else None
         if line:
             print(f"{line} elapsed={time.perf_counter() - started:.0f}s", flush=True)
         if isinstance(event, training.Started):
-            print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}",
-                  flush=True)
+            workers = "" if group is None else f" workers={group.world} backend={group.backend}"
+            print(f"device={event.device} parameters={event.parameters} steps={event.total_steps}"
+                  f"{workers}", flush=True)
         elif isinstance(event, training.Metrics):
             line = progress_line(event, time.perf_counter() - started)
             if line:

@@ -1,8 +1,19 @@
-"""Background training jobs: a worker thread per job, a process-wide concurrency limit, a stop flag.
+"""Background training jobs: a queue, a process-wide concurrency limit, Stop, and where they run.
 
-Streamlit may only call its API from the script thread, so a job runs ``train(...)`` in its own
-thread, keeps what the page needs in memory (and everything in its run folder), and the page
-polls it. Jobs over the limit wait in a FIFO queue and report their place in it.
+The server keeps one ``Job`` per job in memory (what the pages poll) and a FIFO queue of those
+over the limit; each job has a server thread that waits for a slot, then hands the job to a
+launcher and applies the events it sends back. Launchers (``DLSTUDIO_JOBS``, or
+``DLSTUDIO_RAY_ADDRESS`` for a cluster):
+
+- ``process`` (the default): the job trains in its own OS process (``core.job_process``), so page
+  renders never wait for it and a crash or an out-of-memory kill takes only the job;
+- ``ray``: the job trains on a Ray cluster (``core.ray_jobs``); nothing of Ray is imported
+  otherwise;
+- ``thread``: in a thread of the server (as before; the tests of the loop itself use it).
+
+All run the same ``core.worker.run_job``, which writes the run's folder (the source of truth).
+What a job trains on is a ``DataSource`` (a description its process loads), or a function
+called in the job's server thread that returns one, or the data itself.
 """
 from __future__ import annotations
 
@@ -13,13 +24,15 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
-from core import checkpoints, demo, events, runs, training
+from core import checkpoints, demo, events, runs
 from core.config import from_dict
+from core.data.sources import DataSource
+from core.device import job_threads
 from core.runs import METRIC_COLUMNS
+from core.worker import JobRequest, run_job, settings_of_this_server
 
 MAX_SAMPLE_GRIDS = 300
 
@@ -27,6 +40,50 @@ MAX_SAMPLE_GRIDS = 300
 def default_limit() -> int:
     """One job at a time on CPU (two would only share the same cores); configurable."""
     return max(1, int(os.environ.get("DLSTUDIO_MAX_JOBS", "1")))
+
+
+BACKENDS = ("process", "thread", "ray")
+
+
+def default_backend() -> str:
+    """``ray`` when a cluster address is set, else ``DLSTUDIO_JOBS`` (default ``process``)."""
+    if os.environ.get("DLSTUDIO_RAY_ADDRESS"):
+        return "ray"
+    backend = os.environ.get("DLSTUDIO_JOBS", "process").strip().lower() or "process"
+    if backend not in BACKENDS:
+        raise ValueError(f"DLSTUDIO_JOBS must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    return backend
+
+
+def job_priority() -> int:
+    """How much lower a job process's priority is than the server's (``DLSTUDIO_JOB_NICE``;
+    default 10: page renders win the CPU, bench/load.py measures it)."""
+    return int(os.environ.get("DLSTUDIO_JOB_NICE", "10"))
+
+
+class ThreadLauncher:
+    """The job trains in its server thread (no isolation: for the loop's own tests)."""
+
+    name = "thread"
+
+    def prepare(self) -> None:
+        pass
+
+    def run(self, job, spec, request: JobRequest, apply) -> str | None:
+        run_job(request, apply, job.stop_event.is_set, spec=spec)
+        return None
+
+
+def make_launcher(backend: str):
+    if backend == "thread":
+        return ThreadLauncher()
+    if backend == "process":
+        from core.job_process import ProcessLauncher
+        return ProcessLauncher()
+    if backend == "ray":
+        from core.ray_jobs import RayLauncher   # imports Ray: only when asked for
+        return RayLauncher()
+    raise ValueError(f"unknown job backend {backend!r}; one of {', '.join(BACKENDS)}")
 
 
 @dataclass
@@ -50,6 +107,9 @@ class Job:
     ended: float | None = None
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     stop_reason: str = ""
+    backend: str = "thread"                        # what trains it: process | ray | thread
+    handle: object = field(default=None, repr=False)   # the launcher's handle (Stop reaches it)
+    source: object = field(default=None, repr=False)   # what it trains on (a remedy restart reuses it)
 
     @property
     def is_active(self) -> bool:
@@ -99,10 +159,14 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, max_concurrent: int | None = None, limits: demo.Limits | None = None):
+    def __init__(self, max_concurrent: int | None = None, limits: demo.Limits | None = None,
+                 backend: str | None = None):
         self.limits = limits or demo.Limits()
         self.max_concurrent = max_concurrent or (self.limits.max_jobs if self.limits.enabled
                                                  else default_limit())
+        self.backend = backend or default_backend()
+        self.launcher = make_launcher(self.backend)
+        self.launcher.prepare()
         self._jobs: dict[str, Job] = {}
         self._waiting: list[str] = []
         self._running = 0
@@ -180,10 +244,12 @@ class JobManager:
             self._condition.notify_all()
 
     # Public API.
-    def submit(self, spec, config, load_data: Callable, *, owner: str = "",
+    def submit(self, spec, config, data, *, owner: str = "",
                resume: dict | None = None, run: runs.Run | None = None) -> Job:
-        """Queue a job. In demo mode: LimitError when the config is over a cap or the visitor
-        already has ``max_per_visitor`` jobs queued or running."""
+        """Queue a job on ``data``: a ``DataSource``, a function returning one (or the data),
+        called in the job's server thread once it has a slot, or the data itself. In demo mode:
+        LimitError when the config is over a cap or the visitor already has ``max_per_visitor``
+        jobs queued or running."""
         if self.limits.enabled:
             config = demo.apply(self.limits, config)
             mine = [j for j in self._jobs.values() if j.owner == owner and j.is_active]
@@ -193,14 +259,15 @@ class JobManager:
                     f"(the limit is {self.limits.max_per_visitor}); stop it or wait for it to end")
             self.touch(owner)
         run = run or runs.create(spec.name, config, owner=owner)
-        job = Job(id=f"job{next(self._ids)}", model=spec.name, config=config, run=run, owner=owner)
+        job = Job(id=f"job{next(self._ids)}", model=spec.name, config=config, run=run, owner=owner,
+                  backend=self.backend, source=data)
         if resume is not None:
             job.rows = [list(row) for row in resume.get("metrics", [])]
             job.step = job.start_step = int(resume.get("step", 0))
         with self._condition:
             self._jobs[job.id] = job
             self._waiting.append(job.id)
-        thread = threading.Thread(target=self._work, args=(job, spec, load_data, resume),
+        thread = threading.Thread(target=self._work, args=(job, spec, data, resume),
                                   name=f"dlstudio-{job.id}", daemon=True)
         thread.start()
         return job
@@ -209,6 +276,8 @@ class JobManager:
         job = self._jobs.get(job_id)
         if job is not None:
             job.stop_event.set()
+            if job.handle is not None:
+                job.handle.stop()
             with self._condition:
                 self._condition.notify_all()
 
@@ -225,17 +294,19 @@ class JobManager:
         return next((job for job in self._jobs.values()
                      if job.run.id == run_id and job.is_active), None)
 
-    def restart(self, job: Job, spec, changes: dict, before_step: int, load_data: Callable, *,
+    def restart(self, job: Job, spec, changes: dict, before_step: int, data=None, *,
                 from_scratch: bool = False, owner: str = "", note: str = "") -> Job:
         """A remedy: stop ``job`` (when it still runs) and start a new run with ``changes``, from
         the last snapshot taken at or before ``before_step`` (a problem's start), or from step 0
-        when there is none or the change alters a layer's shape (``from_scratch``)."""
+        when there is none or the change alters a layer's shape (``from_scratch``). ``data`` as
+        for ``submit``; by default what ``job`` trained on."""
         self.stop(job.id)
         self.wait(job, timeout=10)
         config = from_dict(spec.config_cls, {**dataclasses.asdict(job.config), **changes})
         snapshot = None if from_scratch else job.run.snapshot_before(before_step)
         resume = checkpoints.load(snapshot, expected_model=spec.name) if snapshot else None
-        restarted = self.submit(spec, config, load_data, owner=owner or job.owner, resume=resume)
+        restarted = self.submit(spec, config, job.source if data is None else data,
+                                owner=owner or job.owner, resume=resume)
         restarted.run.set_status(message=f"restarted from {job.run.id} at step "
                                  f"{resume['step'] if resume else 0} with: {note}")
         return restarted
@@ -247,29 +318,53 @@ class JobManager:
             time.sleep(0.02)
         return job
 
-    def _work(self, job: Job, spec, load_data: Callable, resume: dict | None) -> None:
+    def request(self, job: Job, data, resume: dict | None) -> JobRequest:
+        """What the job's process needs to train ``job``."""
+        isolated = self.backend != "thread"
+        return JobRequest(model=job.model, config=job.config, data=data,
+                          run_folder=str(job.run.folder), resume=resume,
+                          threads=job_threads(self.max_concurrent) if isolated else 0,
+                          nice=job_priority() if isolated else 0,
+                          env=settings_of_this_server() if isolated else {},
+                          backend=self.backend)
+
+    def _work(self, job: Job, spec, data, resume: dict | None) -> None:
         if not self._acquire(job):
             job.state, job.message, job.ended = "stopped", "cancelled while queued", time.time()
             job.run.set_status(status="stopped", message=job.message)
             return
         job.state, job.started = "running", time.time()
+        died = None
         try:
-            data = load_data()
-            for event in training.train(spec, job.config, data, checkpoint_dir=job.run.folder,
-                                        resume=resume, should_stop=job.stop_event.is_set):
-                runs.record(job.run, event)
-                self._apply(job, event)
+            if callable(data) and not isinstance(data, DataSource):
+                data = data()   # (the old way: the page's loader, called here)
+            if isinstance(data, DataSource):
+                data.check()
+            died = self.launcher.run(job, spec, self.request(job, data, resume),
+                                     lambda event: self._apply(job, event))
         except Exception as error:  # a crash must end the job visibly, never kill the app
             job.state, job.message = "failed", f"{type(error).__name__}: {error}"
             job.run.set_status(status="failed", message=job.message,
                                traceback=traceback.format_exc()[-2000:])
         finally:
             job.ended = time.time()
-            if job.state == "running":  # the generator ended without a final event
+            if job.state == "running" and died:   # the job's process died mid-run
+                self._mark_died(job, died)
+            elif job.state == "running":  # the loop ended without a final event
                 job.state = "stopped"
             if job.state == "stopped" and job.stop_reason:
                 job.run.set_status(message=job.stop_reason)
             self._release()
+
+    @staticmethod
+    def _mark_died(job: Job, reason: str) -> None:
+        """The run is failed with the reason; its last checkpoint stays for Resume."""
+        has_checkpoint = job.run.checkpoint_path.exists()
+        saved = job.run.status.get("checkpoint_step", 0) if has_checkpoint else None
+        kept = f"last checkpoint: step {saved:,}" if saved is not None else "no checkpoint yet"
+        job.state = "failed"
+        job.message = f"The training process {reason} at step {job.step:,} ({kept})"
+        job.run.set_status(status="failed", message=job.message, step=job.step)
 
     @staticmethod
     def _apply(job: Job, event) -> None:
@@ -287,6 +382,8 @@ class JobManager:
             job.step, job.final, job.evaluation = event.step, event.values, event.evaluation
             job.state = "finished"
         elif isinstance(event, events.Stopped):
+            if job.stop_reason:   # on disk before the job reads as ended
+                job.run.set_status(message=job.stop_reason)
             job.step, job.state = event.step, "stopped"
             job.message = job.stop_reason or event.reason
         elif isinstance(event, events.Failed):

@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -165,10 +166,25 @@ def _alive(pid) -> bool:
         return False
 
 
+def ran_on(status: dict, with_host: bool = True) -> str:
+    """Where a run trained, for the Runs page: "process on <host>", "ray on <node>",
+    "torchrun on <host> (2 workers, gloo)"; only the kind without ``with_host`` (a public demo
+    does not show its machines' names)."""
+    if not with_host:
+        return status.get("backend", "")
+    return status.get("ran_on") or status.get("backend", "")
+
+
 def mark_interrupted() -> None:
-    """Runs left 'running' by a killed process are marked interrupted (resumable from last.pt)."""
+    """Runs left 'running' by a killed process are marked interrupted (resumable from last.pt).
+
+    A run that trained on another machine (a Ray worker) cannot be looked up by its pid here: a
+    new server has lost its connection to such a job, so it counts as interrupted too."""
+    here = socket.gethostname()
     for run in list_runs():
         status = run.status
-        if status.get("status") in ("running", "queued") and not _alive(status.get("pid")):
+        elsewhere = status.get("host", here) != here
+        if status.get("status") in ("running", "queued") and \
+                (elsewhere or not _alive(status.get("pid"))):
             run.set_status(status="interrupted",
                            message="the app stopped during this run; resume it from its checkpoint")

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from core import checkpoints
+from core import checkpoints, distributed
 from core.config import validate
 from core.data import prepare  # noqa: F401  (re-exported: tests and benches read it here)
 from core.device import configure
@@ -43,7 +43,8 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
           resume: dict | None = None, should_stop: Callable[[], bool] = lambda: False,
           device: torch.device | None = None, checkpoint_every_s: float = 60.0,
           snapshot_every_steps: int | None = None, keep_snapshots: int = 10,
-          policies: tuple[Policy, ...] = ()) -> Iterator[Event]:
+          policies: tuple[Policy, ...] = (),
+          parallel: distributed.Group | None = None) -> Iterator[Event]:
     """Train ``spec``'s model on ``data`` and yield events as it goes.
 
     ``resume`` is a loaded checkpoint dict of the same model: the run continues at its step,
@@ -52,11 +53,17 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
     overwrites one. Snapshots (``snapshot_every_steps``, by default the spec's) go to
     ``snapshots/step_N.pt``, the newest ``keep_snapshots`` kept. ``policies`` add to the default
     ones (Stop, the config's time budget, divergence, snapshots, periodic checkpoints).
+
+    ``parallel`` (``core.distributed``): this is one of several data-parallel workers; each
+    trains on its shard of every global batch of ``config.batch_size`` rows, gradients are
+    averaged across them, and only the worker given a ``checkpoint_dir`` (rank 0) writes.
     """
     validate(config)
     task = spec.make_task(spec, config, data, device or configure())
     trainer = task.trainer
     steps_per_epoch = math.ceil(task.count / config.batch_size)
+    if parallel is not None:
+        steps_per_epoch = distributed.steps_per_epoch(task.count, config.batch_size, parallel)
     total_steps = steps_per_epoch * config.epochs
     history: list[list] = []  # [step, epoch, name, value] rows, carried inside checkpoints
     step = 0
@@ -64,6 +71,9 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
         trainer.load_state(resume)
         step = int(resume["step"])
         history = [list(row) for row in resume.get("metrics", [])]
+    if parallel is not None:
+        distributed.synchronize(trainer, parallel)
+        distributed.seed_rank(config.seed + step, parallel)
     path = Path(checkpoint_dir) / "last.pt" if checkpoint_dir else None
 
     def save(evaluation: dict | None = None) -> str:
@@ -99,6 +109,8 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
     if checkpoint_every_s:
         rules.append(PeriodicCheckpoint(checkpoint_every_s))
     rules.extend(policies)
+    if parallel is not None:
+        rules.append(distributed.Agreement(parallel))   # last: sees every rule's decision
 
     loop = Loop(total_steps, steps_per_epoch, step, save, save_snapshot)
     yield Started(total_steps, steps_per_epoch, step, str(trainer.device),
@@ -132,19 +144,26 @@ def train(spec, config, data, *, checkpoint_dir: str | Path | None = None,
                 lr = trainer.set_progress(progress)
             # One optimisation step.
             index = order[batch_index * config.batch_size:(batch_index + 1) * config.batch_size]
+            rows = len(index)
+            if parallel is not None:
+                index = distributed.shard(index, parallel)
             loss = task.step(index)
+            if parallel is not None:   # every rank judges the same (global) loss
+                loss = distributed.mean(loss, parallel)
             for rule in rules:
                 rule.check_loss(loop, loss)
             if loop.end is not None:
                 yield loop.end
                 return
             loop.step += 1
-            window_items += len(index) * items_per_row
+            window_items += rows * items_per_row
             # Record metrics every few steps (one host sync per window, not per step).
             is_epoch_end = batch_index == steps_per_epoch - 1
             if loop.step % config.log_every_steps == 0 or is_epoch_end:
                 now = time.perf_counter()
                 values = task.window_metrics()
+                if parallel is not None:
+                    values = distributed.mean_values(values, parallel)
                 values["lr"] = lr
                 values[speed_name] = window_items / max(now - window_started, 1e-9)
                 yield record(values, loop.epoch, "window")

@@ -3,27 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.data import image_folder
 from core.data.fashion_mnist import DataUnavailable
+from core.data.sources import DataSource
 from ui import state
 
 CHOICES = ("Fashion-MNIST", "MNIST (downloads once)", "CIFAR-10 (downloads once)",
            "Your images (.zip upload)", "Your images (folder on this machine)")
-
-
-@st.cache_resource(show_spinner="Loading the dataset ...", max_entries=4)
-def _torchvision(name: str):
-    return image_folder.load_torchvision(name)
-
-
-@st.cache_resource(show_spinner="Reading your images ...", max_entries=2)
-def _zip(file_id: str, _raw: bytes, name: str):
-    return image_folder.load_zip(_raw, name)
-
-
-@st.cache_resource(show_spinner="Reading your images ...", max_entries=2)
-def _folder(path: str):
-    return image_folder.load_folder(path)
 
 
 def picker(spec) -> None:
@@ -38,15 +23,16 @@ def picker(spec) -> None:
                       placeholder="/home/me/pictures/shoes")
 
 
-def load(spec):
-    """The chosen dataset; raises DataUnavailable with a message for the page."""
+def load(spec) -> DataSource:
+    """The chosen dataset, as the description a job's process loads; raises DataUnavailable
+    with a message for the page."""
     choice = st.session_state.get(f"{spec.name}.dataset", CHOICES[0])
     if choice == CHOICES[0]:
-        return state.images()
+        return DataSource.images()
     if choice.startswith("MNIST"):
-        return _torchvision("mnist")
+        return DataSource.torchvision("mnist")
     if choice.startswith("CIFAR"):
-        return _torchvision("cifar10")
+        return DataSource.torchvision("cifar10")
     if choice.startswith("Your images (.zip"):
         upload = st.session_state.get(f"{spec.name}.images_zip")
         if upload is None:
@@ -54,11 +40,13 @@ def load(spec):
         too_big = state.upload_too_big(upload.size)
         if too_big:
             raise DataUnavailable(f"{upload.name} refused: {too_big}.")
-        return _zip(upload.file_id, upload.getvalue(), upload.name)
+        return DataSource.zip_upload(upload.getvalue(), upload.name)   # kept under runs/
     if state.limits().enabled:  # a stranger must not read the server's folders
         raise DataUnavailable("Reading a folder on the server is off on this shared demo; "
                               "upload a .zip of images instead.")
     path = (st.session_state.get(f"{spec.name}.images_folder") or "").strip()
     if not path:
         raise DataUnavailable("Type the path of a folder of images first.")
-    return _folder(path)
+    source = DataSource.folder(path)
+    source.check()
+    return source

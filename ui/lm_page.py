@@ -10,6 +10,7 @@ import torch
 
 from core import checkpoints, ngram, runs
 from core.data import dataset_name, text
+from core.data.sources import DataSource
 from core.jobs import manager
 from core.lm_task import MAX_EVAL_TOKENS, POEM_FORMS, LanguageModel, perplexity
 from core.paths import CHECKPOINTS, cache_root
@@ -104,7 +105,8 @@ class LanguageModelPanel(Panel):
     """Its own layout: the corpus picker over the settings, and four tabs."""
 
     def load_data(self, config):
-        return corpus_for(config.corpus, config.level, config.min_count)
+        """The job's process reads the corpus its settings name (this page has read it too)."""
+        return DataSource.for_spec(self.spec)
 
     def check_upload(self, payload: dict) -> None:
         language_model(payload)  # refuse a broken one now, not in a tab
@@ -131,7 +133,8 @@ class LanguageModelPanel(Panel):
                 return
             model, model_label = _active_model(corpus_name)
             tabs = st.tabs(["Corpus and n-grams", "Neural model", "Generate", "Score sentences",
-                            "Pinyin (word trigram)"])
+                            "Pinyin (word trigram)"], key=_key("tab"))  # keyed: a rerun
+            # (Generate, a job's progress) keeps the learner on the tab they were on
             with tabs[0]:
                 order, smoothing, k = _ngram_tab(corpus, corpus_name, level, min_count, model)
             with tabs[1]:

@@ -17,6 +17,7 @@ from core import checkpoints, runs
 from core.config import from_dict
 from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
+from core.data.sources import DataSource
 from core.data.text import CorpusError
 from core.demo import LimitError
 from core.jobs import manager
@@ -30,7 +31,8 @@ POLL_SECONDS = 1.0
 LONG_RUN_S = 3600
 FAMILY_PANELS = {"classification": "ui.classifier_views:ClassifierPanel",
                  "gan": "ui.gan_views:GANPanel",
-                 "language_model": "ui.lm_page:LanguageModelPanel"}
+                 "language_model": "ui.lm_page:LanguageModelPanel",
+                 "translation": "ui.translation_views:TranslationPanel"}
 
 
 def format_eta(seconds: float | None) -> str:
@@ -87,8 +89,10 @@ class Panel:
 
     # Data ----------------------------------------------------------------------------------------
     def load_data(self, config):
-        """The training data, from the process-wide caches of the script thread."""
-        return state.images()
+        """What a job of this page trains on: a ``DataSource``, the description its own process
+        (or a cluster worker) loads; the model's default here. (Returning the data itself still
+        works on this machine: it is sent to the job's process by value through its pipe.)"""
+        return DataSource.for_spec(self.spec)
 
     def data_controls(self) -> None:
         """Widgets above the settings that choose the data (a GAN's dataset picker)."""
@@ -245,14 +249,16 @@ class Panel:
 
     # Jobs ----------------------------------------------------------------------------------------
     def start_job(self, config, resume: dict | None = None, run=None, note: str = "") -> None:
-        """Load the data here in the script thread (Streamlit's caches belong to it), then queue."""
+        """Describe the data (the job's process loads it), check what can be checked here, queue."""
         try:
             data = self.load_data(config)
+            if isinstance(data, DataSource):
+                data.check()
         except (DataUnavailable, CorpusError) as error:
             st.session_state[self.key("start_error")] = str(error)
             st.rerun()
         try:
-            job = manager().submit(self.spec, config, lambda: data, owner=state.owner(),
+            job = manager().submit(self.spec, config, data, owner=state.owner(),
                                    resume=resume, run=run)
         except LimitError as error:
             st.session_state[self.key("start_error")] = str(error)

@@ -35,6 +35,7 @@ for run in all_runs:
                  "classes covered": final.get("classes/covered", nothing),
                  "val perplexity": final.get("perplexity/val", nothing),
                  "created": pd.Timestamp(info["created"], unit="s").strftime("%Y-%m-%d %H:%M"),
+                 "ran on": runs.ran_on(status, with_host=not demo),
                  "source": info.get("note") or "app"})
 table = pd.DataFrame(rows)
 st.dataframe(table, hide_index=True,
