@@ -73,7 +73,11 @@ class Judge:
 
 @functools.lru_cache(maxsize=2)
 def _load_judge(path: str, mtime: float, device: str) -> Judge:
-    return Judge(checkpoints.load(path, expected_model=cnn.SPEC.name), torch.device(device))
+    # Building the CNN draws its initial weights from torch's random stream: a forked stream
+    # keeps the caller's untouched (a GAN run seeded just before reproduces whether or not the
+    # judge was loaded already in this process).
+    with torch.random.fork_rng(devices=[]):
+        return Judge(checkpoints.load(path, expected_model=cnn.SPEC.name), torch.device(device))
 
 
 def shipped_judge(device: torch.device | None = None) -> Judge | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from core import checkpoints, gan_eval
+from core import checkpoints, gan_eval, inside
 from core.data import prepare
 from core.device import configure
 from core.events import Checkpointed, Samples, Started
@@ -22,6 +22,9 @@ SAMPLE_GRID = 64            # the fixed-noise grid: 8 x 8 images
 DIVERSITY_BATCH = 64        # generated and real images compared for the diversity ratio
 CLASS_SAMPLES = 256         # generated images classified by the shipped CNN per check
 SNAPSHOT_EVERY_STEPS = 250  # GAN runs keep snapshots so a remedy can restart from a healthy one
+HISTOGRAM_EVERY_WINDOWS = 20  # D's score histograms (the Inside panel): every 20th metric window,
+HISTOGRAM_EARLY_WINDOWS = 20  # and every 2nd of the first 20 (D changes fastest early; short runs)
+HISTOGRAM_IMAGES = 128     # real and generated images per histogram
 
 
 def make_trainer(spec, config, image_shape, device: torch.device) -> GANTrainer:
@@ -79,6 +82,7 @@ class GANTask:
                                                                           self.image_shape[-1])))
         self._window: list[dict] = []
         self._windows = 0
+        self.histogram_generator = torch.Generator().manual_seed(config.seed + 11)
 
     def real_batch(self, index: torch.Tensor) -> torch.Tensor:
         return to_gan_range(self.train_x.index_select(0, index), self.image_shape[-1])
@@ -103,6 +107,7 @@ class GANTask:
                 images[:CLASS_SAMPLES])) / max(self.real_nearest, 1e-8)
             if self.judge is not None:
                 values.update(self.judge.class_statistics(images))
+                values.update(self.trainer.monitor_statistics(z, images, self.judge))
         return values
 
     def window_metrics(self) -> dict[str, float]:
@@ -113,7 +118,27 @@ class GANTask:
         every = self.config.monitor_every_windows
         if every:
             values.update(self.health_statistics(with_classes=self._windows % every == 0))
+        if self.is_histogram_window(self._windows):
+            values.update(self.score_histogram())
         return values
+
+    @staticmethod
+    def is_histogram_window(window: int) -> bool:
+        """Whether the ``window``-th metric window (from 1) records D's score histogram."""
+        every = HISTOGRAM_EVERY_WINDOWS
+        return bool(every) and ((window - 1) % every == 0 or
+                                (window <= HISTOGRAM_EARLY_WINDOWS and (window - 1) % 2 == 0))
+
+    def score_histogram(self) -> dict[str, float]:
+        """D's scores on real and on generated images now, as a histogram in the metrics
+        (``d_histogram/...``), for the Inside panel's view of D over training. It draws from its
+        own random generator and leaves the networks as they were, so training is unchanged."""
+        count = min(HISTOGRAM_IMAGES, self.count)
+        index = torch.randperm(self.count, generator=self.histogram_generator)[:count]
+        index = index.to(self.train_x.device)
+        latent = self.trainer.noise(count, self.histogram_generator)
+        return inside.discriminator_histogram(self.trainer, self.real_batch(index), latent,
+                                              self.train_y.index_select(0, index))
 
     def extra_events(self, step: int, epoch_end: bool) -> list:
         if step % self.config.sample_every_steps == 0 or epoch_end:
@@ -135,7 +160,9 @@ def evaluate(model: GANTrainer, data, count: int = 10_000) -> dict[str, float]:
     """The CLI's and the benches' figures for a trained GAN: sample quality (classes covered,
     Fréchet distance) and the model's own extra figures."""
     values = gan_eval.evaluate_generator(model, data, count=count)
-    values.update(model.extra_metrics(gan_eval.judge_for(data, model.device)))
+    judge = gan_eval.judge_for(data, model.device)
+    values.update(model.extra_metrics(judge))
+    values.update(model.reference_metrics(judge, data, count))
     return values
 
 

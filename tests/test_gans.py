@@ -9,7 +9,7 @@ from core.gan_eval import frechet_distance
 from core.gan_task import make_trainer
 from core.models.gans.base import GANTrainer, slerp
 from core.registry import GANS, MODELS
-from core.training import Finished, Samples, Started, train
+from core.training import Finished, Metrics, Samples, Started, train
 
 KEYS = {"loss/discriminator", "loss/generator", "d/real", "d/fake_before_g", "d/fake_after_g",
         "d_accuracy/real", "d_accuracy/fake", "d_accuracy/mean", "grad_norm/discriminator", "grad_norm/generator"}
@@ -190,3 +190,14 @@ def test_every_remedy_either_resumes_the_snapshot_or_says_it_starts_over(name, s
                 trainer.load_state(payload)
             seen += 1
     assert seen >= 4
+
+
+def test_a_gan_run_reproduces_whether_or_not_the_judge_was_loaded_before(tiny_data):
+    """Loading the shipped CNN (the judge) once per process must not shift the random stream of
+    the run that loads it: the first run in a process equals the second with the same seed."""
+    from core import gan_eval
+    gan_eval._load_judge.cache_clear()
+    spec, config = tiny("gan", epochs=1)
+    runs_of = [[e.values["loss/generator"] for e in train(spec, config, tiny_data)
+                if isinstance(e, Metrics) and "loss/generator" in e.values] for _ in range(2)]
+    assert runs_of[0] == runs_of[1]

@@ -5,7 +5,7 @@ import dataclasses
 
 import streamlit as st
 
-from ui import results
+from ui import inside_views, results
 from ui.shell import POLL_SECONDS, Panel, checkpoint_metrics, config_caption, load_run
 
 
@@ -31,6 +31,7 @@ class ClassifierPanel(Panel):
             st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
                                file_name=f"{job.run.id}.pt", key=self.key("download", "job"))
             results.evaluation_panel(job.evaluation, self.spec, self.key("job"))
+            self.inside(job.run.checkpoint_path)
 
     def run_view(self, run_id: str) -> None:
         run = load_run(run_id)
@@ -40,6 +41,8 @@ class ClassifierPanel(Panel):
         results.curves(run.metrics(), self.spec, self.key("run"), run.info["config"])
         if payload is not None and payload.get("evaluation"):
             results.evaluation_panel(payload["evaluation"], self.spec, self.key("run"))
+        if payload is not None:
+            self.inside(run.checkpoint_path)
 
     def checkpoint_view(self, payload: dict, raw: bytes, label: str) -> None:
         st.subheader(f"Results — {label}")
@@ -51,3 +54,9 @@ class ClassifierPanel(Panel):
             results.evaluation_panel(payload["evaluation"], self.spec, self.key("ckpt"))
         else:
             st.info("This checkpoint holds no final evaluation (it was saved mid-run).")
+        self.inside(payload)
+
+    def inside(self, source) -> None:
+        """Below the results: the model's weights, its layers, why it predicts what it does and
+        where the classes live (``ui/inside_views.py``)."""
+        inside_views.classifier_inside(self, source)

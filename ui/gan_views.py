@@ -17,7 +17,7 @@ from core.images import grid, png_bytes
 from core.jobs import manager
 from core.models.gans.base import slerp, to_uint8
 from core.registry import load_model
-from ui import charts, datasets, state
+from ui import charts, datasets, inside_views, state
 from ui.shell import POLL_SECONDS, Panel, checkpoint_metrics, config_caption, load_run, open_view
 
 SCALE = 3  # 28-32 px samples drawn 3x larger
@@ -145,6 +145,7 @@ class GANPanel(Panel):
         self.resume_here(job)
         if job.state == "finished":
             self.explorer(job.run.checkpoint_path)
+            self.inside(job.run.checkpoint_path)
 
     def run_view(self, run_id: str) -> None:
         run = load_run(run_id)
@@ -167,6 +168,7 @@ class GANPanel(Panel):
             self.training_charts(frame, self.key("run"), run.info["config"])
         if payload is not None:
             self.explorer(run.checkpoint_path)
+            self.inside(run.checkpoint_path)
 
     def checkpoint_view(self, payload: dict, raw: bytes, label: str) -> None:
         st.subheader(f"{self.spec.title} — {label}")
@@ -174,6 +176,7 @@ class GANPanel(Panel):
         st.download_button("Download checkpoint", raw, file_name=f"{self.name}.pt",
                            key=self.key("download", "ckpt"))
         self.explorer(payload)
+        self.inside(payload)
         frame = checkpoint_metrics(payload)
         if not frame.empty:
             with st.expander("How it trained: losses, D outputs, diversity", expanded=False):
@@ -214,3 +217,9 @@ class GANPanel(Panel):
 
     def explorer_extras(self, model, key: str) -> None:
         """More views of a finished model, below the explorer (BEGAN: what its D keeps)."""
+
+    def inside(self, source) -> None:
+        """Below the explorer: D's scores over training and now, what D's gradient asks of a
+        generated image, its nearest training images (``ui/inside_views.py``)."""
+        if self.spec.family == "gan":      # the image-to-image pages reuse these views
+            inside_views.gan_inside(self, source, model_for)

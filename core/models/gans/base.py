@@ -313,6 +313,19 @@ class GANTrainer:
         generator.train(batch_statistics)
         return generator(z.to(self.device))
 
+    def discriminator_scores(self, images: torch.Tensor, latent: torch.Tensor | None = None,
+                             labels: torch.Tensor | None = None) -> torch.Tensor:
+        """D's score of each image (B,), higher meaning "real", in D's current mode: its logit
+        for the BCE loss (D(x) = sigmoid), its raw output for hinge and least squares, the mean
+        of a patch map, minus the reconstruction error for an autoencoder D (its output is an
+        image). For the Inside views and the score histograms a run records. ``latent`` (of
+        generated images) or ``labels`` (of real ones) are for a D that reads the class: such a
+        model overrides this; a plain D reads neither."""
+        output = self.discriminator(images)
+        if output.shape == images.shape:
+            return -(output - images).abs().flatten(1).mean(1)
+        return output.reshape(len(images), -1).mean(1)
+
     def state(self) -> dict:
         networks = {"generator": self.generator.state_dict(),
                     "discriminator": self.discriminator.state_dict()}
@@ -351,6 +364,19 @@ class GANTrainer:
     def extra_metrics(self, judge) -> dict[str, float]:
         """Name=value figures the CLI's ``evaluate`` and the benches print beside the sample
         quality (infoGAN: each code's purity and correlation)."""
+        return {}
+
+    def reference_metrics(self, judge, data, count: int = 10_000) -> dict[str, float]:
+        """Like ``extra_metrics``, for figures that also need the real images ``data`` (a
+        class-conditional GAN: intended-class accuracy, diversity within a class relative to the
+        real images of that class), on ``count`` samples. ``judge`` may be None."""
+        return {}
+
+    def monitor_statistics(self, latent: torch.Tensor, images: torch.Tensor, judge
+                           ) -> dict[str, float]:
+        """A model's own figures on the monitor's periodic class check, from the latents, the
+        images G drew from them and the shipped CNN (a class-conditional GAN: how often the CNN
+        sees the class G was asked for)."""
         return {}
 
 
