@@ -26,6 +26,8 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("views/dcgan.py", "DCGAN", ":material/blur_on:", "dcgan"),
         PageEntry("views/infogan.py", "infoGAN", ":material/tune:", "infogan"),
         PageEntry("views/began.py", "BEGAN", ":material/balance:", "began"),
+        PageEntry("views/sagan.py", "SAGAN", ":material/center_focus_strong:", "sagan"),
+        PageEntry("views/biggan.py", "BigGAN", ":material/category:", "biggan"),
     ],
     "Language": [
         PageEntry("views/lm.py", "Language models", ":material/translate:", "language-model"),

@@ -1,0 +1,132 @@
+"""BigGAN's page: the class explorer with the truncation trick (ψ), class interpolation, the
+fidelity/diversity curve measured on the loaded model, and the attention viewer."""
+from __future__ import annotations
+
+import time
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from core import gan_eval
+from core.data.fashion_mnist import DataUnavailable
+from core.models.gans.conditional import TRUNCATION_VALUES, truncation_curve
+from ui import state
+from ui.panels.conditional import (ConditionalGANPanel, attention_viewer, class_names, one_thread,
+                                   picture)
+
+CURVE_PER_CLASS = 100      # samples per class and ψ on the page (the bench and evaluate: 1,000)
+STEPS = 8                  # columns of a class interpolation
+ROWS = 4                   # z of a class interpolation
+PAIRS = {"T-shirt/top → Dress": (0, 3), "Sneaker → Ankle boot": (7, 9), "Shirt → Coat": (6, 4),
+         "Sandal → Sneaker": (5, 7), "Trouser → Dress": (1, 3)}
+
+
+def curve_figure(rows: list[dict]) -> go.Figure:
+    """Fidelity against diversity as ψ varies, on one chart: intended-class accuracy and the
+    diversity within a class (left axis), the Fréchet distance (right axis)."""
+    psi = [row["psi"] for row in rows]
+    figure = go.Figure()
+    figure.add_scatter(x=psi, y=[row["intended_accuracy"] for row in rows], mode="lines+markers",
+                       name="intended-class accuracy (fidelity)")
+    figure.add_scatter(x=psi, y=[row["class_diversity"] for row in rows], mode="lines+markers",
+                       name="diversity within a class (× real)")
+    figure.add_scatter(x=psi, y=[row["frechet_distance"] for row in rows], mode="lines+markers",
+                       name="Fréchet distance (right axis)", yaxis="y2", line=dict(dash="dot"))
+    figure.update_layout(title="The truncation trick, measured on this model",
+                         xaxis=dict(title="ψ (truncation threshold)", tickvals=psi),
+                         yaxis=dict(title="accuracy / diversity ratio", rangemode="tozero"),
+                         yaxis2=dict(title="Fréchet distance (lower is better)", overlaying="y",
+                                     side="right", rangemode="tozero"),
+                         legend=dict(orientation="h", y=-0.25), height=420,
+                         margin=dict(l=50, r=50, t=50, b=40))
+    return figure
+
+
+@st.cache_resource(show_spinner="Measuring the truncation curve on this model ...",
+                   max_entries=8)
+def _curve(key: str, _model) -> tuple[list[dict], float] | None:
+    """The curve for a loaded model, once per process: (rows, seconds) or None without the
+    shipped CNN and Fashion-MNIST."""
+    judge = gan_eval.shipped_judge()
+    if judge is None or _model.image_shape[0] != 1 or _model.class_count != 10:
+        return None
+    data = state.images()
+    started = time.perf_counter()
+    with one_thread():
+        rows = truncation_curve(_model, judge, data, per_class=CURVE_PER_CLASS)
+    return rows, time.perf_counter() - started
+
+
+class BigGANPanel(ConditionalGANPanel):
+
+    truncation = True
+
+    def explorer_extras(self, model, key: str) -> None:
+        if not model.class_count:
+            return
+        self.class_interpolation(model)
+        self.truncation_panel(model, key)
+        if model.config.self_attention:
+            with st.expander("Attention viewer (BigGAN's attention block at 16×16)"):
+                attention_viewer(self, model, key)
+
+    def class_interpolation(self, model) -> None:
+        """Morph between two classes: the class vector moves from one one-hot to the other at
+        fixed z, so the shared class embedding is interpolated."""
+        st.subheader("Class interpolation")
+        names = class_names(model)
+        pairs = {label: pair for label, pair in PAIRS.items()
+                 if names[0] == "T-shirt/top"} or {f"{names[0]} → {names[1]}": (0, 1)}
+        first, second, third = st.columns([2, 2, 1])
+        choice = first.selectbox("From → to", [*pairs, "Other pair"], key=self.key("pair"))
+        if choice == "Other pair":
+            columns = second.columns(2)
+            start = columns[0].selectbox("From", list(range(model.class_count)),
+                                         format_func=lambda index: names[index],
+                                         key=self.key("from"))
+            end = columns[1].selectbox("To", list(range(model.class_count)), index=1,
+                                       format_func=lambda index: names[index],
+                                       key=self.key("to"))
+        else:
+            start, end = pairs[choice]
+            second.caption("Each row: one z; left to right, the class vector goes from one "
+                           "one-hot to the other (the shared class embedding interpolated).")
+        seed = third.number_input("Seed", 0, 2**31 - 1, 0, key=self.key("interpolation_seed"))
+        psi = st.session_state.get(self.key("psi"), 0.5) \
+            if st.session_state.get(self.key("truncate"), True) else None
+        with one_thread():
+            z = model.sample_z(ROWS, torch.Generator().manual_seed(int(seed)), psi)
+            images = model.class_interpolation(start, end, z, STEPS)
+        st.image(picture(images, STEPS, 3))
+        st.caption(f"{names[start]} → {names[end]}, {ROWS} z from seed {seed}"
+                   + (f", ψ = {psi:g}" if psi else ", no truncation"))
+
+    def truncation_panel(self, model, key: str) -> None:
+        st.subheader("Fidelity against diversity: the truncation trick, measured")
+        try:
+            measured = _curve(key, model)
+        except DataUnavailable:
+            measured = None
+        if measured is None:
+            st.info("Needs the shipped Fashion-MNIST CNN (checkpoints/cnn.pt), Fashion-MNIST and a "
+                    "10-class grey model.")
+            return
+        rows, seconds = measured
+        st.plotly_chart(curve_figure(rows), key=self.key("curve"))
+        by_psi = {row["psi"]: row for row in rows}
+        low, full = by_psi.get(0.5), by_psi.get(1.0)
+        summary = ""
+        if low and full:
+            summary = (f" At ψ = 0.5 against ψ = 1: intended-class accuracy "
+                       f"{low['intended_accuracy']:.1%} vs {full['intended_accuracy']:.1%}, "
+                       f"diversity within a class {low['class_diversity']:.2f} vs "
+                       f"{full['class_diversity']:.2f} × real, Fréchet distance "
+                       f"{low['frechet_distance']:.1f} vs {full['frechet_distance']:.1f}.")
+        st.caption(f"For ψ in {', '.join(f'{v:g}' for v in TRUNCATION_VALUES)}: "
+                   f"{CURVE_PER_CLASS} samples per class, judged by the shipped CNN (accuracy: "
+                   "the share it labels with the class G was asked for; diversity: the mean "
+                   "pairwise distance within a class over that of real test images of the class; "
+                   "Fréchet distance to as many test images, in the CNN's features). Measured once "
+                   f"for this model ({seconds:.0f} s); `bench/conditional_gans.py` measures it on "
+                   f"1,000 per class.{summary}")
