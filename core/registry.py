@@ -8,12 +8,14 @@ from core.config import from_dict
 from core.models import cnn, lm, mlp, resnet, softmax
 from core.models.gans import began, dcgan, gan, infogan
 from core.models.gans import biggan, sagan
+from core.models.gans import stylegan
 from core.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in
                                 (softmax.SPEC, mlp.SPEC, cnn.SPEC, resnet.SPEC,
                                  gan.SPEC, dcgan.SPEC, infogan.SPEC, began.SPEC,
                                  sagan.SPEC, biggan.SPEC,
+                                 stylegan.SPEC,
                                  lm.SPEC)}
 CLASSIFIERS = [name for name, spec in MODELS.items() if spec.family == "classification"]
 GANS = [name for name, spec in MODELS.items() if spec.family == "gan"]

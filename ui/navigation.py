@@ -28,6 +28,7 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("views/began.py", "BEGAN", ":material/balance:", "began"),
         PageEntry("views/sagan.py", "SAGAN", ":material/center_focus_strong:", "sagan"),
         PageEntry("views/biggan.py", "BigGAN", ":material/category:", "biggan"),
+        PageEntry("views/stylegan.py", "StyleGAN", ":material/style:", "stylegan"),
     ],
     "Language": [
         PageEntry("views/lm.py", "Language models", ":material/translate:", "language-model"),

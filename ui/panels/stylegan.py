@@ -1,0 +1,363 @@
+"""StyleGAN's page: R1 and w charts beside the tutorial's, and below the seed explorer the views
+the paper made famous — the style-mixing grid with a crossover select, truncation in W (a ψ slider
+and a row ψ = 0 … 1), the noise inputs (resample only the noise, switch it off per layer),
+interpolation in Z and in W side by side, and the perceptual path length in Z vs W measured on the
+loaded model."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from core import gan_eval
+from core.images import grid, png_bytes
+from core.models.gans.base import slerp, to_uint8
+from core.models.gans.stylegan import (crossover_after, image_features, mixing_follows,
+                                       path_length_summary)
+from ui import charts
+from ui.gan_views import SCALE, GANPanel, show_grid, source_payload
+
+MIX_ROWS, MIX_COLUMNS = 5, 6          # the style-mixing grid: coarse sources x fine sources
+PSI_VALUES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+NOISE_DRAWS = 16                      # noise maps drawn for the per-pixel standard deviation
+STEPS = 9                             # frames of an interpolation
+MEASURED_PATHS = 500                  # PPL measured on opening a checkpoint that carries none
+
+
+# Training charts ---------------------------------------------------------------------------------
+
+def r1_figure(frame: pd.DataFrame, gamma: float, every: int) -> go.Figure:
+    figure = charts.lines(frame, {"stylegan/r1": "|∇D(x)|² on real images"},
+                          f"R1: D's gradient at real images (penalty γ/2·|∇D(x)|², γ = {gamma:g}, "
+                          f"every {every} steps)", "|∇D(x)|²", smooth=True)
+    figure.update_layout(yaxis_type="log")
+    return figure
+
+
+def w_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = charts.lines(frame, {"stylegan/w_spread": "w spread (mean |w − w̄|)",
+                                  "stylegan/w_average_norm": "|w̄| (tracked average, for ψ)"},
+                          "The style space W", "distance", smooth=True)
+    strength = charts.series(frame, "stylegan/noise_strength")
+    figure.add_scatter(x=strength["step"], y=strength["value"], mode="lines", yaxis="y2",
+                       name="mean |noise strength|", line=dict(dash="dot"))
+    figure.update_layout(yaxis2=dict(title="noise strength", overlaying="y", side="right",
+                                     rangemode="tozero"))
+    return figure
+
+
+# Helpers -----------------------------------------------------------------------------------------
+
+def seeded_z(model, seeds) -> torch.Tensor:
+    """One z per seed: (len(seeds), z size), the seed's first draw from the model's prior."""
+    return torch.cat([model.noise(1, torch.Generator().manual_seed(int(seed))) for seed in seeds])
+
+
+def judge_for_model(model):
+    """The shipped CNN for grey models (it reads Fashion-MNIST), else None."""
+    return gan_eval.shipped_judge() if model.image_shape[0] == 1 else None
+
+
+def classes_of(judge, images: torch.Tensor) -> list[int]:
+    return judge.logits_and_features(images)[0].argmax(1).tolist()
+
+
+def blank_like(images: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(images[:1])                                   # a white cell
+
+
+@st.cache_resource(show_spinner="Measuring path lengths in Z and in W and style mixing on "
+                   f"{MEASURED_PATHS:,} paths ...", max_entries=8)
+def _measured(key: str, _model) -> dict | None:
+    judge = judge_for_model(_model)
+    if judge is None:
+        return None
+    return {"ppl": path_length_summary(_model, judge, paths=MEASURED_PATHS, keep_lengths=True),
+            "mixing": mixing_follows(_model, judge, count=MEASURED_PATHS)}
+
+
+def measurements(payload: dict, key: str, model) -> dict | None:
+    """What the checkpoint carries (measured when its run finished), or measured now, once."""
+    stored = payload.get("evaluation") or {}
+    if stored.get("ppl") and stored.get("mixing"):
+        return stored
+    return _measured(key, model)
+
+
+class StyleGANPanel(GANPanel):
+
+    def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        """The tutorial's diagnostics (with this model's bands), then R1 and the style space."""
+        super().training_charts(frame, key, config)
+        left, right = st.columns(2)
+        left.plotly_chart(r1_figure(frame, float(config.get("r1_gamma", 0)),
+                                    int(config.get("r1_every", 16))), key=f"{key}.r1")
+        right.plotly_chart(w_figure(frame), key=f"{key}.w")
+
+    def explorer(self, source) -> None:
+        loaded = source_payload(source)
+        if loaded is None:
+            return
+        self.payload = loaded[0]
+        super().explorer(source)
+
+    def explorer_extras(self, model, key: str) -> None:
+        judge = judge_for_model(model)
+        style_mixing(self, model, judge)
+        truncation(self, model)
+        noise_inputs(self, model)
+        interpolation(self, model, judge)
+        path_length_section(model, measurements(getattr(self, "payload", {}), key, model))
+
+    def after(self) -> None:
+        about(self.spec)
+
+
+# The style-mixing grid ---------------------------------------------------------------------------
+
+def crossover_label(model, crossover: int) -> str:
+    resolutions = model.resolutions
+    coarse = f"{resolutions[0]}–{resolutions[crossover - 1]} px"
+    fine = f"{resolutions[crossover]}–{resolutions[-1]} px"
+    return (f"layer {crossover}: rows give layers 0–{crossover - 1} ({coarse}), columns layers "
+            f"{crossover}–{len(resolutions) - 1} ({fine})")
+
+
+def style_mixing(panel, model, judge) -> None:
+    st.subheader("Style mixing")
+    st.caption("The paper's figure: every cell takes its **coarse** styles (the layers below the "
+               "crossover) from its row's seed and its **fine** styles from its column's seed. "
+               "Coarse layers (4–8 px) decide the silhouette and the kind of garment, the middle "
+               "(16 px) the details of the shape, the fine ones (32 px) texture and shading.")
+    first, second, third = st.columns([1, 1, 2.4])
+    row_seed = first.number_input("Row seeds (coarse) from", 0, 2**31 - 1, 10,
+                                  key=panel.key("mix", "rows"))
+    column_seed = second.number_input("Column seeds (fine) from", 0, 2**31 - 1, 100,
+                                      key=panel.key("mix", "columns"))
+    options = list(range(1, model.layer_count))
+    crossover = third.selectbox("Crossover layer", options,
+                                index=options.index(crossover_after(model.resolutions, 8)),
+                                format_func=lambda value: crossover_label(model, value),
+                                key=panel.key("crossover"))
+    w_rows = model.styles(seeded_z(model, range(row_seed, row_seed + MIX_ROWS)))
+    w_columns = model.styles(seeded_z(model, range(column_seed, column_seed + MIX_COLUMNS)))
+    rows_images, column_images = model.synthesize(w_rows), model.synthesize(w_columns)
+    mixed = model.mixed(w_rows.repeat_interleave(MIX_COLUMNS, 0), w_columns.repeat(MIX_ROWS, 1),
+                        crossover)                                        # row by row
+    cells = [blank_like(column_images), column_images]
+    for row in range(MIX_ROWS):
+        cells += [rows_images[row:row + 1], mixed[row * MIX_COLUMNS:(row + 1) * MIX_COLUMNS]]
+    picture = grid(to_uint8(torch.cat(cells)), columns=MIX_COLUMNS + 1, scale=SCALE)
+    st.image(picture, caption=f"top row: the column seeds {column_seed}–"
+             f"{column_seed + MIX_COLUMNS - 1} (fine styles); left column: the row seeds "
+             f"{row_seed}–{row_seed + MIX_ROWS - 1} (coarse styles); crossover at "
+             f"{crossover_label(model, crossover)}")
+    st.download_button("Download PNG", png_bytes(picture), file_name="stylegan-mixing.png",
+                       mime="image/png", key=panel.key("mix", "png"))
+    if judge is None:
+        return
+    row_classes, column_classes = classes_of(judge, rows_images), classes_of(judge, column_images)
+    mixed_classes = classes_of(judge, mixed)
+    follows_row = sum(mixed_classes[i] == row_classes[i // MIX_COLUMNS]
+                      for i in range(len(mixed_classes)))
+    follows_column = sum(mixed_classes[i] == column_classes[i % MIX_COLUMNS]
+                         for i in range(len(mixed_classes)))
+    st.markdown(f"In this grid the shipped CNN gives **{follows_row} of {len(mixed_classes)}** "
+                f"cells their row's class (coarse source) and {follows_column} their column's "
+                "(fine source). Move the crossover up and the rows decide more; down, the columns.")
+
+
+# Truncation in W ---------------------------------------------------------------------------------
+
+def truncation(panel, model) -> None:
+    st.subheader("Truncation in W")
+    st.caption("w' = w̄ + ψ (w − w̄): ψ pulls every style toward the tracked average w̄. ψ = 0 "
+               "draws the *average garment* for every seed, ψ < 1 trades variety for typical, "
+               "clean images, ψ > 1 exaggerates what makes each sample different.")
+    left, right = st.columns([2, 1])
+    psi = left.slider("ψ (truncation)", 0.0, 2.0, 0.7, 0.05, key=panel.key("psi"),
+                      help="0 = the average w for every seed; 1 = no truncation")
+    seed = right.number_input("Seeds from", 0, 2**31 - 1, 0, key=panel.key("psi", "seed"))
+    z = seeded_z(model, range(seed, seed + 8))
+    show_grid(to_uint8(model.synthesize(model.styles(z, psi=psi))),
+              f"8 seeds from {seed} at ψ = {psi:.2f}", f"stylegan-psi{psi:.2f}", columns=8)
+    w = model.styles(z[:4])
+    rows = [model.synthesize(model.w_average().lerp(w, value)) for value in PSI_VALUES]
+    images = torch.stack(rows, dim=1).flatten(0, 1)                        # (4 * psis, C, H, W)
+    show_grid(to_uint8(images), "rows: 4 seeds; columns: ψ = " + ", ".join(
+        f"{value:g}" for value in PSI_VALUES) + " (the first column is the average garment, the "
+        "same for every seed)", "stylegan-psi-row", columns=len(PSI_VALUES))
+
+
+# Noise inputs ------------------------------------------------------------------------------------
+
+def noise_inputs(panel, model) -> None:
+    st.subheader("Noise inputs")
+    if not model.config.use_noise:
+        st.info("This model was trained without noise inputs (the *Noise off* preset): every "
+                "detail comes from w.")
+        return
+    strengths = model.noise_strengths()
+    labels = [f"{label} (strength {value:+.3f})" for label, value
+              in zip(model.layer_labels(), strengths)]
+    st.caption("Every conv layer adds a fresh noise map times a learned strength. Same w, new "
+               "noise: what changes is what the noise decides (folds, texture, a stray pixel); "
+               "the garment stays. Learned strengths: " + ", ".join(
+                   f"{resolution} px {value:+.3f}" for resolution, value
+                   in zip(model.resolutions, strengths)) + ".")
+    left, right = st.columns([1, 2.4])
+    seed = left.number_input("Seeds from", 0, 2**31 - 1, 20, key=panel.key("noise", "seed"))
+    enabled = right.multiselect("Noise on in these layers", list(range(model.layer_count)),
+                                default=list(range(model.layer_count)),
+                                format_func=lambda index: labels[index],
+                                key=panel.key("noise", "layers"))
+    columns = 6
+    w = model.styles(seeded_z(model, range(seed, seed + columns)))
+    rows = [model.synthesize(w)] + [model.synthesize(w, noise="random", noise_seed=draw)
+                                    for draw in (1, 2, 3)]
+    switched = [index in enabled for index in range(model.layer_count)]
+    rows.append(model.synthesize(w, noise_enabled=switched))
+    draws = torch.stack([model.synthesize(w, noise="random", noise_seed=100 + draw)
+                         for draw in range(NOISE_DRAWS)])                   # (D, N, C, H, W)
+    spread = draws.std(0)
+    rows.append(spread / spread.amax((1, 2, 3), keepdim=True).clamp(min=1e-6) * 2 - 1)
+    off = [layer for layer in range(model.layer_count) if not switched[layer]]
+    show_grid(to_uint8(torch.cat(rows)), "rows: the stored noise; three new noise draws (same w); "
+              "noise " + (f"off in layers {', '.join(map(str, off))}" if off else
+                          "on in every layer (switch layers off above)")
+              + f"; the per-pixel standard deviation over {NOISE_DRAWS} noise draws (white = "
+              "where the noise changes the image most)", "stylegan-noise", columns=columns)
+
+
+# Interpolation in Z and in W ---------------------------------------------------------------------
+
+def step_distances(judge, frames: torch.Tensor, rows: int) -> np.ndarray:
+    """(steps − 1,) mean distance between consecutive frames in the CNN's unit features."""
+    features = image_features(judge, frames).view(rows, STEPS, -1)
+    return (features[:, 1:] - features[:, :-1]).norm(dim=2).mean(0).numpy()
+
+
+def interpolation(panel, model, judge) -> None:
+    st.subheader("Interpolation in Z and in W")
+    st.caption("The same two seeds, walked in Z (spherical, as the other GAN pages) and in W "
+               "(straight lines between the two w). The paper's claim: W is disentangled, so the "
+               "walk in W changes the image evenly, while Z, forced to follow the data's "
+               "distribution, crosses it with sudden jumps.")
+    first, second = st.columns(2)
+    seed_a = first.number_input("From seed", 0, 2**31 - 1, 3, key=panel.key("walk", "from"))
+    seed_b = second.number_input("To seed", 0, 2**31 - 1, 4, key=panel.key("walk", "to"))
+    rows = 3
+    start = seeded_z(model, range(seed_a, seed_a + rows * 1000, 1000))
+    end = seeded_z(model, range(seed_b, seed_b + rows * 1000, 1000))
+    t = torch.linspace(0, 1, STEPS)
+    z_path = torch.stack([slerp(start, end, float(value)) for value in t], dim=1).flatten(0, 1)
+    w_start, w_end = model.styles(start), model.styles(end)
+    w_path = torch.stack([w_start.lerp(w_end, float(value)) for value in t], dim=1).flatten(0, 1)
+    z_frames, w_frames = model.generate(z_path), model.synthesize(w_path)
+    left, right = st.columns(2)
+    with left:
+        show_grid(to_uint8(z_frames), f"in Z: {rows} walks from seed {seed_a} to {seed_b} "
+                  "(and two more pairs of seeds)", "stylegan-walk-z", columns=STEPS)
+    with right:
+        show_grid(to_uint8(w_frames), "in W: the same endpoints", "stylegan-walk-w",
+                  columns=STEPS)
+    if judge is None:
+        return
+    figure = go.Figure()
+    for name, frames in (("in Z", z_frames), ("in W", w_frames)):
+        figure.add_scatter(x=list(range(1, STEPS)), y=step_distances(judge, frames, rows),
+                           mode="lines+markers", name=name)
+    figure.update_layout(title="How far each step moves the image (shipped CNN's features; "
+                         "even steps = a smooth walk)", xaxis_title="step",
+                         yaxis_title="feature distance", **{**charts.LAYOUT, "height": 300})
+    st.plotly_chart(figure, key=panel.key("walk", "steps"))
+
+
+# Perceptual path length --------------------------------------------------------------------------
+
+def path_length_figure(ppl: dict) -> go.Figure:
+    figure = go.Figure()
+    for space, label in (("z", "in Z"), ("w", "in W")):
+        values = np.asarray(ppl[space]["lengths"], dtype=float)
+        figure.add_histogram(x=np.log10(np.clip(values, 1e-3, None)), name=label, opacity=0.6,
+                             nbinsx=60)
+    figure.update_layout(barmode="overlay", title="Path lengths of single paths (log scale)",
+                         xaxis_title="log10 path length", yaxis_title="paths",
+                         **{**charts.LAYOUT, "height": 320})
+    return figure
+
+
+def path_length_section(model, measured: dict | None) -> None:
+    st.subheader("Perceptual path length: Z vs W")
+    if not measured:
+        st.info("Needs the shipped Fashion-MNIST CNN (checkpoints/cnn.pt) and grey images.")
+        return
+    ppl = measured["ppl"]
+    z, w = ppl["z"]["mean"], ppl["w"]["mean"]
+    st.caption(f"Karras et al. 2019: walk a tiny step ε = {ppl['epsilon']:g} along a random path "
+               "and measure how much the image changes, divided by ε². Short paths mean a smooth "
+               "space. The paper measures images with VGG features (LPIPS); no weights can be "
+               "downloaded here, so this uses the shipped CNN's features (unit length), "
+               f"{ppl['paths']:,} paths per space, the mean between the 1st and 99th percentiles "
+               "as StyleGAN2's metric. The numbers compare Z with W on this model; they are not "
+               "the paper's units.")
+    first, second, third = st.columns(3)
+    first.metric("PPL in Z", f"{z:,.1f}", help=f"median {ppl['z']['median']:,.1f}")
+    second.metric("PPL in W", f"{w:,.1f}", help=f"median {ppl['w']['median']:,.1f}")
+    third.metric("W / Z", f"{w / max(z, 1e-12):.2f}")
+    verdict = ("shorter in W, as the paper claims" if w < z else
+               "not shorter in W: this model does not confirm the paper's claim")
+    st.markdown(f"On this model the paths are **{verdict}**.")
+    if ppl["z"].get("lengths"):
+        st.plotly_chart(path_length_figure(ppl), key="stylegan-ppl-histogram")
+    mixing = measured.get("mixing")
+    if mixing:
+        st.caption(f"Style mixing measured on {mixing['pairs']:,} pairs, crossing over above "
+                   f"{mixing['resolution']} px: {mixing['coarse']:.0%} of mixed images have the "
+                   f"class of their coarse source, {mixing['fine']:.0%} that of the fine one "
+                   f"({mixing['coarse_differing']:.0%} follow the coarse source where the two "
+                   "sources differ in class).")
+
+
+# What StyleGAN changed -------------------------------------------------------------------------
+
+def about(spec) -> None:
+    t = spec.health.thresholds
+    st.divider()
+    st.subheader("What StyleGAN changed, and why")
+    st.markdown(
+        "- **A mapping network** (a few fully connected layers, learning at 1/100 of the rate) "
+        "turns z into w. z must follow a fixed Gaussian, so the generator has to warp it to fit "
+        "the data; w has no such constraint, which lets its directions line up with what varies "
+        "in the images (the paper's *disentanglement*, the tutorial's 特性重叠 solved).\n"
+        "- **Styles per layer, from a learned constant.** The network no longer reads z at its "
+        "input: it starts from a learned 4×4 tensor, and w sets every layer's style. StyleGAN "
+        "did it with AdaIN; StyleGAN2 scales the convolution's weights by the style and "
+        "*demodulates* them back to unit output variance, which removed AdaIN's blob artefacts. "
+        "Here the same maths runs in its fast form: scale the activations, convolve, scale the "
+        "output.\n"
+        "- **Noise inputs** with learned strengths give the stochastic detail, so w need not.\n"
+        "- **Style mixing regularisation** (90% of batches from two w) stops neighbouring layers "
+        "from relying on each other's styles — what makes the mixing grid work.\n"
+        "- **Truncation in W** toward the average w trades variety for typical images.\n"
+        "- **Training:** the non-saturating logistic loss, an R1 penalty on D's gradient at real "
+        "images (lazily, every 16 steps), Adam with β = (0, 0.99), and G's weight average for the "
+        "finished images.\n\n"
+        "The paper's own figures, as context only (1024 px faces, Inception features): FFHQ FID "
+        "**4.40** for StyleGAN, **2.84** for StyleGAN2. This page's model draws 32 px garments "
+        "and is judged with the shipped CNN, so its numbers are not comparable with those.")
+    st.caption(f"Health monitor: the non-saturating logistic loss is the tutorial's BCE, so its "
+               f"rules for convergence failure, mode collapse and oscillation apply unchanged. "
+               f"The healthy bands differ: R1 keeps D from becoming certain, so d_loss settles "
+               f"higher than the tutorial's 0.5–0.8 and D is right less often than 80%. This page "
+               f"shades d_loss {t.d_loss_band[0]}–{t.d_loss_band[1]}, g_loss {t.g_loss_band[0]}–"
+               f"{t.g_loss_band[1]} and draws D's accuracy line at {t.d_accuracy_healthy:.0%}: "
+               f"in a healthy run of the CPU preset d_loss rose from 0.7 to 1.0 over its first "
+               f"1,000 steps as G caught up, while D's accuracy fell from 85% to 77% and g_loss "
+               f"from 2.0 to 1.5. Its garments take shape more slowly per step than the DCGAN's (5–6 "
+               f"classes at step 1,050), so the class checks wait until step "
+               f"{t.class_warmup_steps:,}. R1 and the spread of w are listed as evidence, and the "
+               f"remedies are StyleGAN's (a stronger R1, lower learning rates, the weight "
+               f"average).")
