@@ -9,6 +9,7 @@ from core.models import cnn, lm, mlp, resnet, softmax
 from core.models.gans import began, dcgan, gan, infogan
 from core.models.gans import biggan, sagan
 from core.models.gans import stylegan
+from core.models.translation import cyclegan, pix2pix
 from core.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in
@@ -16,6 +17,7 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in
                                  gan.SPEC, dcgan.SPEC, infogan.SPEC, began.SPEC,
                                  sagan.SPEC, biggan.SPEC,
                                  stylegan.SPEC,
+                                 pix2pix.SPEC, cyclegan.SPEC,
                                  lm.SPEC)}
 CLASSIFIERS = [name for name, spec in MODELS.items() if spec.family == "classification"]
 GANS = [name for name, spec in MODELS.items() if spec.family == "gan"]

@@ -30,6 +30,10 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("views/biggan.py", "BigGAN", ":material/category:", "biggan"),
         PageEntry("views/stylegan.py", "StyleGAN", ":material/style:", "stylegan"),
     ],
+    "Image-to-image": [
+        PageEntry("views/pix2pix.py", "pix2pix", ":material/draw:", "pix2pix"),
+        PageEntry("views/cyclegan.py", "CycleGAN", ":material/sync_alt:", "cyclegan"),
+    ],
     "Language": [
         PageEntry("views/lm.py", "Language models", ":material/translate:", "language-model"),
     ],

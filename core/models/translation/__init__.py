@@ -1,0 +1,1 @@
+"""Image-to-image translation: pix2pix (paired) and CycleGAN (unpaired)."""

@@ -1,0 +1,263 @@
+"""The health monitor's rules for image-to-image GANs, where the tutorial's BCE bands do not fit.
+
+pix2pix's G also minimises λ·L1 and CycleGAN trains with least squares, so "d_loss near 0.5-0.8"
+says little. What is judged instead, from the same metrics frame (step, epoch, name, value):
+- **D wins** (convergence failure): D's loss near its floor and D right on almost every patch for
+  most of the window while G's adversarial loss stays high: G's cGAN term gives no useful
+  gradient, only the L1 / cycle terms still teach it.
+- **The input is ignored** (pix2pix's form of mode collapse): an output is about as far from its
+  own target as from another pair's (``match/own_vs_other`` near 1).
+- **Mode collapse**: translations far less varied than real images of the target domain.
+- **Round trips lose the image** (CycleGAN): the cycle error is a large share of the distance
+  between two different images of the domain.
+- **Not translating** (CycleGAN, with the shipped CNN): after 1,000 steps, fewer than half of the
+  translations are classified as the target domain's class.
+- **Oscillation**: the losses swing too widely to settle.
+Each verdict lists its evidence and remedies, as ``core.diagnostics.GANHealth`` does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, d_loss_floor, series
+
+STATES = ("convergence failure", "mode collapse", "round trip broken", "not translating",
+          "oscillation")
+
+
+@dataclass(frozen=True)
+class TranslationThresholds(Thresholds):
+    """Every number the monitor uses: the GAN monitor's (the loss bands, D winning, diversity,
+    oscillation: set per loss by each model) and the translation checks'."""
+    ignored_input: float = 0.9                # own-target / other-target distance above this
+    cycle_broken: float = 0.8                 # cycle error / distance to another image above:
+    #   400 steps on Sneaker ↔ Ankle boot gave 0.45-0.51 with λ = 10 and 1.07-1.25 with λ = 0
+    translation_accuracy: float = 0.5         # share classified as the target class below this
+
+
+class TranslationVerdict(Verdict):
+    @property
+    def is_problem(self) -> bool:
+        return self.state in STATES
+
+
+class TranslationHealth(GANHealth):
+    """Rules for a translation GAN. ``paired``: pix2pix's checks (the input is used, L1
+    remedies); otherwise CycleGAN's (round trips, class of the translations, cycle remedies).
+    ``loss`` is the GAN loss the bands were measured with ("bce" or "least_squares")."""
+
+    def __init__(self, thresholds: TranslationThresholds, loss: str, paired: bool = True):
+        super().__init__(thresholds)
+        self.loss, self.paired = loss, paired
+        self.loss_name = "BCE loss" if loss == "bce" else "least-squares loss"
+        # D's loss when it cannot tell (D = ½ everywhere): 2 ln 2 for BCE, ½·¼ + ½·¼ for LS.
+        self.equilibrium_d_loss = 2 * math.log(2) if loss == "bce" else 0.25
+
+    def bands_text(self) -> str:
+        """One line for the page: which bands the monitor uses."""
+        t = self.thresholds
+        kind = "binary cross-entropy" if self.loss == "bce" else "least squares"
+        return (f"{kind}: D's loss {t.d_loss_band[0]}–{t.d_loss_band[1]} and G's adversarial "
+                f"loss {t.g_loss_band[0]}–{t.g_loss_band[1]} in healthy runs here (D at chance: "
+                f"{self.equilibrium_d_loss:.2f}); D wins when its loss is below "
+                f"{t.failure_d_loss} (above its floor) with D right on "
+                f"{t.failure_d_accuracy:.0%} of patches while G's loss stays above "
+                f"{t.failure_g_loss}")
+
+    @property
+    def explanation(self) -> str:
+        t = self.thresholds
+        checks = (f"the input is ignored when an output is more than {t.ignored_input}× as far "
+                  "from its own target as from another pair's" if self.paired else
+                  f"round trips are broken when the cycle error passes {t.cycle_broken}× the "
+                  "distance between two different images of a domain; not translating when, "
+                  f"after {t.class_warmup_steps:,} steps, fewer than "
+                  f"{t.translation_accuracy:.0%} of translations are classified as the target "
+                  "class")
+        return ("The tutorial's BCE bands (d_loss 0.5–0.8) do not fit here: "
+                + ("G also minimises λ·L1" if self.paired else "the losses are least squares")
+                + ". Bands measured on this project's runs — " + self.bands_text()
+                + f"; mode collapse below {t.collapse_diversity}× real images' diversity; "
+                + checks + ".")
+
+    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
+        config = config or {}
+        t = self.thresholds
+        window = self.window(frame)
+        if isinstance(window, Verdict):
+            return window
+        start, end = window
+        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
+        d_loss, g_loss = recent("loss/discriminator"), recent("loss/generator")
+        d_accuracy = recent("d_accuracy/mean")
+        span = f"steps {start}–{end}"
+        numbers = [f"mean D loss {d_loss.mean():.3f} (healthy here {t.d_loss_band[0]}–"
+                   f"{t.d_loss_band[1]}), mean G adversarial loss {g_loss.mean():.3f} (healthy "
+                   f"{t.g_loss_band[0]}–{t.g_loss_band[1]}) over {span}"]
+        if not d_accuracy.empty:
+            numbers.append(f"D right on {d_accuracy.mean():.0%} of patches")
+
+        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
+            return TranslationVerdict(state, headline, evidence + numbers,
+                                      self.remedies(state, config), (start, end))
+
+        # D wins outright for most of the window while G's adversarial loss stays high.
+        smoothing = float(config.get("label_smoothing", 0.0))
+        floor = d_loss_floor(smoothing) if self.loss == "bce" else 0.0
+        winning = (d_loss < floor + t.failure_d_loss).mean()
+        certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
+        if winning >= t.failure_share and certain >= t.failure_share and \
+                g_loss.mean() > t.failure_g_loss:
+            return verdict("convergence failure",
+                           "D wins outright: its verdict on every patch is certain, so the "
+                           "adversarial term gives G no useful gradient (only "
+                           + ("L1" if self.paired else "the cycle and identity terms")
+                           + " still teach it).",
+                           [f"D loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
+                            f"and D right on > {t.failure_d_accuracy:.0%} of patches in "
+                            f"{certain:.0%} ({span})",
+                            f"G adversarial loss {g_loss.mean():.2f} (above {t.failure_g_loss})"])
+
+        # The output ignores its input, or all outputs look alike.
+        evidence = []
+        match = recent("match/own_vs_other")
+        if self.paired and not match.empty and match.median() > t.ignored_input:
+            evidence.append(f"an output is {match.median():.2f}× as far from its own target as "
+                            f"from another pair's (median of {len(match)} checks; the input is "
+                            f"ignored above {t.ignored_input})")
+        diversity = recent("diversity/ratio")
+        if not diversity.empty and diversity.median() < t.collapse_diversity:
+            evidence.append(f"outputs are {diversity.median():.2f}× as varied as real images "
+                            f"(mean pairwise distance; collapse below {t.collapse_diversity})")
+        if evidence:
+            return verdict("mode collapse", "Mode collapse: the generator draws much the same "
+                           "image whatever its input.", evidence)
+
+        if not self.paired:
+            verdict_found = self._cycle_rules(recent, span, t, verdict)
+            if verdict_found is not None:
+                return verdict_found
+            classes = self._class_rule(frame, start, end, t, verdict)
+            if classes is not None:
+                return classes
+
+        # Oscillation: the losses swing too much to settle.
+        if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
+            return verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
+                           [f"G loss std {g_loss.std():.3f} (> {t.oscillation_g_std}), D loss "
+                            f"std {d_loss.std():.3f} (> {t.oscillation_d_std}) over {span}"])
+
+        notes = []
+        low, high = t.d_loss_band
+        if d_loss.mean() < low:
+            notes.append("D's loss is below the healthy band: D is ahead; watch it")
+        elif d_loss.mean() > high:
+            notes.append("D's loss is above the healthy band: D can hardly tell; fine early on")
+        for name, label in (("test/l1", "test L1 {:.3f}"), ("match/own_vs_other",
+                                                            "own/other target distance {:.2f}"),
+                            ("diversity/ratio", "diversity {:.2f}× real"),
+                            ("cycle/ratio", "cycle error {:.2f}× the distance to another image"),
+                            ("test/class_accuracy", "{:.0%} of outputs in the target's class")):
+            values = recent(name)
+            if not values.empty:
+                notes.append(label.format(values.iloc[-1]))
+        return TranslationVerdict("healthy", "Healthy: no sign of D winning, mode collapse"
+                                  + ("" if self.paired else ", lost round trips")
+                                  + " or oscillation.", notes + numbers, [], (start, end))
+
+    def _cycle_rules(self, recent, span: str, t: TranslationThresholds, verdict):
+        cycle = recent("cycle/ratio")
+        if not cycle.empty and cycle.median() > t.cycle_broken:
+            errors = [f"{name[-1].upper()} {recent(name).iloc[-1]:.3f}"
+                      for name in ("cycle/error_a", "cycle/error_b") if not recent(name).empty]
+            return verdict("round trip broken",
+                           "Round trips lose the image: F(G(a)) is not a, so G is free to draw "
+                           "any image of the other domain, unrelated to its input.",
+                           [f"the cycle error is {cycle.median():.2f}× the distance between two "
+                            f"different images of a domain (median of {len(cycle)} checks, "
+                            f"{span}; broken above {t.cycle_broken})"
+                            + (f"; mean |x − F(G(x))|: {', '.join(errors)}" if errors else "")])
+        return None
+
+    def _class_rule(self, frame: pd.DataFrame, start: int, end: int, t: TranslationThresholds,
+                    verdict):
+        if end < t.class_warmup_steps:
+            return None
+        shares = {}
+        for name, label in (("translation/accuracy_ab", "A → B"),
+                            ("translation/accuracy_ba", "B → A")):
+            values = series(frame, name)
+            values = values[values.index > start]
+            if not values.empty:
+                shares[label] = values.iloc[-t.class_checks:].mean()
+        failing = {label: share for label, share in shares.items()
+                   if share < t.translation_accuracy}
+        if not failing:
+            return None
+        return verdict("not translating",
+                       "Not translating: the translations still look like their own domain to "
+                       "the shipped CNN.",
+                       [f"{label}: {share:.0%} of translations classified as the target class "
+                        f"(mean of the last {t.class_checks} checks; below "
+                        f"{t.translation_accuracy:.0%} fails)" for label, share in failing.items()])
+
+    # Remedies ------------------------------------------------------------------------------------
+    def remedies(self, state: str, config: dict) -> list[Remedy]:
+        """Changes to ``config`` that address ``state`` (each resumes from a snapshot: none
+        changes a layer's shape)."""
+        remedies = []
+        lr_d, lr_g = config.get("learning_rate_d", 2e-4), config.get("learning_rate_g", 2e-4)
+        slower = Remedy("Lower learning rates (÷2)",
+                        {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
+                        "smaller steps for both networks")
+        cycle = config.get("lambda_cycle", 10.0)
+        restore_cycle = Remedy("Cycle λ = 10", {"lambda_cycle": 10.0},
+                               "the paper's weight: G_BA(G_AB(a)) must give a back, so G_AB "
+                               "must keep what makes a different from other images")
+        replay = Remedy("Replay buffer of 50", {"replay_buffer": 50},
+                        "D also sees generated images from earlier steps, which damps swings")
+        if state == "convergence failure":
+            if not config.get("label_smoothing"):
+                remedies.append(Remedy("Label smoothing (real = 0.9)", {"label_smoothing": 0.1},
+                                       "D stops being rewarded for total certainty"))
+            remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
+                                   "slows the discriminator down relative to G"))
+            if not self.paired and not config.get("replay_buffer"):
+                remedies.append(replay)
+        elif state == "mode collapse":
+            if self.paired and config.get("lambda_l1", 100.0) < 10:
+                remedies.append(Remedy("λ = 100 (add the L1 term)", {"lambda_l1": 100.0},
+                                       "the paper: L1 ties each output to its own target"))
+            if self.paired and not config.get("adversarial", True):
+                remedies.append(Remedy("cGAN term on", {"adversarial": True},
+                                       "L1 alone averages the possible outputs"))
+            if not self.paired and cycle < 5:
+                remedies.append(restore_cycle)
+            if not self.paired and not config.get("replay_buffer"):
+                remedies.append(replay)
+            remedies.append(slower)
+        elif state == "round trip broken" and not self.paired:
+            remedies.append(restore_cycle if cycle < 10 else
+                            Remedy(f"Cycle λ = {min(cycle * 2, 50):g}",
+                                   {"lambda_cycle": min(cycle * 2, 50.0)},
+                                   "a stronger pull back to the input"))
+        elif state == "not translating" and not self.paired:
+            identity = config.get("lambda_identity", 5.0)
+            if identity > 0:
+                remedies.append(Remedy(f"Identity λ = {identity / 2:g}",
+                                       {"lambda_identity": identity / 2},
+                                       "the identity term rewards G for leaving images as they "
+                                       "are; too strong, it keeps them in their own domain"))
+            remedies.append(Remedy("Faster D (learning rate ×2)", {"learning_rate_d": lr_d * 2},
+                                   "a sharper D tells G sooner what the other domain looks like"))
+        elif state == "oscillation":
+            remedies.append(slower)
+            if not self.paired and not config.get("replay_buffer"):
+                remedies.append(replay)
+            if not config.get("label_smoothing"):
+                remedies.append(Remedy("Label smoothing (real = 0.9)", {"label_smoothing": 0.1},
+                                       "softer targets for D"))
+        return remedies

@@ -1,0 +1,233 @@
+"""The image-to-image pages: live monitor and charts, the grid of fixed test images over time, and
+the helpers the pix2pix and CycleGAN panels draw with (the drawing canvas, image uploads, pictures
+at a readable size, D's patch map).
+
+``TranslationPanel`` is the family's page; it reuses the GAN page's monitor and remedy buttons
+(``GANPanel``) and replaces what assumes a noise -> image model: the dataset picker, the
+fixed-noise captions, the latent explorer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from core.data.fashion_mnist import DataUnavailable
+from core.data.translation import picture_from_drawing, picture_from_upload
+from core.images import grid, png_bytes
+from core.models.gans.base import to_uint8
+from ui import charts, state
+from ui.gan_views import SCALE, GANPanel, model_for, show_grid, source_payload
+from ui.shell import load_run
+
+try:   # a maintained drawing canvas (requirements.txt); without it the pages take uploads only
+    from streamlit_drawable_canvas import st_canvas
+except ImportError:           # pragma: no cover - installed by make run / make test
+    st_canvas = None
+
+CANVAS_PX = 280               # the canvas is drawn 10x the model's 28 px
+BIG = 6                       # single images drawn 6x (168 px)
+
+
+def picture(images: torch.Tensor, columns: int | None = None, scale: int = BIG) -> np.ndarray:
+    """Images in [-1, 1] as one uint8 picture, enlarged (nearest neighbour)."""
+    images = images.detach().cpu()
+    return grid(to_uint8(images), columns=columns or len(images), scale=scale)
+
+
+def from_unit(picture_01: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]."""
+    return picture_01 * 2 - 1
+
+
+class TranslationPanel(GANPanel):
+    """A translation model's page. Model panels override ``explorer`` (and ``after``)."""
+
+    preview_caption = "fixed test images"
+
+    # Data: Fashion-MNIST only (the pairs and domains are made from it) ---------------------------
+    def data_controls(self) -> None:
+        st.caption("Data: made from Fashion-MNIST on this machine (train and test split kept).")
+
+    def load_data(self, config):
+        return state.images()
+
+    # Charts --------------------------------------------------------------------------------------
+    def loss_figure(self, frame: pd.DataFrame) -> go.Figure:
+        """D's loss and G's adversarial term with the bands the monitor uses for this loss."""
+        health = self.spec.health
+        t = health.thresholds
+        kind = "BCE" if health.loss == "bce" else "least squares"
+        figure = charts.lines(frame, {"loss/discriminator": "D", "loss/generator":
+                                      "G (adversarial term)"},
+                              f"GAN losses (shaded: healthy bands here, {kind})", kind)
+        for (low, high), colour, label in ((t.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
+                                           (t.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
+            figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0,
+                             annotation_text=f"{label} {low}–{high}",
+                             annotation_position="top left", annotation_font_size=10)
+        return figure
+
+    def scores_figure(self, frame: pd.DataFrame) -> go.Figure:
+        bce = self.spec.health.loss == "bce"
+        figure = charts.lines(frame, {"d/real": "D on real", "d/fake_before_g":
+                                      "D on generated (before G's step)",
+                                      "d/fake_after_g": "D on generated (after)"},
+                              "D's mean patch score", "probability 'real'" if bce else
+                              "score (real → 1, generated → 0)")
+        if bce:
+            figure.update_layout(yaxis_range=[0, 1])
+        return figure
+
+    def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        """The model's own measures (pix2pix: L1 and the test checks; CycleGAN: cycle and
+        identity losses, class of the translations)."""
+
+    def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        left, right = st.columns(2)
+        left.plotly_chart(self.loss_figure(frame), key=f"{key}.loss")
+        right.plotly_chart(self.scores_figure(frame), key=f"{key}.dout")
+        self.model_charts(frame, key, config)
+        left, right = st.columns(2)
+        left.plotly_chart(charts.d_accuracy_figure(frame, self.spec.health.thresholds
+                                                   .d_accuracy_healthy), key=f"{key}.dacc")
+        right.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+        st.caption("The monitor's bands — " + self.spec.health.bands_text() + ".")
+
+    def samples_scrubber(self, samples: list, key: str) -> None:
+        """The grid of fixed test images over time, with a slider back through earlier ones."""
+        if not samples:
+            st.caption("The first grid of test images appears after the first steps.")
+            return
+        steps = [step for step, _ in samples]
+        chosen = steps[-1]
+        if len(steps) > 1:
+            chosen = st.select_slider("Test images at step", steps, value=steps[-1],
+                                      key=f"{key}.scrub")
+        show_grid(dict(samples)[chosen], f"{self.preview_caption}, step {chosen:,}",
+                  f"{key}-step{chosen}")
+
+    def run_view(self, run_id: str) -> None:
+        run = load_run(run_id)
+        if run is None:
+            return
+        payload = self.run_header(run)
+        frame = run.metrics()
+        self.monitor_panel(frame, run.info["config"])
+        left, right = st.columns([2, 1])
+        with right:
+            files = run.sample_files()
+            if files:
+                steps = [int(path.stem.split("_")[1]) for path in files]
+                chosen = st.select_slider("Test images at step", steps, value=steps[-1],
+                                          key=self.key("run", "scrub")) \
+                    if len(steps) > 1 else steps[0]
+                st.image(files[steps.index(chosen)].read_bytes(),
+                         caption=f"{self.preview_caption}, step {chosen:,}")
+        with left:
+            self.training_charts(frame, self.key("run"), run.info["config"])
+        if payload is not None:
+            self.explorer(run.checkpoint_path)
+
+    # The finished model --------------------------------------------------------------------------
+    def loaded(self, source):
+        """(model on the CPU, cache key, checkpoint) of a source, its data prepared; or None
+        after saying why not."""
+        found = source_payload(source)
+        if found is None:
+            return None
+        payload, key = found
+        model = model_for(key, payload)
+        try:
+            model.ensure_prepared(state.images())
+        except DataUnavailable as error:
+            st.warning(f"The test images are not available here: {error}")
+            return None
+        return model, key, payload
+
+    def explorer(self, source) -> None:
+        """The family's default: the fixed test images through the finished model."""
+        found = self.loaded(source)
+        if found is None:
+            return
+        model, _, _ = found
+        st.subheader("Test images through the finished model")
+        show_grid(model.preview(), self.preview_caption, self.key("preview"))
+
+
+# Input from the learner ------------------------------------------------------------------------
+
+def drawing_input(key: str, stroke_width: int, label: str, fill_hint: str = "") -> tuple:
+    """A canvas to draw on (white on black); returns (picture (1, 1, 28, 28) in [0, 1] or None,
+    a message or None). Without the canvas component, says how to get it."""
+    if st_canvas is None:
+        return None, ("The drawing canvas needs the `streamlit-drawable-canvas` package "
+                      "(`pip install -r requirements.txt`); upload an image below instead.")
+    st.caption(label + (f" {fill_hint}" if fill_hint else ""))
+    result = st_canvas(stroke_width=stroke_width, stroke_color="#ffffff",
+                       background_color="#000000", width=CANVAS_PX, height=CANVAS_PX,
+                       drawing_mode="freedraw", return_image_data=True, key=key)
+    image = result.image_data
+    if image is None:
+        return None, None                    # nothing sent yet (first render)
+    try:
+        return picture_from_drawing(image), None
+    except ValueError as error:
+        return None, str(error).capitalize() + "."
+
+
+def upload_input(key: str, label: str) -> tuple:
+    """An image upload; returns (picture (1, 1, 28, 28) in [0, 1] or None, a note or None,
+    an error or None)."""
+    upload = st.file_uploader(label, type=None, key=key, max_upload_size=state.upload_cap_mb())
+    if upload is None:
+        return None, None, None
+    too_big = state.upload_too_big(upload.size)
+    if too_big:
+        return None, None, f"{upload.name} refused: {too_big}."
+    try:
+        found, note = picture_from_upload(upload.getvalue(), upload.name)
+    except ValueError as error:
+        return None, None, str(error)[0].upper() + str(error)[1:] + "."
+    return found, f"{upload.name}: {note}.", None
+
+
+def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: bool
+                     ) -> go.Figure:
+    """D's per-patch verdict as a heatmap: rows and columns of patches, blue = real."""
+    values = scores.numpy()
+    figure = go.Figure(go.Heatmap(z=values, colorscale="RdBu", zmin=0, zmax=1,
+                                  colorbar=dict(title="real" if probability else "score"),
+                                  hovertemplate="patch row %{y}, column %{x}: %{z:.2f}"
+                                                "<extra></extra>"))
+    figure.update_layout(title=title, yaxis_autorange="reversed", height=300,
+                         margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis=dict(title=f"{values.shape[1]} patches of {patch}×{patch} px",
+                                    showticklabels=False),
+                         yaxis=dict(showticklabels=False, scaleanchor="x"))
+    return figure
+
+
+def show_picture(images: torch.Tensor, caption: str, key: str, scale: int = BIG,
+                 columns: int | None = None, download: bool = False) -> None:
+    shown = picture(images, columns=columns, scale=scale)
+    st.image(shown, caption=caption)
+    if download:
+        st.download_button("Download PNG", png_bytes(shown), file_name=f"{key}.png",
+                           mime="image/png", key=f"{key}.png")
+
+
+def class_caption(judge, images: torch.Tensor, names) -> list[str]:
+    """"<class> (<probability>)" the shipped CNN gives each image, or "" without it."""
+    if judge is None:
+        return [""] * len(images)
+    logits, _ = judge.logits_and_features(images)
+    probabilities = logits.softmax(1)
+    return [f"{names[int(i)]} ({float(p[int(i)]):.0%})"
+            for i, p in zip(probabilities.argmax(1), probabilities)]
+
+
+__all__ = ["TranslationPanel", "drawing_input", "upload_input", "patch_map_figure",
+           "show_picture", "class_caption", "picture", "from_unit", "SCALE"]
