@@ -183,6 +183,43 @@ class GANHealth:
                             f"and D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} ({span})",
                             f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss})"])
 
+        found = self.collapse_or_oscillation(frame, start, end, d_loss, g_loss, verdict)
+        if found is not None:
+            return found
+        classes = ClassCheck.read(frame, start, end, t)
+
+        notes = []
+        low, high = t.d_loss_band
+        accuracy = f" and D is right {d_accuracy.mean():.0%} of the time" \
+            if not d_accuracy.empty else ""
+        if d_loss.mean() < low:
+            notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
+        elif d_loss.mean() > high:
+            notes.append(f"d_loss {d_loss.mean():.2f} is above the tutorial's band{accuracy}: D "
+                         f"is near chance, as at the equilibrium GAN theory aims for (D = ½ for "
+                         f"every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
+                         "tutorial's band describes a run settling in its first epochs; this "
+                         "project's best long runs end here. Not a problem while the images stay "
+                         "varied")
+        if not diversity.empty:
+            notes.append(f"diversity {diversity.median():.2f}× real")
+        if not nearest.empty:
+            notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
+        if classes.covered is not None:
+            notes.append(classes_note(classes))
+        return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
+                       "oscillation.", notes + numbers, [], (start, end))
+
+    def collapse_or_oscillation(self, frame: pd.DataFrame, start: int, end: int,
+                                d_loss: pd.Series, g_loss: pd.Series,
+                                verdict: Callable[[str, str, list[str]], Verdict]
+                                ) -> Verdict | None:
+        """The checks that read the samples rather than the losses, the same for every GAN:
+        mode collapse (diversity, near-duplicates, classes) and oscillation; None when neither."""
+        t = self.thresholds
+        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
+        diversity, nearest = recent("diversity/ratio"), recent("diversity/nearest")
+        span = f"steps {start}–{end}"
         # Mode collapse: generated images far less varied than real ones, or only a few classes.
         evidence = []
         if not diversity.empty and diversity.median() < t.collapse_diversity:
@@ -212,28 +249,7 @@ class GANHealth:
             return verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
                            [f"g_loss std {g_loss.std():.2f} (> {t.oscillation_g_std}), d_loss std "
                             f"{d_loss.std():.2f} (> {t.oscillation_d_std}) over {span}"])
-
-        notes = []
-        low, high = t.d_loss_band
-        accuracy = f" and D is right {d_accuracy.mean():.0%} of the time" \
-            if not d_accuracy.empty else ""
-        if d_loss.mean() < low:
-            notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
-        elif d_loss.mean() > high:
-            notes.append(f"d_loss {d_loss.mean():.2f} is above the tutorial's band{accuracy}: D "
-                         f"is near chance, as at the equilibrium GAN theory aims for (D = ½ for "
-                         f"every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
-                         "tutorial's band describes a run settling in its first epochs; this "
-                         "project's best long runs end here. Not a problem while the images stay "
-                         "varied")
-        if not diversity.empty:
-            notes.append(f"diversity {diversity.median():.2f}× real")
-        if not nearest.empty:
-            notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
-        if classes.covered is not None:
-            notes.append(classes_note(classes))
-        return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
-                       "oscillation.", notes + numbers, [], (start, end))
+        return None
 
     @property
     def explanation(self) -> str:
@@ -419,33 +435,11 @@ class HingeHealth(GANHealth):
                             f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss:g}: D "
                             "scores generated images far below its margin)"])
 
-        # Mode collapse: the same checks as every GAN page.
-        evidence = []
-        if not diversity.empty and diversity.median() < t.collapse_diversity:
-            evidence.append(f"generated images are {diversity.median():.2f}× as varied as real "
-                            f"ones (mean pairwise distance; collapse below {t.collapse_diversity})")
-        if not nearest.empty and nearest.median() < t.collapse_nearest:
-            evidence.append(f"near-duplicates: a generated image's nearest neighbour is "
-                            f"{nearest.median():.3f}× as far as a real image's (median of "
-                            f"{len(nearest)} checks, {span}; collapse below {t.collapse_nearest})")
+        # Mode collapse and oscillation: the same checks as every GAN page.
+        found = self.collapse_or_oscillation(frame, start, end, d_loss, g_loss, verdict)
+        if found is not None:
+            return found
         classes = ClassCheck.read(frame, start, end, t)
-        if classes.covered is not None and classes.covered <= t.collapse_classes:
-            evidence.append(f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated "
-                            "images (shipped CNN's labels)")
-        if evidence:
-            return verdict("mode collapse", "Mode collapse: the generator draws the same few "
-                           "images whatever the noise.", evidence)
-        if classes.is_partial(t):
-            return verdict("mode collapse", "Partial mode collapse: the generator favours a few "
-                           "kinds of clothing and ignores others.",
-                           [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
-                            f"class entropy {classes.entropy:.2f} of 1 (shipped CNN's labels)"])
-
-        # Oscillation: the losses swing too much to settle.
-        if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
-            return verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
-                           [f"g_loss std {g_loss.std():.2f} (> {t.oscillation_g_std}), d_loss std "
-                            f"{d_loss.std():.2f} (> {t.oscillation_d_std}) over {span}"])
 
         notes = []
         low, high = t.d_loss_band

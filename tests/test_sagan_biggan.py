@@ -504,3 +504,31 @@ def test_clicking_a_pixel_shows_where_it_attends(server, tiny_data, tmp_path):
             tab.screenshot(path=str(shots / "sagan-attention-viewer.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_biggan_weight_average_ramps_up_so_a_short_run_draws_from_recent_weights():
+    """A plain 0.999 average over 200 steps is still mostly the starting weights; BigGAN's
+    ramped one (half-life at most 5% of the steps so far) follows the trained ones."""
+    from core.models.gans.base import WeightAverage
+    live = torch.nn.Linear(4, 4)
+    start = live.weight.detach().clone()
+    plain = WeightAverage(0.999)
+    ramped = WeightAverage(0.999, rampup=biggan.BigGANTrainer.average_rampup)
+    for _ in range(200):
+        with torch.no_grad():
+            live.weight.add_(0.01)         # the live weights move by 2.0 in all
+        plain.update(live)
+        ramped.update(live)
+    moved = lambda average: (average.network.weight - start).mean().item()
+    assert moved(plain) < 0.5 and moved(ramped) > 1.5
+    assert ramped.current_decay() < 0.999 and plain.current_decay() == 0.999
+    for _ in range(100_000):               # long runs reach the configured decay
+        ramped.updates += 1
+    assert ramped.current_decay() == 0.999
+
+
+def test_a_resumed_biggan_keeps_its_average_s_ramp():
+    spec, config = tiny("biggan", generator_ema=0.999)
+    trainer = make_trainer(spec, config, (1, 32, 32), CPU)
+    trainer.load_state({**trainer.state(), "step": 400}, with_optimizer=False)
+    assert trainer.average.updates == 400 and trainer.average.rampup == 0.05

@@ -152,9 +152,17 @@ class WeightAverage:
     after every step (StyleGAN's G_ema). Batch-norm running statistics are copied from the live
     network, not averaged (they already are averages). ``decay`` 0 keeps none."""
 
-    def __init__(self, decay: float):
+    def __init__(self, decay: float, rampup: float | None = None, updates: int = 0):
         self.decay = decay
-        self.network: nn.Module | None = None
+        self.rampup = rampup      # StyleGAN2's ema_rampup: the half-life is at most this share
+        self.updates = updates    # of the updates so far, so a short run's average is not still
+        self.network: nn.Module | None = None   # mostly the random initial weights
+
+    def current_decay(self) -> float:
+        """The decay of the next update: ``decay``, or less early on when ramping up."""
+        if not self.rampup:
+            return self.decay
+        return min(self.decay, 0.5 ** (1.0 / max(self.updates * self.rampup, 1.0)))
 
     def start(self, live: nn.Module, state: dict | None = None) -> None:
         """Begin at the live weights, or at ``state`` (where a saved run left the average)."""
@@ -166,11 +174,13 @@ class WeightAverage:
     def update(self, live: nn.Module) -> None:
         if not self.decay:
             return
+        self.updates += 1
         if self.network is None:     # the first step: the average starts at the live weights
             self.start(live)
             return
+        decay = self.current_decay()
         for average, weights in zip(self.network.parameters(), live.parameters()):
-            average.lerp_(weights, 1.0 - self.decay)
+            average.lerp_(weights, 1.0 - decay)
         for average, buffer in zip(self.network.buffers(), live.buffers()):
             average.copy_(buffer)
 
@@ -234,12 +244,13 @@ class GANTrainer:
 
     loss = "bce"
     uses_labels = False      # class-conditional models read the data's labels in train_step
+    average_rampup: float | None = None   # see WeightAverage; None: the plain decay from step 1
 
     def __init__(self, spec, config, image_shape, device: torch.device):
         self.config, self.device, self.image_shape = config, device, tuple(image_shape)
         generator, discriminator = spec.build_network(config, self.image_shape)
         self.generator, self.discriminator = generator.to(device), discriminator.to(device)
-        self.average = WeightAverage(config.generator_ema)
+        self.average = WeightAverage(config.generator_ema, self.average_rampup)
         self.discriminator_reset = False
         self.optimizer_g, self.optimizer_d = self.make_optimizers()
 
@@ -340,7 +351,8 @@ class GANTrainer:
         starts fresh instead: ``discriminator_reset`` tells."""
         networks = payload["state_dict"]
         self.generator.load_state_dict(networks["generator"])
-        self.average = WeightAverage(self.config.generator_ema)
+        self.average = WeightAverage(self.config.generator_ema, self.average_rampup,
+                                     updates=int(payload.get("step", 0)))
         if self.config.generator_ema:   # at G's weights, or where the run left it
             self.average.start(self.generator, networks.get("generator_average"))
         try:

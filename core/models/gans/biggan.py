@@ -233,6 +233,10 @@ class BigGANTrainer(ConditionalGANTrainer):
     embedding is left out, as in the paper's code), two D steps, and G's weight average."""
 
     config: BigGANConfig
+    # The weight average ramps up as StyleGAN2's does: with a plain 0.999 from step 1, a GPU run
+    # of 1,500 steps drew from an average still mostly made of early weights (Fréchet distance
+    # 71 against 21 for its own G, intended class 57% against 79%).
+    average_rampup = 0.05
 
     def before_generator_step(self) -> None:
         if self.config.orthogonal_regularisation:
