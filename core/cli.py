@@ -4,6 +4,7 @@
     python -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
     python -m core.cli train lm --corpus en-fortunes --cell gru --epochs 4
     python -m core.cli evaluate checkpoints/cnn.pt      # prints name=value lines
+    python -m core.cli card RUN                          # a run's card (Markdown; --json, --out DIR)
 
 Data-parallel (one process per CPU share or GPU; --batch_size is the global batch):
 
@@ -23,9 +24,10 @@ import socket
 import sys
 import time
 
-from core import checkpoints, distributed, runs, training
+from core import cards, checkpoints, distributed, runs, training
 from core.config import ConfigError, from_dict
 from core.data import fashion_mnist, load_images
+from core.data.sources import DataSource
 from core.data.text import CorpusError
 from core.device import configure
 from core.gan_task import KeepBest
@@ -72,6 +74,26 @@ def evaluate_checkpoint(path: str) -> dict[str, float]:
     return spec.evaluate(model, load_data(spec, config))
 
 
+def print_card(reference: str, as_json: bool, out: str | None) -> int:
+    """``card RUN``: the run card the Runs page shows, as Markdown (pictures embedded) or JSON."""
+    try:
+        run = cards.resolve(reference)
+        model = run.info["model"]
+        if model not in MODELS:
+            raise KeyError(f"the run is of a model this version does not know: {model!r}")
+        card = cards.build(run, MODELS[model])
+    except (KeyError, OSError, ValueError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    if out:
+        for path in cards.write(card, out):
+            print(f"wrote {path}")
+        return 0
+    print(cards.to_json(card) if as_json else cards.markdown(card))
+    return 0
+
+
 def progress_line(event: training.Metrics, elapsed: float) -> str | None:
     """The line the CLI prints for a metrics event: every evaluation, and the training figures
     every PRINT_EVERY_STEPS steps."""
@@ -93,7 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("model")
     evaluate_parser = commands.add_parser("evaluate", help="evaluate a checkpoint on the test set")
     evaluate_parser.add_argument("checkpoint")
+    card_parser = commands.add_parser("card", help="print a run's card (Markdown), or write it")
+    card_parser.add_argument("run", help="a run id or a run folder")
+    card_parser.add_argument("--json", action="store_true", help="print the card as JSON")
+    card_parser.add_argument("--out", metavar="FOLDER",
+                             help="write card.md (pictures beside it) and card.json there")
     arguments, rest = parser.parse_known_args(argv)
+
+    if arguments.command == "card":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return print_card(arguments.run, arguments.json, arguments.out)
 
     if arguments.command == "evaluate":
         if rest:
@@ -200,6 +232,7 @@ def train_here(spec, config, data, resume, export_path, keep_best: int, group) -
                 return 1
         return 0
     run = runs.create(spec.name, config, note="cli" if group is None else "torchrun")
+    run.set_status(data=cards.data_label(DataSource.for_spec(spec), dataclasses.asdict(config)))
     print(f"run {run.id}: {spec.name} {dataclasses.asdict(config)}", flush=True)
     started = time.perf_counter()
     final = None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core import checkpoints, demo, events, runs
+from core import cards, checkpoints, demo, events, runs
 from core.config import from_dict
 from core.data.sources import DataSource
 from core.device import job_threads
@@ -258,7 +258,10 @@ class JobManager:
                     f"you already have {len(mine)} job(s) queued or running on this shared demo "
                     f"(the limit is {self.limits.max_per_visitor}); stop it or wait for it to end")
             self.touch(owner)
-        run = run or runs.create(spec.name, config, owner=owner)
+        if run is None:
+            run = runs.create(spec.name, config, owner=owner)
+            if not callable(data) or isinstance(data, DataSource):   # in words, for its card
+                run.set_status(data=cards.data_label(data, dataclasses.asdict(config)))
         job = Job(id=f"job{next(self._ids)}", model=spec.name, config=config, run=run, owner=owner,
                   backend=self.backend, source=data)
         if resume is not None:

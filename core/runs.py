@@ -149,11 +149,14 @@ def record(run: Run, event) -> None:
         elif isinstance(event, events.Checkpointed):
             run.set_status(checkpoint_step=event.step)
         elif isinstance(event, events.Finished):
-            run.set_status(status="finished", step=event.step, final=event.values, message="")
+            run.set_status(status="finished", step=event.step, final=event.values, message="",
+                           ended=time.time())
         elif isinstance(event, events.Stopped):
-            run.set_status(status="stopped", step=event.step, message=event.reason)
+            run.set_status(status="stopped", step=event.step, message=event.reason,
+                           ended=time.time())
         elif isinstance(event, events.Failed):
-            run.set_status(status="failed", step=event.step, message=event.message)
+            run.set_status(status="failed", step=event.step, message=event.message,
+                           ended=time.time())
 
 
 def _alive(pid) -> bool:

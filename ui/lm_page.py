@@ -17,6 +17,7 @@ from core.paths import CHECKPOINTS, cache_root
 from core.registry import load_model
 from core.runs import METRIC_COLUMNS
 from ui import lm_charts, state
+from ui.compare_controls import compare_controls
 from ui.pinyin_view import render_pinyin_tab
 from ui.shell import Panel
 
@@ -108,6 +109,12 @@ class LanguageModelPanel(Panel):
         """The job's process reads the corpus its settings name (this page has read it too)."""
         return DataSource.for_spec(self.spec)
 
+    def link_opened(self, link) -> None:
+        """The corpus is the picker's widget: a link's corpus selects it there."""
+        corpus = link.values.get("corpus")
+        if corpus in text.CORPORA:
+            st.session_state[f"{NAME}.corpus"] = corpus
+
     def check_upload(self, payload: dict) -> None:
         language_model(payload)  # refuse a broken one now, not in a tab
 
@@ -152,6 +159,7 @@ class LanguageModelPanel(Panel):
         st.session_state.setdefault(_key("corpus"), "tang-poems")
         config = self.settings()
         self.train_stop(config, disabled=corpus_name is None)
+        compare_controls(self, config)
         st.divider()
         current = st.session_state.get(VIEW)
         if corpus_name and shipped_path(corpus_name).exists() and current is not None:

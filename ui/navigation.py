@@ -37,7 +37,9 @@ SECTIONS: dict[str, list[PageEntry]] = {
     "Language": [
         PageEntry("views/lm.py", "Language models", ":material/translate:", "language-model"),
     ],
-    "Workspace": [PageEntry("views/workspace.py", "Runs", ":material/folder_open:", "runs")],
+    "Workspace": [PageEntry("views/workspace.py", "Runs", ":material/folder_open:", "runs"),
+                  PageEntry("views/compare.py", "Compare", ":material/compare_arrows:",
+                            "compare")],
 }
 
 ALL = [entry for entries in SECTIONS.values() for entry in entries]

@@ -24,7 +24,8 @@ from core.jobs import manager
 from core.paths import shipped_checkpoint
 from core.registry import MODELS
 from core.runs import METRIC_COLUMNS
-from ui import state
+from ui import links, state
+from ui.compare_controls import compare_controls
 from ui.forms import config_form
 
 POLL_SECONDS = 1.0
@@ -51,7 +52,9 @@ def panel_for(spec) -> "Panel":
 def render(model: str) -> None:
     """A model's page (what every script in views/ calls)."""
     state.seen()
-    panel_for(MODELS[model]).render()
+    panel = panel_for(MODELS[model])
+    links.read_link(panel)     # a link's settings, before any widget is drawn
+    panel.render()
 
 
 def open_view(model: str, kind: str, value) -> None:
@@ -127,6 +130,7 @@ class Panel:
         self.data_controls()
         config = self.settings()
         self.train_stop(config)
+        compare_controls(self, config)
         st.divider()
         shipped = shipped_checkpoint(self.name)
         if st.button("Load pretrained", key=self.key("pretrained"), disabled=not shipped.exists(),
@@ -140,8 +144,14 @@ class Panel:
         with them). Widget values can only be set before the widgets are drawn, so they wait."""
         st.session_state[self.key("pending")] = {"changes": dict(changes), "reason": reason}
 
+    def link_opened(self, link) -> None:
+        """A link set this page's settings (``link.values``); a page whose own widgets hold a
+        setting (a language model's corpus) sets them here."""
+
     def settings(self):
-        """The config form; shows why a config is refused. Returns the config or None."""
+        """The config form; shows why a config is refused. Returns the config or None. The URL
+        follows the form (``ui/links.py``)."""
+        links.show_notices(self)
         pending = st.session_state.pop(self.key("pending"), None)
         if pending:
             for name, value in pending["changes"].items():
@@ -159,6 +169,8 @@ class Panel:
             st.session_state.pop(self.key("changed_by"), None)
         if error:
             st.error(error)
+        if config is not None:
+            links.copy_link(self, links.write_link(self, config))
         if st.session_state.get(self.key("start_error")):
             st.error(st.session_state.pop(self.key("start_error")))
         return config

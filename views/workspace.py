@@ -5,10 +5,16 @@ from core import runs
 from core.jobs import manager
 from core.registry import MODELS
 from ui import state
+from ui.compare_views import card_view, pick_and_compare, shared_page
 from ui.shell import open_view
 
 st.title("Runs")
 demo = state.limits().enabled
+shared = st.query_params.get("share")
+if shared:   # a read-only link to one finished run (demo mode): its card, nothing else
+    state.seen()
+    shared_page(shared)
+    st.stop()
 st.caption("Every training run keeps a folder (config, metrics.csv, checkpoint) that survives a "
            "restart" + ("." if demo else f": `{runs.runs_root()}`."))
 
@@ -43,6 +49,8 @@ st.dataframe(table, hide_index=True,
                             "classes covered": st.column_config.NumberColumn(format="%d of 10"),
                             "val perplexity": st.column_config.NumberColumn(format="%.2f")})
 
+pick_and_compare(all_runs, table)
+
 choice = st.selectbox("Run", [row["run"] for row in rows],
                       format_func=lambda r: f"{r} ({next(x['status'] for x in rows if x['run'] == r)})")
 chosen = runs.get(choice)
@@ -57,3 +65,7 @@ if delete_column.button("Delete", disabled=not confirm or manager().active_for_r
     runs.delete(chosen.id)
     st.toast(f"Deleted {chosen.id}")
     st.rerun()
+if model in MODELS and st.toggle("Show its run card", key="runs.card.show",
+                                 help="model, settings, figures, charts and the command that "
+                                 "reproduces it; download as Markdown or JSON"):
+    card_view(chosen, MODELS[model], "runs.card")

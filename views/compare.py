@@ -1,0 +1,3 @@
+from ui.compare_views import comparison_page
+
+comparison_page()
