@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-all setup data browser checkpoints bench clean
+.PHONY: run test test-all setup data browser checkpoints gpu-checkpoints bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ checkpoints: setup
 	$(PY) -m core.cli train lm --corpus tang-poems --cell gru --hidden_size 256 --embedding_size 64 --seq_len 32 --batch_size 32 --epochs 10 --dropout 0.4 --learning_rate 0.003 --lr_schedule cosine --export checkpoints/lm-tang-poems.pt
 	$(PY) -m core.cli train lm --corpus zh-prose --cell gru --hidden_size 512 --embedding_size 256 --seq_len 64 --epochs 4 --dropout 0.2 --lr_schedule cosine --export checkpoints/lm-zh-prose.pt
 	$(PY) -m core.cli train lm --corpus en-fortunes --cell gru --hidden_size 512 --seq_len 100 --epochs 8 --dropout 0.1 --lr_schedule cosine --export checkpoints/lm-en-fortunes.pt
+
+# The GPU rows of the README's table, side by side on one GPU (about 6 minutes on an H200).
+gpu-checkpoints: setup
+	OUT=checkpoints PY=$(PY) bash scripts/train_on_gpu.sh
 
 bench: setup
 	$(PY) bench/classifiers.py

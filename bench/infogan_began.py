@@ -126,10 +126,11 @@ def compare(data, budget_s: float) -> dict:
 
 
 def score(meanings: dict) -> tuple:
-    """How an infoGAN checkpoint ranks against the goals: goals met, then purity."""
+    """How an infoGAN checkpoint ranks against the goals: goals met, then distinct classes, then
+    purity (a code that draws one class everywhere is pure and useless)."""
     checked = separation(meanings)
     goals = (meanings["distinct_classes"] >= 9) + (meanings["purity"] >= 0.80) + checked["passes"]
-    return goals, meanings["purity"], meanings["distinct_classes"]
+    return goals, meanings["distinct_classes"], meanings["purity"]
 
 
 def codes(paths: list[str], sweeps: int) -> None:

@@ -199,7 +199,9 @@ def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: 
     """D's per-patch verdict as a heatmap: rows and columns of patches, blue = real."""
     values = scores.numpy()
     figure = go.Figure(go.Heatmap(z=values, colorscale="RdBu", zmin=0, zmax=1,
-                                  colorbar=dict(title="real" if probability else "score"),
+                                  colorbar=dict(title="real" if probability else "score",
+                                                tickvals=[0, 0.25, 0.5, 0.75, 1],
+                                                tickformat=".2~f", thickness=12),
                                   hovertemplate="patch row %{y}, column %{x}: %{z:.2f}"
                                                 "<extra></extra>"))
     figure.update_layout(title=title, yaxis_autorange="reversed", height=300,
