@@ -159,6 +159,9 @@ def test_language_model_page_scores_and_writes(server, page):
     page.get_by_role("tab", name="Generate").click()
     page.get_by_role("button", name="Generate", exact=True).click()
     page.get_by_text("Generated text").wait_for(timeout=60_000)
+    # the heading is there before the text: wait for the generated text itself
+    page.locator("[data-testid='stCode'] code").filter(has_text="《春").first.wait_for(
+        timeout=60_000)
     wait_rendered(page)
     written = [block.inner_text() for block in page.locator("[data-testid='stCode'] code").all()]
     assert any(text.startswith("《春") and len(text) > 20 for text in written), written
