@@ -2,7 +2,7 @@
 spread across seeds.
 
 A comparison is a list of *arms* (A, B, or the cells of a sweep); each arm is one config trained
-on the same ``k`` seeds (the seed sets a run's initial weights and its batch order, see
+on the same ``k`` seeds (a random seed sets a run's initial weights and its batch order, see
 ``core.training.epoch_order``), so arm A's run on seed 3 and arm B's run on seed 3 start from the
 same weights and see the same batches. The runs go through the normal job queue; a comparison
 is a small JSON file under ``runs/_comparisons/`` naming them, so it survives a restart and a
@@ -69,7 +69,7 @@ def config_dict(config) -> dict:
 
 
 def differing_fields(configs: list) -> list[str]:
-    """Fields whose values are not the same in every config (the seed does not count)."""
+    """Fields whose values are not the same in every config (the random seed does not count)."""
     dicts = [config_dict(c) for c in configs]
     if not dicts:
         return []
@@ -104,7 +104,7 @@ def plan_ab(spec, config_a, config_b, seeds: int = 1) -> list[tuple[str, list]]:
     b = {**b, "seed": a["seed"]}
     if not differing_fields([a, b]):
         raise ConfigError("B has the same settings as A: change at least one setting for B "
-                          "(the seed does not count: both arms use the same seeds)")
+                          "(the random seed does not count: both arms use the same seeds)")
     chosen = seeds_for(int(a["seed"]), seeds)
     return [(label, [from_dict(spec.config_cls, {**values, "seed": seed}) for seed in chosen])
             for label, values in (("A", a), ("B", b))]
@@ -250,7 +250,7 @@ def launch(jobs, spec, arms: list[tuple[str, list]], data, *, owner: str = "",
 
 
 def from_runs(run_list: list, owner: str = "") -> Comparison:
-    """A comparison of runs picked after the fact: one arm per distinct config (the seed aside).
+    """A comparison of runs picked after the fact: one arm per distinct config (the random seed aside).
     ValueError when they are not all of one model, or fewer than two."""
     if len(run_list) < 2:
         raise ValueError("pick at least two runs to compare")

@@ -51,7 +51,7 @@ def w_figure(frame: pd.DataFrame) -> go.Figure:
 # Helpers -----------------------------------------------------------------------------------------
 
 def seeded_z(model, seeds) -> torch.Tensor:
-    """One z per seed: (len(seeds), z size), the seed's first draw from the model's prior."""
+    """One z per seed: (len(seeds), z size), the first draw of that random seed from the model's prior."""
     return torch.cat([model.noise(1, torch.Generator().manual_seed(int(seed))) for seed in seeds])
 
 
