@@ -18,6 +18,7 @@ import math
 import os
 import re
 import secrets
+import shlex
 import time
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def cli_command(spec, config: dict) -> str:
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else \
             (repr(value) if isinstance(value, float) else str(value))
-        flags.append(f"--{name} {text}")
+        flags.append(f"--{name} {shlex.quote(text)}")
     return " ".join(["python -m core.cli train", spec.name, *flags])
 
 

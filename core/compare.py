@@ -239,13 +239,20 @@ def launch(jobs, spec, arms: list[tuple[str, list]], data, *, owner: str = "",
                             arms=[{"label": label, "config": config_dict(configs[0]), "runs": []}
                                   for label, configs in arms],
                             seeds=[c.seed for c in arms[0][1]], axes=axes or [], owner=owner)
-    for index in range(max(len(configs) for _, configs in arms)):
-        for arm, (label, configs) in zip(comparison.arms, arms):
-            if index < len(configs):
-                job = jobs.submit(spec, configs[index], data, owner=owner)
-                job.run.set_status(message=f"comparison {comparison.id}: {label}, "
-                                   f"seed {configs[index].seed}")
-                arm["runs"].append(job.run.id)
+    submitted = []
+    try:
+        for index in range(max(len(configs) for _, configs in arms)):
+            for arm, (label, configs) in zip(comparison.arms, arms):
+                if index < len(configs):
+                    job = jobs.submit(spec, configs[index], data, owner=owner)
+                    submitted.append(job)
+                    job.run.set_status(message=f"comparison {comparison.id}: {label}, "
+                                       f"seed {configs[index].seed}")
+                    arm["runs"].append(job.run.id)
+    except Exception:      # a run refused half-way (a cap, a check): none of the others trains
+        for job in submitted:
+            jobs.stop(job.id)
+        raise
     return comparison.save()
 
 

@@ -19,6 +19,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from multiprocessing import spawn
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from core import registry, runs, training, worker  # noqa: F401
 
 PROCESS_PREFIX = "dlstudio-job"
 POLL_S = 0.25
+STOP_GRACE_S = 30.0   # a job still running this long after Stop (stuck reading data or in a
+                      # final evaluation, which no step check reaches) is ended
 
 
 def _preparation_data(name: str, _original=spawn.get_preparation_data) -> dict:
@@ -163,8 +166,16 @@ class ProcessLauncher:
             pass   # the child died before reading it: reported below like any death
         finally:
             request_sender.close()
+        stop_seen, ended_after_stop = None, False
         try:
             while True:
+                if job.stop_event.is_set():
+                    stop_flag.set()
+                    stop_seen = stop_seen or time.monotonic()
+                    if time.monotonic() - stop_seen > STOP_GRACE_S and process.is_alive():
+                        process.kill()
+                        ended_after_stop = True
+                        break
                 if receiver.poll(POLL_S):
                     try:
                         event = pickle.loads(receiver.recv_bytes())
@@ -180,5 +191,8 @@ class ProcessLauncher:
         if process.is_alive():   # it closed the pipe but hangs: it cannot report any more
             process.kill()
             process.join(timeout=5)
+        if ended_after_stop:
+            return (f"did not stop within {STOP_GRACE_S:.0f} s of Stop (it was busy outside a "
+                    "training step, e.g. reading data or evaluating), so its process was ended")
         return None if process.exitcode == 0 else death_reason(process.exitcode)
 

@@ -260,8 +260,9 @@ class RayLauncher:
                     ray.kill(actor)
                     reason = f"did not stop within {STOP_GRACE_S:.0f} s and was cancelled on Ray"
                     break
-            for event in ray.get(actor.drain.remote()):
-                apply(event)
+            if reason is None:     # (a killed actor has nothing left to drain)
+                for event in ray.get(actor.drain.remote()):
+                    apply(event)
         except (RayActorError, TaskCancelledError) as error:
             reason = f"was lost on the Ray cluster ({type(error).__name__}: {str(error)[:300]})"
         except RayTaskError as error:

@@ -380,3 +380,12 @@ def test_a_link_selects_the_language_models_corpus():
     app = open_app("views/lm.py", corpus="en-fortunes", hidden_size="64")
     assert app.selectbox(key="lm.corpus").value == "en-fortunes"
     assert app.session_state["lm.field.hidden_size"] == 64
+
+
+def test_a_card_s_command_line_keeps_a_value_with_a_space_as_one_argument():
+    import shlex
+    from core.cards import cli_command
+    spec = MODELS["cyclegan"]
+    config = dataclasses.asdict(spec.config_cls(domain_a="Ankle boot", domain_b="Sneaker"))
+    words = shlex.split(cli_command(spec, config))
+    assert words[words.index("--domain_a") + 1] == "Ankle boot"

@@ -125,6 +125,20 @@ def test_a_killed_job_process_fails_its_run_with_the_reason_and_the_server_goes_
     assert after.state == "finished"
 
 
+def test_a_job_that_cannot_stop_is_ended_after_the_grace_period(jobs, monkeypatch):
+    """Stop is a flag the loop reads between steps; a process that never reaches the next check
+    (here frozen with SIGSTOP, as one stuck reading data would be) is ended after the grace."""
+    monkeypatch.setattr(job_process, "STOP_GRACE_S", 1.0)
+    job = jobs.submit(MLP, tiny_config(MLP, epochs=200, batch_size=8), DataSource.images())
+    assert wait_for(lambda: job.step >= 5, 60)
+    os.kill(job.handle.pid, signal.SIGSTOP)
+    jobs.stop(job.id)
+    assert wait_for(lambda: not job.is_active, 15), "a frozen job outlived its grace period"
+    assert job.state == "failed" and "did not stop within 1 s of Stop" in job.message
+    after = jobs.wait(jobs.submit(MLP, tiny_config(MLP), DataSource.images()), 60)
+    assert after.state == "finished"
+
+
 def test_a_failure_inside_the_job_process_is_reported_with_its_message(jobs, tmp_path):
     missing = DataSource.folder(str(tmp_path))   # a folder without images
     job = jobs.wait(jobs.submit(MODELS["gan"], tiny_config(MODELS["gan"]), missing), 60)

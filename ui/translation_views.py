@@ -51,9 +51,6 @@ class TranslationPanel(GANPanel):
     def data_controls(self) -> None:
         st.caption("Data: made from Fashion-MNIST on this machine (train and test split kept).")
 
-    def load_data(self, config):
-        return state.images()
-
     # Charts --------------------------------------------------------------------------------------
     def loss_figure(self, frame: pd.DataFrame) -> go.Figure:
         """D's loss and G's adversarial term with the bands the monitor uses for this loss."""
