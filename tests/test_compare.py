@@ -389,3 +389,19 @@ def test_a_card_s_command_line_keeps_a_value_with_a_space_as_one_argument():
     config = dataclasses.asdict(spec.config_cls(domain_a="Ankle boot", domain_b="Sneaker"))
     words = shlex.split(cli_command(spec, config))
     assert words[words.index("--domain_a") + 1] == "Ankle boot"
+
+
+def test_on_a_demo_another_visitor_s_comparison_opens_read_only(tiny_data, monkeypatch):
+    """A comparison link shows its runs' cards, never the controls of the owner's jobs."""
+    from core import demo, jobs
+    spec = MODELS["mlp"]
+    comparison = launch(spec, [("A", [tiny_config(spec)])], tiny_data)
+    comparison.owner = "the-owner"
+    comparison.save()
+    monkeypatch.setattr(jobs, "_manager", jobs.JobManager(limits=demo.Limits(enabled=True)))
+    app = open_app("views/compare.py", comparison=comparison.id)
+    assert not [b for b in app.button if b.label == "Open on its page"]
+    assert any("Another visitor's comparison" in c.value for c in app.caption)
+    monkeypatch.setattr(jobs, "_manager", jobs.JobManager())      # off the demo: the controls
+    app = open_app("views/compare.py", comparison=comparison.id)
+    assert [b for b in app.button if b.label == "Open on its page"]

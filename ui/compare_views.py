@@ -182,14 +182,19 @@ def runs_section(comparison: compare.Comparison, spec) -> None:
     if comparison.kind == "sweep":
         st.caption("Each cell of the heatmap is one setting's runs: pick one to open it.")
     choice = st.selectbox("Run", list(labels), format_func=labels.get, key="compare.run")
+    # On a shared demo a comparison link shows another visitor's runs read-only: their cards,
+    # never the controls of their jobs.
+    foreign = state.limits().enabled and comparison.owner and comparison.owner != state.owner()
     left, right = st.columns(2)
-    if left.button("Open on its page", key="compare.open_run", width="stretch"):
+    if foreign:
+        left.caption("Another visitor's comparison: its runs' cards only.")
+    elif left.button("Open on its page", key="compare.open_run", width="stretch"):
         live = manager().active_for_run(choice)
         open_view(comparison.model, *(("job", live.id) if live else ("run", choice)))
         st.switch_page(f"views/{comparison.model}.py")
     if right.toggle("Show its card", key="compare.card"):
         try:
-            card_view(runs.get(choice), spec, "compare.card")
+            card_view(runs.get(choice), spec, "compare.card", read_only=bool(foreign))
         except KeyError as error:
             st.warning(str(error))
 
