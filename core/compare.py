@@ -19,6 +19,7 @@ import math
 import os
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +190,7 @@ class Comparison:
     def save(self) -> "Comparison":
         folder().mkdir(parents=True, exist_ok=True)
         path = folder() / f"{self.id}.json"
-        temporary = path.with_suffix(".tmp")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(dataclasses.asdict(self), indent=1))
         os.replace(temporary, path)
         return self

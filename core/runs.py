@@ -28,7 +28,10 @@ METRIC_COLUMNS = ["step", "epoch", "name", "value"]
 
 
 def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_suffix(".json.tmp")
+    """Write, then rename over ``path``: a reader never sees half a file. The temporary name is
+    the writer's own (process and thread), so two writers of one file (the server and a job's
+    thread or process) never rename each other's."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     temporary.write_text(json.dumps(value, indent=1, default=str))
     os.replace(temporary, path)
 

@@ -101,3 +101,25 @@ def test_eta_and_progress_follow_the_time_budget_when_it_ends_the_run_first():
     roomy = Job("job3", "dcgan", tiny_config(spec, time_budget_s=3600.0), run=None,
                 state="running", step=70, total_steps=700, started=now - 10)
     assert not roomy.budget_binds and roomy.eta_s == pytest.approx(90, rel=0.05)
+
+
+def test_two_writers_of_a_run_s_status_never_trip_over_each_other():
+    """The server and a job both write status.json (a comparison's label, the job's progress);
+    each write goes through its own temporary file, so neither rename can fail."""
+    import threading
+    run = runs.create("mlp", tiny_config(MODELS["mlp"]), note="test")
+    errors = []
+
+    def write(name):
+        try:
+            for step in range(300):
+                run.set_status(step=step, message=name)
+        except OSError as error:
+            errors.append(error)
+    writers = [threading.Thread(target=write, args=(name,)) for name in ("server", "job")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert not errors, errors[:1]
+    assert runs.get(run.id).status["message"] in ("server", "job")
