@@ -38,10 +38,8 @@ def model_for(key: str, _payload: dict):
 
 def source_payload(source) -> tuple[dict, str] | None:
     """(checkpoint, cache key) of a payload or a checkpoint file; None after saying why not."""
-    if isinstance(source, dict):
-        return source, f"{source['model']}:{id(source)}"
     try:
-        return state.load_checkpoint_file(source), f"{source}:{source.stat().st_mtime}"
+        return state.payload_and_key(source)
     except checkpoints.CheckpointError as error:
         st.error(f"Cannot read the checkpoint: {error}")
         return None

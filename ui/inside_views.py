@@ -44,10 +44,8 @@ LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
 def resolve(source) -> tuple[dict, str] | None:
     """(checkpoint, cache key) of a payload or a checkpoint file, quietly (the page has already
     said why a file cannot be read). The keys are the GAN explorer's, so its model is reused."""
-    if isinstance(source, dict):
-        return source, f"{source['model']}:{id(source)}"
     try:
-        return state.load_checkpoint_file(source), f"{source}:{source.stat().st_mtime}"
+        return state.payload_and_key(source)
     except (checkpoints.CheckpointError, OSError):
         return None
 

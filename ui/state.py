@@ -69,6 +69,14 @@ def _cached_checkpoint(path: str, mtime: float) -> dict:
     return checkpoints.load(path)
 
 
+def payload_and_key(source) -> tuple[dict, str]:
+    """(checkpoint, cache key) of a loaded payload or a checkpoint file (cached per path and
+    modification time); CheckpointError or OSError when the file cannot be read."""
+    if isinstance(source, dict):
+        return source, f"{source['model']}:{id(source)}"
+    return load_checkpoint_file(source), f"{source}:{source.stat().st_mtime}"
+
+
 def load_checkpoint_file(path: Path) -> dict:
     """A checkpoint from disk, cached per (path, modification time)."""
     return _cached_checkpoint(str(path), path.stat().st_mtime)

@@ -19,9 +19,10 @@ from torch.nn import functional as F
 from core.config import BaseConfig, ConfigError, param
 from core.optim import lr_factor, make_adam, set_learning_rates
 
-__all__ = ["AdversarialConfig", "GANTrainer", "LOSSES", "WeightAverage", "make_adam",
-           "maybe_spectral_norm", "generator_average_param", "label_smoothing_param", "to_uint8",
-           "to_gan_range", "slerp", "mean_pairwise_distance", "nearest_neighbour_distance"]
+__all__ = ["AdversarialConfig", "GANTrainer", "LOSSES", "WeightAverage", "ramped_decay",
+           "make_adam", "maybe_spectral_norm", "generator_average_param", "label_smoothing_param",
+           "to_uint8", "to_gan_range", "slerp", "mean_pairwise_distance",
+           "nearest_neighbour_distance"]
 
 
 # Settings --------------------------------------------------------------------------------------
@@ -147,6 +148,12 @@ def gradient_norm(network: nn.Module) -> torch.Tensor:
 
 # G's weight average ----------------------------------------------------------------------------
 
+def ramped_decay(decay: float, steps: int, rampup: float) -> float:
+    """StyleGAN2's ema_rampup: the average's half-life is at most ``rampup`` of the ``steps``
+    so far, up to the configured ``decay``."""
+    return min(decay, 0.5 ** (1.0 / max(steps * rampup, 1.0)))
+
+
 class WeightAverage:
     """An exponential moving average of a network's weights: avg = decay · avg + (1 − decay) · live
     after every step (StyleGAN's G_ema). Batch-norm running statistics are copied from the live
@@ -160,9 +167,7 @@ class WeightAverage:
 
     def current_decay(self) -> float:
         """The decay of the next update: ``decay``, or less early on when ramping up."""
-        if not self.rampup:
-            return self.decay
-        return min(self.decay, 0.5 ** (1.0 / max(self.updates * self.rampup, 1.0)))
+        return ramped_decay(self.decay, self.updates, self.rampup) if self.rampup else self.decay
 
     def start(self, live: nn.Module, state: dict | None = None) -> None:
         """Begin at the live weights, or at ``state`` (where a saved run left the average)."""

@@ -26,7 +26,7 @@ from core import gan_task
 from core.config import BaseConfig, ConfigError, param
 from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, series
 from core.models.gans.base import (GANTrainer, discriminator_metrics, generator_average_param,
-                                   gradient_norm, make_adam, slerp)
+                                   gradient_norm, make_adam, ramped_decay, slerp)
 from core.models.spec import ModelSpec
 
 NAME = "stylegan"
@@ -519,8 +519,7 @@ class StyleGANTrainer(GANTrainer):
         steps so far, StyleGAN2's ema_rampup) up to the configured decay. Without the ramp the
         average of a short run is still mostly the random initial weights (at step 1,050 the
         averaged G of a 0.999 average drew one blob class for 96% of z while G covered 6)."""
-        half_life = max(self.steps * EMA_RAMPUP, 1.0)
-        return min(self.config.generator_ema, 0.5 ** (1.0 / half_life))
+        return ramped_decay(self.config.generator_ema, self.steps, EMA_RAMPUP)
 
     def update_average(self) -> None:
         if self.config.generator_ema:
