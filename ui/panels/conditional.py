@@ -116,8 +116,9 @@ class ConditionalGANPanel(GANPanel):
 
     truncation = False
 
-    def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None) -> None:
-        super().monitor_panel(frame, config, job)
+    def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None,
+                      ended: bool = True) -> None:
+        super().monitor_panel(frame, config, job, ended=ended)
         st.caption(self.spec.health.explanation)
 
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
