@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from ui.navigation import SECTIONS
-from ui.state import limits, preload
+from ui.state import keep_identity, limits, preload
 
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
@@ -16,6 +16,7 @@ pages = {section: [st.Page(entry.script, title=entry.title, icon=entry.icon,
 if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     preload()
 page = st.navigation(pages)
+keep_identity()     # demo mode: the visitor's signed cookie (never the URL)
 started = time.perf_counter()
 try:
     page.run()

@@ -137,42 +137,41 @@ def test_a_visitor_sees_only_their_own_runs(demo_app):
     assert other.id not in shown
 
 
-def test_a_reloaded_tab_keeps_the_visitor_and_finds_its_job(demo_app, tiny_data):
-    """F5 on a hosted demo: the visitor token in the URL brings back their runs and their
-    running job, and the one-job cap still counts it (before, a reload made a new visitor)."""
-    first = demo_app("views/workspace.py")
-    token = first.query_params["visitor"]
-    token = token[0] if isinstance(token, list) else token
-    assert len(token) == 32
-    mine = runs.create("cnn", tiny_config(CNN), owner=token)
-    manager = jobs.manager()
-    gate = threading.Event()
+def test_a_visitor_id_in_a_url_is_ignored_and_dropped(demo_app, tiny_data):
+    """An address that carries an id (``?visitor=``, as links from the old demo did) hands
+    nothing over: the session gets its own id, sees none of that visitor's runs, and the
+    parameter leaves the address bar. (The cookie that does carry the id: test_demo_browser.)"""
+    victim = "0123456789abcdef0123456789abcdef"
+    mine = runs.create("cnn", tiny_config(CNN), owner=victim)
+    stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    stranger.query_params["visitor"] = victim
+    stranger.run()
+    stranger.switch_page("views/workspace.py").run()
+    assert not stranger.exception, [e.value for e in stranger.exception]
+    shown = stranger.dataframe[0].value["run"].tolist() if stranger.dataframe else []
+    assert mine.id not in shown
+    assert stranger.session_state["owner"] != victim
+    assert "visitor" not in stranger.query_params
 
-    def held_data():
-        gate.wait(30)
-        return tiny_data
-    job = manager.submit(CNN, tiny_config(CNN, epochs=2), held_data, owner=token)
-    try:
-        reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        reloaded.query_params["visitor"] = token
-        reloaded.run()
-        reloaded.switch_page("views/workspace.py").run()
-        assert mine.id in reloaded.dataframe[0].value["run"].tolist()
-        reloaded.switch_page("views/cnn.py").run()
-        assert not reloaded.exception
-        assert reloaded.session_state["cnn.view"] == ("job", job.id)   # its job, shown again
-        with pytest.raises(demo.LimitError, match="already have 1 job"):
-            manager.submit(CNN, tiny_config(CNN), lambda: tiny_data, owner=token)
-        stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        stranger.query_params["visitor"] = "not-a-token"
-        stranger.run()
-        stranger.switch_page("views/workspace.py").run()
-        shown = stranger.dataframe[0].value["run"].tolist() if stranger.dataframe else []
-        assert mine.id not in shown
-    finally:
-        gate.set()
-        manager.stop(job.id)
-        manager.wait(job, 30)
+
+def test_signed_visitor_cookies():
+    from core import identity
+    visitor = identity.new_visitor()
+    assert identity.is_visitor_id(visitor) and len(visitor) * 4 == 128
+    value = identity.issue(visitor)
+    assert identity.verify(value) == visitor
+    body, mac = value.rsplit(".", 1)
+    other = identity.new_visitor()
+    forged = [f"v1.{other}.{body.split('.')[2]}.{mac}",           # someone else's id, my mac
+              body + "." + "0" * 32,                               # a made-up mac
+              value[:-1], value + "0", "", "v1", "x" * 500,        # truncated, junk
+              value.replace("v1.", "v2.", 1)]
+    assert [identity.verify(v) for v in forged] == [None] * len(forged)
+    stale = identity.issue(visitor, now=time.time() - identity.LIFETIME_S - 60)
+    assert identity.verify(stale) is None
+    # Another installation's key: its cookies are not this server's.
+    identity._key_path().write_bytes(b"k" * 32)
+    assert identity.verify(value) is None
 
 
 def test_demo_words_match_the_demo(demo_app):

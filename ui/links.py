@@ -62,10 +62,9 @@ def page_params(panel, config) -> dict[str, str]:
 
 
 def write_link(panel, config) -> dict[str, str]:
-    """Keep the URL in step with the form (the demo's visitor id stays)."""
+    """Keep the URL in step with the form: the page's settings and nothing else."""
     wanted = page_params(panel, config)
     current = st.query_params.to_dict()
-    wanted = {**{k: v for k, v in current.items() if k == state.VISITOR_PARAMETER}, **wanted}
     if current != wanted:
         st.query_params.from_dict(wanted)
     return wanted
@@ -94,8 +93,8 @@ def app_url(path: str) -> str:
 
 def copy_link(panel, params: dict[str, str]) -> None:
     """A "Copy link" popover: the page's address with its settings (the copy icon copies it).
-    The demo's visitor id is left out: a shared link must not hand over the sender's runs."""
-    shared = {k: v for k, v in params.items() if k != state.VISITOR_PARAMETER}
+    Only settings: nothing of who the sender is (that lives in a cookie, never a URL)."""
+    shared = {k: v for k, v in params.items() if k not in links.RESERVED or k == links.PRESET}
     link = links.url(page_url(panel), shared)
     with st.popover("Copy link", icon=":material/link:", width="stretch"):
         st.caption("This page with these settings (the copy icon at the right copies it):")

@@ -2,33 +2,53 @@
 from __future__ import annotations
 
 import threading
-import uuid
+from pathlib import Path
 
 import streamlit as st
 
-from core import checkpoints
+from core import checkpoints, identity
 from core.data import load_images
 from core.jobs import manager
 from core.paths import CHECKPOINTS
+from ui import cookies
 
 
-VISITOR_PARAMETER = "visitor"
+VISITOR_PARAMETER = "visitor"      # an old demo's URL carried the id: dropped from the URL on sight
 
 
 def owner() -> str:
-    """An id for this visitor (runs it starts are tagged with it).
+    """An id for this visitor (the runs it starts are tagged with it).
 
-    On a hosted demo it also lives in the page's URL (``?visitor=…``, 32 random hex digits), so
-    reloading the tab keeps the visitor's runs, running job and one-job cap; someone given the
-    link shares them, as with any private link. Off the demo the URL stays clean."""
+    On a hosted demo it lives in a signed cookie (``core/identity.py``), never in a URL: a reload,
+    a new tab or a bookmark of any page is the same visitor with the same runs and the same
+    one-job cap, and a pasted address hands nothing over. A missing, forged or stale cookie
+    makes a fresh visitor. A browser that refuses cookies keeps the id for this tab's session
+    (``keep_identity`` tells it so once). Off the demo every session gets a fresh id."""
     if "owner" not in st.session_state:
-        token = st.query_params.get(VISITOR_PARAMETER, "") if limits().enabled else ""
-        valid = len(token) == 32 and all(ch in "0123456789abcdef" for ch in token)
-        st.session_state["owner"] = token if valid else uuid.uuid4().hex
-    visitor = st.session_state["owner"]
-    if limits().enabled and st.query_params.get(VISITOR_PARAMETER) != visitor:
-        st.query_params[VISITOR_PARAMETER] = visitor
-    return visitor
+        visitor = None
+        if limits().enabled:
+            try:
+                visitor = identity.verify(st.context.cookies.get(identity.COOKIE))
+            except Exception:   # (no browser request: a test harness)
+                visitor = None
+        st.session_state["owner"] = visitor or identity.new_visitor()
+    if VISITOR_PARAMETER in st.query_params:
+        del st.query_params[VISITOR_PARAMETER]
+    return st.session_state["owner"]
+
+
+def keep_identity() -> None:
+    """Demo mode, on every page run: (re)write the visitor's cookie, renewing its lifetime; a
+    browser that refuses it is told so once."""
+    if not limits().enabled:
+        return
+    visitor = owner()
+    if "owner.cookie" not in st.session_state:
+        st.session_state["owner.cookie"] = identity.issue(visitor)
+    cookies.write(identity.COOKIE, st.session_state["owner.cookie"], identity.LIFETIME_S,
+                  key="dlstudio.identity",
+                  refused="This browser refuses cookies, so your runs and your training job "
+                          "stay with this tab only: a reload or another tab starts afresh.")
 
 
 def seen() -> str:

@@ -22,7 +22,7 @@ visitor = state.seen()
 # On a shared demo a visitor sees only their own runs; on your own machine, every run.
 all_runs = runs.list_runs(owner=visitor if demo else None)
 if demo:
-    st.info("This is a shared demo: only the runs started from this browser tab are listed. "
+    st.info("This is a shared demo: only the runs started from this browser are listed. "
             "The shipped checkpoints are on every page under **Load pretrained**.")
 if not all_runs:
     st.info("No runs yet: train a model on any page and it appears here.")
