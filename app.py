@@ -14,6 +14,8 @@ pages = {section: [st.Page(entry.script, title=entry.title, icon=entry.icon,
                   for entry in entries]
          for section, entries in SECTIONS.items()}
 if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
+    # A visitor of a hosted demo never sees a traceback (the server's log keeps it).
+    st.set_option("client.showErrorDetails", "none")
     preload()
 page = st.navigation(pages)
 keep_identity()     # demo mode: the visitor's signed cookie (never the URL)

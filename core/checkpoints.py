@@ -85,4 +85,43 @@ def load(source: str | os.PathLike | bytes | BinaryIO, expected_model: str | Non
     for key in ("config", "state_dict", "step"):
         if key not in payload:
             raise CheckpointError(f"checkpoint is missing '{key}'")
+    check_tensors(payload)
     return payload
+
+
+MAX_TENSOR_BYTES = 2 * MAX_BYTES     # what every tensor of a payload may take once materialised
+MAX_DEPTH = 12
+
+
+def check_tensors(payload) -> None:
+    """Refuse a payload whose tensors would cost more memory than the file: a tensor must be
+    backed by its own storage (an expanded, stride-0 tensor of a huge shape passes
+    ``weights_only`` loading and then fills gigabytes when used), and all of them together may
+    take at most ``MAX_TENSOR_BYTES`` (many views of one storage). Also refuses nesting deeper
+    than a checkpoint has."""
+    total = 0
+
+    def walk(value, where: str, depth: int) -> None:
+        nonlocal total
+        if depth > MAX_DEPTH:
+            raise CheckpointError(f"'{where}' is nested deeper than a checkpoint is: refused")
+        if isinstance(value, torch.Tensor):
+            needed = value.numel() * value.element_size()
+            if value.numel() and (any(stride == 0 for size, stride in
+                                      zip(value.shape, value.stride()) if size > 1)
+                                  or value.untyped_storage().nbytes() < needed):
+                raise CheckpointError(
+                    f"tensor '{where}' (shape {tuple(value.shape)}) is not backed by its own data "
+                    f"({value.untyped_storage().nbytes():,} bytes for {needed:,}): refused")
+            total += needed
+            if total > MAX_TENSOR_BYTES:
+                raise CheckpointError(f"the tensors would take more than "
+                                      f"{MAX_TENSOR_BYTES // 2**20} MB in memory: refused")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key), depth + 1)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]", depth + 1)
+
+    walk(payload, "", 0)

@@ -169,12 +169,41 @@ class ClassificationTask:
         return values, {"confusion": result["confusion"], "predicted": result["predicted"]}, is_new
 
 
+MAX_CLASSES = 1000
+
+
 def restore(spec, config, payload: dict, device: torch.device) -> ClassifierTrainer:
-    """A trained classifier from its checkpoint (float16 weights are cast back on loading)."""
-    trainer = ClassifierTrainer(spec, config, payload.get("image_shape", (1, 28, 28)),
-                                int(payload.get("num_classes", 10)), device)
+    """A trained classifier from its checkpoint (float16 weights are cast back on loading).
+    ValueError when the checkpoint's shapes or its stored evaluation do not fit."""
+    classes = int(payload.get("num_classes", 10))
+    shape = tuple(int(size) for size in payload.get("image_shape", (1, 28, 28)))
+    if not 2 <= classes <= MAX_CLASSES or len(shape) != 3 or not 1 <= shape[0] <= 4 \
+            or not all(8 <= size <= 256 for size in shape[1:]):
+        raise ValueError(f"{classes} classes of {shape} images is not a classifier this app makes")
+    check_evaluation(payload.get("evaluation"), classes)
+    trainer = ClassifierTrainer(spec, config, shape, classes, device)
     trainer.load_state(payload, with_optimizer=False)
     return trainer
+
+
+def check_evaluation(evaluation, classes: int) -> None:
+    """A stored evaluation the results panel can draw: a classes × classes confusion matrix of
+    counts, predictions that are class indices. ValueError otherwise."""
+    if evaluation is None:
+        return
+    if not isinstance(evaluation, dict):
+        raise ValueError("its evaluation is not a table of results")
+    if "confusion" in evaluation:
+        confusion = torch.as_tensor(evaluation["confusion"])
+        if confusion.shape != (classes, classes) or confusion.is_complex() or \
+                not bool(torch.isfinite(confusion.double()).all()) or \
+                bool((confusion < 0).any()) or bool((confusion != confusion.round()).any()):
+            raise ValueError(f"its confusion matrix is not {classes} × {classes} counts")
+    if "predicted" in evaluation:
+        predicted = torch.as_tensor(evaluation["predicted"])
+        if predicted.dim() != 1 or predicted.is_floating_point() or predicted.is_complex() or \
+                (predicted.numel() and (int(predicted.min()) < 0 or int(predicted.max()) >= classes)):
+            raise ValueError(f"its predictions are not class indices 0–{classes - 1}")
 
 
 def evaluate_model(model: ClassifierTrainer, data) -> dict[str, float]:

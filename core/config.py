@@ -102,8 +102,8 @@ def coerce(f: dataclasses.Field, value: Any) -> Any:
                 raise ValueError
             return int(number)
         return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{f.name}: expected {kind.__name__}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):   # (int("1e400") overflows: inf)
+        raise ConfigError(f"{f.name}: expected {kind.__name__}, got {str(value)[:40]!r}") from None
 
 
 def validate(config) -> None:
@@ -117,6 +117,8 @@ def validate(config) -> None:
             continue
         if value != value:  # NaN
             raise ConfigError(f"{f.name} must be a number; got NaN")
+        if value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{f.name} must be a finite number; got {value}")
         low, high = meta.get("low"), meta.get("high")
         if meta.get("log") and value <= 0:
             raise ConfigError(f"{f.name} must be > 0; got {value}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from core.config import from_dict
+from core.checkpoints import CheckpointError
+from core.config import ConfigError, from_dict
 from core.models import cnn, lm, mlp, resnet, softmax
 from core.models.gans import began, dcgan, gan, infogan
 from core.models.gans import biggan, sagan
@@ -41,3 +42,26 @@ def load_model(payload: dict, device: torch.device | None = None):
     and the benches all rebuild models here."""
     spec, config = load_config(payload)
     return spec.restore(spec, config, payload, device)
+
+
+def verified_model(payload: dict, device: torch.device | None = None):
+    """The model an uploaded checkpoint holds, or CheckpointError saying why it cannot be used:
+    settings outside the config's ranges, weights of another model or shape, a stored evaluation
+    out of range. (``checkpoints.load`` has already refused what is not a checkpoint and tensors
+    that would cost more memory than the file.)"""
+    try:
+        spec, config = load_config(payload)
+    except (ConfigError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"its settings are not valid: {_first_line(error)}") from None
+    try:
+        return spec.restore(spec, config, payload, device or torch.device("cpu"))
+    except CheckpointError:
+        raise
+    except (RuntimeError, KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"it does not fit a {spec.title} with its own settings: "
+                              f"{_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:200] + ("…" if len(text) > 200 else "")

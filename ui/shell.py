@@ -22,7 +22,7 @@ from core.data.text import CorpusError
 from core.demo import LimitError
 from core.jobs import manager
 from core.paths import shipped_checkpoint
-from core.registry import MODELS
+from core.registry import MODELS, verified_model
 from core.runs import METRIC_COLUMNS
 from ui import links, state
 from ui.compare_controls import compare_controls
@@ -204,11 +204,13 @@ class Panel:
                 if too_big:
                     raise checkpoints.CheckpointError(too_big)
                 payload = checkpoints.load(upload.getvalue(), expected_model=self.name)
+                verified_model(payload)       # shapes, settings, stored figures: or refused
                 self.check_upload(payload)
                 st.session_state.pop(error_key, None)
                 self.opened_upload(upload.name, payload, upload.getvalue())
                 st.rerun()
-            except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError) as error:
+            except (checkpoints.CheckpointError, ValueError, KeyError, RuntimeError,
+                    IndexError, TypeError) as error:
                 st.session_state[error_key] = f"{upload.name}: {error}"
         if st.session_state.get(error_key):
             st.error("Checkpoint refused — " + st.session_state[error_key])

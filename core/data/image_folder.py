@@ -6,6 +6,7 @@ channel, anything in colour becomes RGB. Unreadable files are skipped and counte
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,6 +20,18 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 MAX_IMAGES = 60_000
 MAX_ZIP_BYTES = 200 * 1024 * 1024
 MIN_IMAGES = 16
+MAX_PIXELS = 4096 * 4096          # per image: a bigger one is skipped before it is decoded
+READ_SECONDS = 60.0               # reading a whole set of images
+UNPACKED_FACTOR = 2               # a zip may unpack to at most this many times the upload cap
+
+
+def unpacked_cap() -> int:
+    """Bytes a zip's images may unpack to: twice the upload cap (the hosted demo's, else the
+    app's 200 MB), so a small zip cannot multiply into gigabytes in the job."""
+    from core.demo import from_environment   # (the job's process reads the same environment)
+    limits = from_environment()
+    upload_cap = limits.max_upload_mb * 2**20 if limits.enabled else MAX_ZIP_BYTES
+    return UNPACKED_FACTOR * upload_cap
 
 
 def _square(image: Image.Image, size: int) -> Image.Image:
@@ -28,18 +41,35 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     return image.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
 
 
-def _from_images(named: list[tuple[str, bytes]], size: int, source: str) -> ImageDataset:
-    pictures, skipped = [], 0
-    for name, raw in named[:MAX_IMAGES]:
+def _from_images(named, size: int, source: str) -> ImageDataset:
+    """``named``: (name, bytes) pairs, or a callable giving them one at a time. An image over
+    ``MAX_PIXELS`` is skipped from its header, before decoding; reading stops with a message
+    after ``READ_SECONDS``."""
+    pictures, skipped, too_big = [], 0, 0
+    deadline = time.monotonic() + READ_SECONDS
+    for name, raw in named:
+        if time.monotonic() > deadline:
+            raise DataUnavailable(f"{source}: reading the images took longer than "
+                                  f"{READ_SECONDS:.0f} s ({len(pictures)} read so far); use "
+                                  f"fewer or smaller images (each is resized to {size} px anyway)")
         try:
             with Image.open(io.BytesIO(raw)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    too_big += 1
+                    continue
+                image.draft("RGB", (size * 2, size * 2))   # JPEG: decode at a reduced size
                 pictures.append(_square(image.convert("RGB"), size))
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
             skipped += 1
+        if len(pictures) >= MAX_IMAGES:
+            break
     if len(pictures) < MIN_IMAGES:
+        big = (f", {too_big} over {MAX_PIXELS // 10**6} megapixels were skipped"
+               if too_big else "")
         raise DataUnavailable(f"{source}: found {len(pictures)} readable images ({skipped} files "
-                              f"could not be read); a GAN needs at least {MIN_IMAGES}. Accepted: "
-                              f"{', '.join(SUFFIXES)}.")
+                              f"could not be read{big}); a GAN needs at least {MIN_IMAGES}. "
+                              f"Accepted: {', '.join(SUFFIXES)}.")
     array = np.stack([np.asarray(picture) for picture in pictures])         # (N, H, W, 3)
     is_grey = bool((array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all())
     tensor = torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()       # (N, 3, H, W)
@@ -58,7 +88,7 @@ def load_folder(path: str | Path, size: int = 32) -> ImageDataset:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
         raise DataUnavailable(f"{folder} holds no images ({', '.join(SUFFIXES)})")
-    return _from_images([(str(p), p.read_bytes()) for p in files[:MAX_IMAGES]], size, str(folder))
+    return _from_images(((str(p), p.read_bytes()) for p in files[:MAX_IMAGES]), size, str(folder))
 
 
 def load_zip(raw: bytes, name: str = "upload.zip", size: int = 32) -> ImageDataset:
@@ -72,10 +102,14 @@ def load_zip(raw: bytes, name: str = "upload.zip", size: int = 32) -> ImageDatas
                    and not Path(m.filename).name.startswith(".")]
         if not members:
             raise DataUnavailable(f"{name} holds no images ({', '.join(SUFFIXES)})")
-        if sum(m.file_size for m in members) > 4 * MAX_ZIP_BYTES:
-            raise DataUnavailable(f"{name} unpacks to more than {4 * MAX_ZIP_BYTES // 2**20} MB: refused")
-        named = [(m.filename, archive.read(m)) for m in members[:MAX_IMAGES]]
-    return _from_images(named, size, name)
+        members = members[:MAX_IMAGES]
+        cap = unpacked_cap()
+        if sum(m.file_size for m in members) > cap:
+            raise DataUnavailable(f"{name} unpacks to {sum(m.file_size for m in members) / 2**20:,.0f}"
+                                  f" MB, more than {cap // 2**20} MB: refused (zip the images "
+                                  "themselves, resized, not a larger file)")
+        # One member in memory at a time (zipfile reads no more than a member's declared size).
+        return _from_images(((m.filename, archive.read(m)) for m in members), size, name)
 
 
 def load_torchvision(name: str) -> ImageDataset:
