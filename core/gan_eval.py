@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import torch
 from torch import nn
@@ -33,9 +34,11 @@ class Judge:
         self.network.load_state_dict(payload["state_dict"]["network"])  # casts float16 back
         self.device = device
         last_linear = [m for m in self.network.modules() if isinstance(m, nn.Linear)][-1]
-        self._features: list[torch.Tensor] = []
+        # One judge serves every session of the server: the hook's list is per thread, so two
+        # sessions scoring at once never read each other's features.
+        self._local = threading.local()
         last_linear.register_forward_hook(lambda module, inputs, output:
-                                          self._features.append(inputs[0]))
+                                          self._local.features.append(inputs[0]))
 
     @torch.no_grad()
     def logits_and_features(self, images: torch.Tensor, batch_size: int = 500):
@@ -46,9 +49,9 @@ class Judge:
             if batch.shape[-1] != 28:
                 batch = F.interpolate(batch, size=(28, 28), mode="bilinear", antialias=True,
                                       align_corners=False)
-            self._features.clear()
+            self._local.features = []
             logits.append(self.network((batch + 1) / 2))
-            features.append(self._features[0])
+            features.append(self._local.features[0])
         return torch.cat(logits), torch.cat(features)
 
     def class_histogram(self, images: torch.Tensor) -> torch.Tensor:

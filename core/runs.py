@@ -4,7 +4,9 @@ Everything a page shows about a run can be rebuilt from its folder, so runs surv
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import dataclasses
 import json
 import os
@@ -34,6 +36,18 @@ def _write_json(path: Path, value: dict) -> None:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     temporary.write_text(json.dumps(value, indent=1, default=str))
     os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive advisory lock (``fcntl.flock``) across processes and threads: each entry
+    opens its own file description, so two threads of one process exclude each other too."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -72,9 +86,13 @@ class Run:
             return {"status": "unknown"}
 
     def set_status(self, **changes) -> None:
-        status = self.status
-        status.update(changes, updated=time.time())
-        _write_json(self.folder / "status.json", status)
+        """Read, change and write status.json under an exclusive lock on ``status.lock``: the
+        server and a job's process both update it, and without the lock one's read-modify-write
+        could drop the other's change (a lost update)."""
+        with _locked(self.folder / "status.lock"):
+            status = self.status
+            status.update(changes, updated=time.time())
+            _write_json(self.folder / "status.json", status)
 
     def append_metrics(self, rows: list[list]) -> None:
         with open(self.folder / "metrics.csv", "a", newline="") as handle:

@@ -1,6 +1,7 @@
 """The Inside panels: saliency, Grad-CAM, feature maps, weights, class maps, D's score histograms,
 D's gradient, nearest training images, the cache, and every panel opened by AppTest."""
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -282,6 +283,16 @@ def test_the_nearest_neighbour_of_a_training_image_is_itself(data):
 
 # The pages -------------------------------------------------------------------------------------
 
+def settle(app: AppTest, timeout: float = 180) -> AppTest:
+    """Rerun while a background result is still computed (its progress bar is shown): in a
+    browser the polling fragment redraws the page when it is ready."""
+    deadline = time.time() + timeout
+    while app.get("progress") and time.time() < deadline:
+        time.sleep(0.5)
+        app.run()
+    return app
+
+
 def open_with_pretrained(page: str, model: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
@@ -302,6 +313,7 @@ def test_every_classifier_inside_view_opens(model):
     view = app.radio(key=f"{model}.inside.view")
     for option in view.options:
         view.set_value(option).run()
+        settle(app)
         assert not app.exception, (option, [e.value for e in app.exception])
         view = app.radio(key=f"{model}.inside.view")
         if option == "Why this prediction":
@@ -327,9 +339,11 @@ def test_every_gan_inside_view_opens(model):
     view = app.radio(key=f"{model}.inside.view")
     for option in view.options:
         view.set_value(option).run()
+        settle(app)
         assert not app.exception, (option, [e.value for e in app.exception])
         view = app.radio(key=f"{model}.inside.view")
     app.number_input(key=f"{model}.inside.seed").set_value(4).run()
+    settle(app)
     assert not app.exception, [e.value for e in app.exception]
     assert any("nearest" in c.value for c in app.caption)
 

@@ -57,13 +57,20 @@ def classifier_for(key: str, _payload: dict):
     return model, inside.model_fingerprint(model)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _data_print(data_id: int, _data) -> str:
-    return inside.data_fingerprint(_data)
-
-
 def data_print(data) -> str:
-    return _data_print(id(data), data)
+    """The fingerprint of a dataset's contents (not of the object's ``id()``, which a later
+    dataset may reuse once this one is freed), computed once per dataset object."""
+    known = _data_prints.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    text = inside.data_fingerprint(data)
+    if len(_data_prints) > 8:
+        _data_prints.clear()
+    _data_prints[id(data)] = (data, text)     # holds the object: its id cannot be reused
+    return text
+
+
+_data_prints: dict[int, tuple[object, str]] = {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -90,18 +97,22 @@ def keep(key: str, value) -> None:
 
 
 def wait_for(future, progress: inside.Progress, label: str):
-    """A background result; a progress bar while it is computed (the first time only)."""
-    deadline = time.perf_counter() + 0.5
+    """A background result, or None while it is computed (the first time only): then a progress
+    bar in a fragment that polls it and redraws the page when it is ready. The script thread is
+    never held for more than a moment, so the rest of the page and other widgets stay live."""
+    deadline = time.perf_counter() + 0.3      # quick results: drawn in this run, no flicker
     while not future.done() and time.perf_counter() < deadline:
         time.sleep(0.02)
     if not future.done():
-        bar = st.empty()
-        while not future.done():
+        @st.fragment(run_every=0.5)
+        def poll():
+            if future.done():
+                st.rerun(scope="app")
             seconds = time.perf_counter() - progress.started
-            bar.progress(min(max(progress.fraction, 0.0), 0.99),
-                         text=f"{label} — the first time only: {progress.text} ({seconds:.0f} s)")
-            time.sleep(0.25)
-        bar.empty()
+            st.progress(min(max(progress.fraction, 0.0), 0.99),
+                        text=f"{label} — the first time only: {progress.text} ({seconds:.0f} s)")
+        poll()
+        return None
     error = future.exception()
     if error is not None:
         st.error(f"{label} failed: {type(error).__name__}: {error}")

@@ -288,11 +288,9 @@ class Panel:
 
     @staticmethod
     def stop_and_wait(job) -> None:
-        """Stop: the job stops within one step; redraw once it has."""
+        """Stop: the job stops within one step; the page's live poll shows it stopping and
+        redraws the page once it has (the script thread does not wait for it)."""
         manager().stop(job.id)
-        deadline = time.time() + 5
-        while job.is_active and time.time() < deadline:
-            time.sleep(0.05)
         st.rerun()
 
     def job_status(self, job) -> None:

@@ -1,10 +1,12 @@
 """Process-wide resources shared by all sessions (loaded once) and per-session identity."""
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
 import streamlit as st
+import torch
 
 from core import checkpoints, identity
 from core.data import load_images
@@ -93,8 +95,43 @@ def payload_and_key(source) -> tuple[dict, str]:
     """(checkpoint, cache key) of a loaded payload or a checkpoint file (cached per path and
     modification time); CheckpointError or OSError when the file cannot be read."""
     if isinstance(source, dict):
-        return source, f"{source['model']}:{id(source)}"
+        return source, f"{source['model']}:{payload_digest(source)}"
     return load_checkpoint_file(source), f"{source}:{source.stat().st_mtime}"
+
+
+def payload_digest(payload: dict) -> str:
+    """A key for a loaded checkpoint: a hash of what it holds (its tensors' bytes and its
+    numbers), computed once per payload object. An ``id()`` is reused by the next object once
+    this one is freed, so a cache keyed by it could hand a later upload an earlier model."""
+    known = _digests.get(id(payload))
+    if known is not None and known[0] is payload:
+        return known[1]
+    digest = hashlib.sha256()
+
+    def feed(value) -> None:
+        if isinstance(value, torch.Tensor):
+            digest.update(f"T{value.dtype}{tuple(value.shape)}".encode())
+            digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy()
+                          .tobytes() if value.numel() else b"")
+        elif isinstance(value, dict):
+            for key in sorted(value, key=str):
+                digest.update(f"K{key!s}".encode())
+                feed(value[key])
+        elif isinstance(value, (list, tuple)):
+            digest.update(f"L{len(value)}".encode())
+            for item in value:
+                feed(item)
+        else:
+            digest.update(f"V{value!r}".encode())
+    feed(payload)
+    text = digest.hexdigest()[:32]
+    if len(_digests) > 64:
+        _digests.clear()
+    _digests[id(payload)] = (payload, text)     # holds the object: its id cannot be reused
+    return text
+
+
+_digests: dict[int, tuple[dict, str]] = {}
 
 
 def load_checkpoint_file(path: Path) -> dict:
