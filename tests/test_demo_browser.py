@@ -152,3 +152,51 @@ def test_identity_is_a_cookie_and_no_url_hands_it_over(server, browser):
     second_tab.screenshot(path=str(SHOTS / "demo-runs-same-visitor.png"), full_page=True)
     for context in (first, stranger, forged):
         context.close()
+
+
+def test_a_class_board_in_three_browsers(server, browser):
+    """A teacher starts a class; a student trains and posts; the teacher and another student see
+    the card; only the teacher has Remove."""
+    teacher = browser.new_context(viewport={"width": 1400, "height": 2000})
+    board = new_tab(teacher)
+    board.goto(f"{server}/class")
+    wait_rendered(board)
+    board.get_by_role("button", name="Start a class", exact=True).click()
+    board.get_by_text("Your class is open").wait_for(timeout=30_000)
+    board.locator("[data-testid='stCode']").nth(1).wait_for(timeout=30_000)
+    time.sleep(0.5)
+    links = board.locator("[data-testid='stCode']").all_inner_texts()
+    class_link = next(link.strip() for link in links if "teacher=" not in link)
+    assert re.search(r"/class\?code=[a-z0-9]{8}$", class_link), links
+
+    student = browser.new_context(viewport={"width": 1400, "height": 2000})
+    tab = new_tab(student)
+    tab.goto(class_link)
+    wait_rendered(tab)
+    tab.goto(f"{server}/cnn")
+    wait_rendered(tab)
+    tab.get_by_role("button", name="Train", exact=True).click()
+    tab.get_by_text("Finished at step").wait_for(timeout=90_000)
+    tab.get_by_role("button", name=re.compile("^Post to the class")).click()
+    tab.get_by_text("Posted to the class board").wait_for(timeout=30_000)
+
+    board.goto(class_link)
+    wait_rendered(board)
+    board.get_by_text("test accuracy").first.wait_for(timeout=30_000)
+    assert board.get_by_role("button", name="Remove").count() == 1
+
+    other = browser.new_context(viewport={"width": 1400, "height": 2000})
+    watcher = new_tab(other)
+    watcher.goto(class_link)
+    wait_rendered(watcher)
+    watcher.get_by_text("test accuracy").first.wait_for(timeout=30_000)
+    assert watcher.get_by_role("button", name="Remove").count() == 0
+    assert watcher.get_by_role("button", name="Close the class").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    board.screenshot(path=str(SHOTS / "class-board-teacher.png"), full_page=True)
+
+    board.get_by_role("button", name="Remove").click()
+    watcher.get_by_text("No runs posted yet").wait_for(timeout=30_000)   # the live refresh
+    assert watcher.locator("[data-testid='stException']").count() == 0
+    for context in (teacher, student, other):
+        context.close()

@@ -39,7 +39,8 @@ SECTIONS: dict[str, list[PageEntry]] = {
     ],
     "Workspace": [PageEntry("views/workspace.py", "Runs", ":material/folder_open:", "runs"),
                   PageEntry("views/compare.py", "Compare", ":material/compare_arrows:",
-                            "compare")],
+                            "compare"),
+                  PageEntry("views/class_board.py", "Class board", ":material/groups:", "class")],
 }
 
 ALL = [entry for entries in SECTIONS.values() for entry in entries]

@@ -24,7 +24,7 @@ from core.jobs import manager
 from core.paths import shipped_checkpoint
 from core.registry import MODELS, verified_model
 from core.runs import METRIC_COLUMNS
-from ui import links, state
+from ui import class_views, links, state
 from ui.compare_controls import compare_controls
 from ui.forms import config_form
 
@@ -329,7 +329,11 @@ class Panel:
             st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
 
     def resume_here(self, job) -> None:
-        """Under a stopped or failed job: continue it from its checkpoint."""
+        """Under a stopped or failed job: continue it from its checkpoint. (Under a finished
+        one, on a hosted demo with a class open: *Post to the class*.)"""
+        if job.state == "finished":
+            class_views.post_button(self, job.run)
+            return
         if job.state not in ("stopped", "failed") or job.started is None or \
                 not job.run.checkpoint_path.exists() or manager().active_for_run(job.run.id):
             return

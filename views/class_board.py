@@ -1,0 +1,3 @@
+from ui.class_views import page
+
+page()
