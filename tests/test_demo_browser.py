@@ -67,6 +67,13 @@ def new_tab(context):
     return context.new_page()
 
 
+def address_bar(tab) -> str:
+    """What the address bar shows (Playwright's ``page.url`` can lag Streamlit's own
+    history.replaceState after a page switch)."""
+    time.sleep(0.5)
+    return tab.evaluate("window.location.href")
+
+
 def visitor_cookie(context) -> dict | None:
     return next((c for c in context.cookies() if c["name"] == "dlstudio_visitor"), None)
 
@@ -112,11 +119,11 @@ def test_identity_is_a_cookie_and_no_url_hands_it_over(server, browser):
     for entry in ALL:
         tab.goto(f"{server}/{entry.url_path}")
         wait_rendered(tab)
-        addresses.append(tab.url)
+        addresses.append(address_bar(tab))
     tab.goto(f"{server}/cnn?epochs=3")
     wait_rendered(tab)
     time.sleep(1)
-    addresses.append(tab.url)
+    addresses.append(address_bar(tab))
     tab.get_by_role("button", name="Copy link").first.click()
     copied = tab.locator("[data-testid='stPopoverBody'] [data-testid='stCode'] code").first
     copied.wait_for(timeout=20_000)
