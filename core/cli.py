@@ -4,6 +4,7 @@
     python -m core.cli train resnet --preset recommended --export checkpoints/resnet.pt
     python -m core.cli train lm --corpus en-fortunes --cell gru --epochs 4
     python -m core.cli evaluate checkpoints/cnn.pt      # prints name=value lines
+    python -m core.cli evaluate checkpoints/biggan.pt --store   # measure once, store in the file
     python -m core.cli card RUN                          # a run's card (Markdown; --json, --out DIR)
 
 Data-parallel (one process per CPU share or GPU; --batch_size is the global batch):
@@ -24,7 +25,7 @@ import socket
 import sys
 import time
 
-from core import cards, checkpoints, distributed, runs, training
+from core import cards, checkpoints, distributed, figures, gan_eval, runs, training
 from core.config import ConfigError, from_dict
 from core.data import fashion_mnist, load_images
 from core.data.sources import DataSource
@@ -65,13 +66,37 @@ def load_data(spec, config):
     return spec.load_data(config) if spec.load_data else load_images()
 
 
-def evaluate_checkpoint(path: str) -> dict[str, float]:
+def evaluate_checkpoint(path: str, recompute: bool = False, store: bool = False,
+                        say=lambda line: None) -> dict[str, float]:
     """The figures its model family measures a trained model by (accuracy per class; sample
-    quality; perplexity against the n-grams), as name=value pairs."""
+    quality; perplexity against the n-grams), as name=value pairs. Read from the checkpoint when
+    they were stored with these very weights (``core/figures.py``), else measured; ``store``
+    also measures the model's page figures (``ModelSpec.figures``) and writes all of them into
+    the checkpoint file."""
     payload = checkpoints.load(path)
+    values = None if recompute or store else figures.stored(payload, figures.EVALUATE)
+    if values is not None:
+        say("(figures stored with this checkpoint; its weights match them: "
+            "--recompute measures them again)")
+        return values
     spec, config = load_config(payload)
     model = spec.restore(spec, config, payload, configure())
-    return spec.evaluate(model, load_data(spec, config))
+    data = load_data(spec, config)
+    started = time.perf_counter()
+    values = spec.evaluate(model, data)
+    say(f"(measured in {time.perf_counter() - started:.0f} s)")
+    if store:
+        extra = {figures.EVALUATE: figures.plain(values)}
+        judge = gan_eval.judge_for(data, model.device) if spec.figures else None
+        for name, measure in spec.figures.items():
+            started = time.perf_counter()
+            extra[name] = figures.plain(measure(model, judge, data))
+            say(f"(page figure {name}: {time.perf_counter() - started:.0f} s)")
+        stored_payload = figures.attach({k: v for k, v in payload.items()
+                                         if k != "format_version"}, extra)
+        checkpoints.save(path, stored_payload)
+        say(f"(stored {len(extra)} figure sets in {path})")
+    return values
 
 
 def print_card(reference: str, as_json: bool, out: str | None) -> int:
@@ -115,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     train_parser.add_argument("model")
     evaluate_parser = commands.add_parser("evaluate", help="evaluate a checkpoint on the test set")
     evaluate_parser.add_argument("checkpoint")
+    evaluate_parser.add_argument("--store", action="store_true",
+                                 help="measure every figure (and the page's) and store them in "
+                                      "the checkpoint, beside a digest of its weights")
+    evaluate_parser.add_argument("--recompute", action="store_true",
+                                 help="measure again even when the checkpoint has them stored")
     card_parser = commands.add_parser("card", help="print a run's card (Markdown), or write it")
     card_parser.add_argument("run", help="a run id or a run folder")
     card_parser.add_argument("--json", action="store_true", help="print the card as JSON")
@@ -131,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         try:
-            metrics = evaluate_checkpoint(arguments.checkpoint)
+            metrics = evaluate_checkpoint(arguments.checkpoint, arguments.recompute,
+                                          arguments.store,
+                                          say=lambda line: print(line, file=sys.stderr))
         except (checkpoints.CheckpointError, ConfigError, fashion_mnist.DataUnavailable,
                 CorpusError) as error:
             print(f"error: {error}", file=sys.stderr)

@@ -1,6 +1,5 @@
 """The class board: who may post, remove and close; capacity; concurrent posts; the page."""
 import threading
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest

@@ -4,7 +4,6 @@ No Docker engine runs here, so the Dockerfile is checked by parsing it and runni
 way the image would: its apt packages must exist in Debian's index, and its pip line must
 resolve in a fresh venv (``--dry-run``: everything found, nothing installed).
 """
-import os
 import re
 import shlex
 import shutil

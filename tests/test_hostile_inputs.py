@@ -3,7 +3,6 @@ none costs the server more than a few hundred MB or shows a traceback."""
 import io
 import zipfile
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image

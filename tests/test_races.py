@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import gan_eval, runs
 from core.models.cnn import SPEC as CNN
-from tests.conftest import ROOT, tiny_config
+from tests.conftest import tiny_config
 
 
 @pytest.mark.skipif(not gan_eval.CLASSIFIER.exists(), reason="the shipped CNN judges")

@@ -1,14 +1,12 @@
 """Process-wide resources shared by all sessions (loaded once) and per-session identity."""
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 
 import streamlit as st
-import torch
 
-from core import checkpoints, identity
+from core import checkpoints, figures, identity
 from core.data import load_images
 from core.jobs import manager
 from core.paths import CHECKPOINTS
@@ -106,25 +104,7 @@ def payload_digest(payload: dict) -> str:
     known = _digests.get(id(payload))
     if known is not None and known[0] is payload:
         return known[1]
-    digest = hashlib.sha256()
-
-    def feed(value) -> None:
-        if isinstance(value, torch.Tensor):
-            digest.update(f"T{value.dtype}{tuple(value.shape)}".encode())
-            digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy()
-                          .tobytes() if value.numel() else b"")
-        elif isinstance(value, dict):
-            for key in sorted(value, key=str):
-                digest.update(f"K{key!s}".encode())
-                feed(value[key])
-        elif isinstance(value, (list, tuple)):
-            digest.update(f"L{len(value)}".encode())
-            for item in value:
-                feed(item)
-        else:
-            digest.update(f"V{value!r}".encode())
-    feed(payload)
-    text = digest.hexdigest()[:32]
+    text = figures.digest(payload)
     if len(_digests) > 64:
         _digests.clear()
     _digests[id(payload)] = (payload, text)     # holds the object: its id cannot be reused

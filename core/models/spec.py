@@ -64,6 +64,10 @@ class ModelSpec:
     health: Any = None                          # GANs: the monitor's rules (diagnostics.GANHealth)
     panel: str = ""                             # "ui.module:Class": the page, when not the family's
     snapshot_every_steps: int = 0               # keep snapshots to restart from (GAN remedies)
+    # Figures of a trained model that depend only on its weights and that its page shows:
+    # name -> (model, judge, data) -> plain data. ``core.cli evaluate --store`` measures them
+    # once and stores them in the checkpoint (``core/figures.py``); the page reads them back.
+    figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 def count_parameters(*networks: nn.Module) -> int:

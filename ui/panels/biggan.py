@@ -10,12 +10,13 @@ import torch
 
 from core import gan_eval
 from core.data.fashion_mnist import DataUnavailable
-from core.models.gans.conditional import TRUNCATION_VALUES, truncation_curve
+from core import figures
+from core.models.gans.biggan import CURVE_PER_CLASS, page_truncation_curve
+from core.models.gans.conditional import TRUNCATION_VALUES
 from ui import state
 from ui.panels.conditional import (ConditionalGANPanel, attention_viewer, class_names, one_thread,
                                    picture)
 
-CURVE_PER_CLASS = 100      # samples per class and ψ on the page (the bench and evaluate: 1,000)
 STEPS = 8                  # columns of a class interpolation
 ROWS = 4                   # z of a class interpolation
 PAIRS = {"T-shirt/top → Dress": (0, 3), "Sneaker → Ankle boot": (7, 9), "Shirt → Coat": (6, 4),
@@ -49,13 +50,21 @@ def _curve(key: str, _model) -> tuple[list[dict], float] | None:
     """The curve for a loaded model, once per process: (rows, seconds) or None without the
     shipped CNN and Fashion-MNIST."""
     judge = gan_eval.shipped_judge()
-    if judge is None or _model.image_shape[0] != 1 or _model.class_count != 10:
+    if judge is None:
         return None
     data = state.images()
     started = time.perf_counter()
     with one_thread():
-        rows = truncation_curve(_model, judge, data, per_class=CURVE_PER_CLASS)
-    return rows, time.perf_counter() - started
+        rows = page_truncation_curve(_model, judge, data)
+    return (rows, time.perf_counter() - started) if rows else None
+
+
+def curve_for(payload: dict, key: str, model) -> tuple[list[dict], float | None] | None:
+    """Stored with the checkpoint at export (``core.cli evaluate --store``), or measured now."""
+    rows = figures.stored(payload, "truncation_curve")
+    if rows:
+        return rows, None
+    return _curve(key, model)
 
 
 class BigGANPanel(ConditionalGANPanel):
@@ -105,7 +114,7 @@ class BigGANPanel(ConditionalGANPanel):
     def truncation_panel(self, model, key: str) -> None:
         st.subheader("Fidelity against diversity: the truncation trick, measured")
         try:
-            measured = _curve(key, model)
+            measured = curve_for(getattr(self, "payload", {}), key, model)
         except DataUnavailable:
             measured = None
         if measured is None:
@@ -127,6 +136,7 @@ class BigGANPanel(ConditionalGANPanel):
                    f"{CURVE_PER_CLASS} samples per class, judged by the shipped CNN (accuracy: "
                    "the share it labels with the class G was asked for; diversity: the mean "
                    "pairwise distance within a class over that of real test images of the class; "
-                   "Fréchet distance to as many test images, in the CNN's features). Measured once "
-                   f"for this model ({seconds:.0f} s); `bench/conditional_gans.py` measures it on "
-                   f"1,000 per class.{summary}")
+                   "Fréchet distance to as many test images, in the CNN's features). "
+                   + ("Measured when this checkpoint was exported and stored in it"
+                      if seconds is None else f"Measured once for this model ({seconds:.0f} s)")
+                   + f"; `bench/conditional_gans.py` measures it on 1,000 per class.{summary}")

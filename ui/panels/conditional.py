@@ -157,6 +157,7 @@ class ConditionalGANPanel(GANPanel):
         if loaded is None:
             return
         payload, key = loaded
+        self.payload = payload           # (its stored figures, for the model's own views)
         model = model_for(key, payload)
         if not model.class_count:        # an unconditional run: the seed explorer
             super().explorer(payload)

@@ -14,8 +14,9 @@ import torch
 from core import gan_eval
 from core.images import grid, png_bytes
 from core.models.gans.base import slerp, to_uint8
-from core.models.gans.stylegan import (crossover_after, image_features, mixing_follows,
-                                       path_length_summary)
+from core import figures
+from core.models.gans.stylegan import (MEASURED_PATHS, crossover_after, image_features,
+                                       page_measurements)
 from ui import charts
 from ui.gan_views import SCALE, GANPanel, show_grid, source_payload
 
@@ -23,7 +24,6 @@ MIX_ROWS, MIX_COLUMNS = 5, 6          # the style-mixing grid: coarse sources x 
 PSI_VALUES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 NOISE_DRAWS = 16                      # noise maps drawn for the per-pixel standard deviation
 STEPS = 9                             # frames of an interpolation
-MEASURED_PATHS = 500                  # PPL measured on opening a checkpoint that carries none
 
 
 # Training charts ---------------------------------------------------------------------------------
@@ -71,18 +71,17 @@ def blank_like(images: torch.Tensor) -> torch.Tensor:
 @st.cache_resource(show_spinner="Measuring path lengths in Z and in W and style mixing on "
                    f"{MEASURED_PATHS:,} paths ...", max_entries=8)
 def _measured(key: str, _model) -> dict | None:
-    judge = judge_for_model(_model)
-    if judge is None:
-        return None
-    return {"ppl": path_length_summary(_model, judge, paths=MEASURED_PATHS, keep_lengths=True),
-            "mixing": mixing_follows(_model, judge, count=MEASURED_PATHS)}
+    return page_measurements(_model, judge_for_model(_model))
 
 
 def measurements(payload: dict, key: str, model) -> dict | None:
-    """What the checkpoint carries (measured when its run finished), or measured now, once."""
-    stored = payload.get("evaluation") or {}
-    if stored.get("ppl") and stored.get("mixing"):
+    """Stored with the checkpoint (at export, or when its run finished), or measured now, once."""
+    stored = figures.stored(payload, "measurements")
+    if stored:
         return stored
+    evaluation = payload.get("evaluation") or {}
+    if evaluation.get("ppl") and evaluation.get("mixing"):
+        return evaluation
     return _measured(key, model)
 
 

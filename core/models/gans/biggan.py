@@ -256,7 +256,18 @@ class BigGANTrainer(ConditionalGANTrainer):
         return values
 
 
+CURVE_PER_CLASS = 100      # samples per class and ψ on the page (the bench and evaluate: 1,000)
+
+
+def page_truncation_curve(model, judge, data) -> list[dict] | None:
+    """The page's truncation curve (a page figure: stored in a shipped checkpoint)."""
+    if judge is None or model.image_shape[0] != 1 or model.class_count != 10:
+        return None
+    return truncation_curve(model, judge, data, per_class=CURVE_PER_CLASS)
+
+
 SPEC = ModelSpec(
+    figures={"truncation_curve": page_truncation_curve},
     name=NAME, title="BigGAN", config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,
     trainer=BigGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.biggan:BigGANPanel",

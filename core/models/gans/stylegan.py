@@ -785,7 +785,20 @@ class StyleGANHealth(GANHealth):
         return remedies
 
 
+MEASURED_PATHS = 500       # the page's path lengths and mixing shares
+
+
+def page_measurements(model, judge, data=None) -> dict | None:
+    """The page's path lengths in Z and W and style-mixing shares (a page figure: stored in a
+    shipped checkpoint)."""
+    if judge is None or model.image_shape[0] != 1:
+        return None
+    return {"ppl": path_length_summary(model, judge, paths=MEASURED_PATHS, keep_lengths=True),
+            "mixing": mixing_follows(model, judge, count=MEASURED_PATHS)}
+
+
 SPEC = ModelSpec(
+    figures={"measurements": page_measurements},
     name=NAME, title="StyleGAN", config_cls=StyleGANConfig, build_network=build,
     **gan_task.FAMILY, trainer=StyleGANTrainer, health=StyleGANHealth(),
     panel="ui.panels.stylegan:StyleGANPanel",
