@@ -180,6 +180,9 @@ def test_a_class_board_in_three_browsers(server, browser):
     tab = new_tab(student)
     tab.goto(class_link)
     wait_rendered(tab)
+    deadline = time.time() + 20        # the cookie is written once the page has drawn
+    while visitor_cookie(student) is None and time.time() < deadline:
+        time.sleep(0.2)
     tab.goto(f"{server}/cnn")
     wait_rendered(tab)
     tab.get_by_role("button", name="Train", exact=True).click()
