@@ -105,8 +105,8 @@ def quality(data, extra: list[str], count: int) -> None:
     """The goal table on the shipped checkpoints (and any --extra ones, e.g. the ablations)."""
     paths = [CHECKPOINTS / "dcgan.pt", CHECKPOINTS / "sagan.pt", CHECKPOINTS / "biggan.pt",
              *map(Path, extra)]
-    print(f"| checkpoint | intended-class accuracy | classes covered | Fréchet distance | "
-          f"class diversity (× real) | seconds |")
+    print("| checkpoint | intended-class accuracy | classes covered | Fréchet distance | "
+          "class diversity (× real) | seconds |")
     print("|---|---|---|---|---|---|")
     for path in paths:
         if not path.exists():

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from classifiers import torchvision_root  # noqa: E402
-from core import checkpoints, diagnostics, gan_eval, training  # noqa: E402
+from core import checkpoints, gan_eval, training  # noqa: E402
 from core.gan_task import evaluate  # noqa: E402
 from core.config import from_dict  # noqa: E402
 from core.data import fashion_mnist  # noqa: E402

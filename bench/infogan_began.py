@@ -22,7 +22,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import checkpoints, diagnostics, gan_eval, training  # noqa: E402
+from core import checkpoints, gan_eval, training  # noqa: E402
 from core.data import load_images  # noqa: E402
 from core.models.gans.base import to_gan_range  # noqa: E402
 from core.models.gans.infogan import code_meanings, separation  # noqa: E402
@@ -32,7 +32,7 @@ from core.registry import MODELS, load_model  # noqa: E402
 CHECKPOINTS = ROOT / "checkpoints"
 
 
-def load_shipped(name: str, device=torch.device("cpu")):
+def load_shipped(name: str, device=torch.device("cpu")):  # noqa: B008 (a constant device)
     return load_model(checkpoints.load(CHECKPOINTS / f"{name}.pt", expected_model=name), device)
 
 

@@ -269,7 +269,7 @@ def markdown(card: dict, images: str = "embed") -> str:
              + (f" ({card['message']})" if card["message"] else ""),
              f"- **seed:** {card['seed']}",
              f"- **data:** {card['data']}",
-             f"- **wall time:** " + (f"{card['wall_time_s']:.0f} s" if card["wall_time_s"]
+             "- **wall time:** " + (f"{card['wall_time_s']:.0f} s" if card["wall_time_s"]
                                      is not None else "—") + f" · **device:** {card['device']}"
              + (f" · {card['parameters']:,} parameters" if card.get("parameters") else ""),
              f"- **created:** {card['created']}", ""]

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser,
                                  reason="Debian's chromium is not installed (make browser)")]
 
 
-def hover_until_tooltip(page, chart, deadline_s: float = 60.0):
+def hover_until_tooltip(page, chart, deadline_s: float = 60.0):  # noqa: F811 (the fixture is passed in)
     """Move the pointer onto the map's points until Vega's tooltip shows a picture; the picture
     element, or None. Points drawn as SVG are hovered one by one; on a canvas (another renderer)
     the pointer sweeps the chart row by row."""

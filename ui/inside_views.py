@@ -58,19 +58,8 @@ def classifier_for(key: str, _payload: dict):
 
 
 def data_print(data) -> str:
-    """The fingerprint of a dataset's contents (not of the object's ``id()``, which a later
-    dataset may reuse once this one is freed), computed once per dataset object."""
-    known = _data_prints.get(id(data))
-    if known is not None and known[0] is data:
-        return known[1]
-    text = inside.data_fingerprint(data)
-    if len(_data_prints) > 8:
-        _data_prints.clear()
-    _data_prints[id(data)] = (data, text)     # holds the object: its id cannot be reused
-    return text
-
-
-_data_prints: dict[int, tuple[object, str]] = {}
+    """The fingerprint of a dataset's contents, computed once per dataset object."""
+    return state.content_key(data, inside.data_fingerprint)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -99,19 +99,25 @@ def payload_and_key(source) -> tuple[dict, str]:
 
 def payload_digest(payload: dict) -> str:
     """A key for a loaded checkpoint: a hash of what it holds (its tensors' bytes and its
-    numbers), computed once per payload object. An ``id()`` is reused by the next object once
-    this one is freed, so a cache keyed by it could hand a later upload an earlier model."""
-    known = _digests.get(id(payload))
-    if known is not None and known[0] is payload:
+    numbers), computed once per payload object."""
+    return content_key(payload, figures.digest)
+
+
+def content_key(value, compute) -> str:
+    """``compute(value)``, a key of the object's contents, computed once per object. (An
+    ``id()`` is reused by the next object once this one is freed, so a cache keyed by it could
+    hand a later upload an earlier model; the memo holds the object, so its id stays its own.)"""
+    known = _content_keys.get(id(value))
+    if known is not None and known[0] is value:
         return known[1]
-    text = figures.digest(payload)
-    if len(_digests) > 64:
-        _digests.clear()
-    _digests[id(payload)] = (payload, text)     # holds the object: its id cannot be reused
-    return text
+    key = compute(value)
+    if len(_content_keys) > 64:
+        _content_keys.clear()
+    _content_keys[id(value)] = (value, key)
+    return key
 
 
-_digests: dict[int, tuple[dict, str]] = {}
+_content_keys: dict[int, tuple[object, str]] = {}
 
 
 def load_checkpoint_file(path: Path) -> dict:

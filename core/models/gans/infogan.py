@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -21,6 +22,9 @@ from core.diagnostics import GANHealth
 from core.models.gans.base import (AdversarialConfig, GANTrainer, discriminator_metrics,
                                    gradient_norm, make_adam, maybe_spectral_norm)
 from core.models.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from core.gan_eval import Judge
 
 
 @dataclass

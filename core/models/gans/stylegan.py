@@ -25,8 +25,7 @@ from torch.nn import functional as F
 from core import gan_task
 from core.config import BaseConfig, ConfigError, param
 from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, series
-from core.models.gans.base import (GANTrainer, discriminator_metrics, generator_average_param,
-                                   gradient_norm, make_adam, ramped_decay, slerp)
+from core.models.gans.base import (GANTrainer, discriminator_metrics, gradient_norm, make_adam, ramped_decay, slerp)
 from core.models.spec import ModelSpec
 
 NAME = "stylegan"
