@@ -30,7 +30,7 @@ from core.config import ConfigError, from_dict
 from core.data import fashion_mnist, load_images
 from core.data.sources import DataSource
 from core.data.text import CorpusError
-from core.device import configure
+from core.device import configure, describe
 from core.gan_task import KeepBest
 from core.registry import MODELS, load_config
 from core.worker import where
@@ -54,9 +54,12 @@ def preset_values(spec, name: str | None) -> dict:
                       + ", ".join(title.split()[0].lower() for title in spec.presets))
 
 
-def export(payload: dict, path: str) -> None:
-    """A shipped checkpoint: no optimizer state, float weights stored as float16 (half the bytes)."""
+def export(payload: dict, path: str, trained: dict | None = None) -> None:
+    """A shipped checkpoint: no optimizer state, float weights stored as float16 (half the bytes).
+    ``trained`` (device, wall seconds) goes with it for the GAN history table."""
     slim = {key: value for key, value in payload.items() if key not in ("optimizer", "format_version")}
+    if trained:
+        slim["trained"] = dict(trained)
     slim["state_dict"] = {net: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
                           for net, sd in payload["state_dict"].items()}
     checkpoints.save(path, slim)
@@ -303,7 +306,9 @@ def train_here(spec, config, data, resume, export_path, keep_best: int, group) -
         if keeper and keeper.best is not None:
             chosen = str(keeper.path)
             print(f"kept epoch {keeper.best_epoch} (best of the epochs scored)")
-        export(checkpoints.load(chosen), export_path)
+        ran_on = describe() if group is None else f"{where('torchrun', group)}"
+        export(checkpoints.load(chosen), export_path,
+               trained={"device": ran_on, "seconds": round(time.perf_counter() - started, 1)})
         print(f"exported {export_path}")
     for name, value in final.values.items():
         print(f"{name}={value:.4f}")

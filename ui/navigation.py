@@ -29,6 +29,8 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("views/sagan.py", "SAGAN", ":material/center_focus_strong:", "sagan"),
         PageEntry("views/biggan.py", "BigGAN", ":material/category:", "biggan"),
         PageEntry("views/stylegan.py", "StyleGAN", ":material/style:", "stylegan"),
+        PageEntry("views/gans_compared.py", "GANs compared", ":material/leaderboard:",
+                  "gans-compared"),
     ],
     "Image-to-image": [
         PageEntry("views/pix2pix.py", "pix2pix", ":material/draw:", "pix2pix"),

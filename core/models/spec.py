@@ -20,6 +20,14 @@ class Reference:
     source: str
 
 
+@dataclass(frozen=True)
+class Paper:
+    """Where a model comes from, for the history table (``core/history.py``)."""
+    year: int          # the year it was first posted (arXiv), as the papers are cited
+    cite: str          # "Radford et al. 2015, arXiv:1511.06434"
+    fixed: str         # what it fixed or added over the models before it, in one line
+
+
 class Task(Protocol):
     """What the training loop (``core.training.train``) drives: one family's way to train.
 
@@ -68,6 +76,7 @@ class ModelSpec:
     # name -> (model, judge, data) -> plain data. ``core.cli evaluate --store`` measures them
     # once and stores them in the checkpoint (``core/figures.py``); the page reads them back.
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    paper: Paper | None = None                  # the GAN history table: year, citation, the fix
 
 
 def count_parameters(*networks: nn.Module) -> int:

@@ -23,7 +23,7 @@ from core.diagnostics import (ClassCheck, GANHealth, Remedy, Thresholds, Verdict
                               series)
 from core.models.gans.base import GANTrainer, generator_average_param, gradient_norm
 from core.models.gans import dcgan
-from core.models.spec import ModelSpec
+from core.models.spec import ModelSpec, Paper
 
 
 @dataclass
@@ -389,6 +389,7 @@ def side_by_side_configs(budget_s: float) -> tuple:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2017, 'Berthelot et al. 2017, arXiv:1703.10717', 'an autoencoder D and an equilibrium term k_t that balances D and G, with a convergence measure'),
     name=NAME, title="BEGAN", config_cls=BEGANConfig, build_network=build, **gan_task.FAMILY,
     trainer=BEGANTrainer, health=BEGANHealth(), panel="ui.panels.began:BEGANPanel",
     summary=("The discriminator is an autoencoder: it scores an image by how badly it reconstructs "

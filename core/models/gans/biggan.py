@@ -31,7 +31,7 @@ from core.models.gans.conditional import (ConditionalBatchNorm2d,
                                           ConditionalConfig, ConditionalGANTrainer,
                                           ProjectionHead, SelfAttention, spectral_norm,
                                           truncation_curve)
-from core.models.spec import ModelSpec, Reference
+from core.models.spec import ModelSpec, Paper, Reference
 
 NAME = "biggan"
 BLOCKS = 3          # G's residual blocks at 32 px: 4 -> 8 -> 16 -> 32
@@ -267,6 +267,7 @@ def page_truncation_curve(model, judge, data) -> list[dict] | None:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2018, 'Brock et al. 2018, arXiv:1809.11096', 'scale, shared class embeddings, orthogonal regularisation and the truncation trick'),
     figures={"truncation_curve": page_truncation_curve},
     name=NAME, title="BigGAN", config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,
     trainer=BigGANTrainer, health=HingeHealth(latent_default=128),

@@ -14,7 +14,7 @@ from core import gan_task
 from core.config import param
 from core.diagnostics import GANHealth, width_capacity
 from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
-from core.models.spec import ModelSpec, Reference
+from core.models.spec import ModelSpec, Paper, Reference
 
 
 @dataclass
@@ -87,6 +87,7 @@ def build(config: DCGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.M
 
 
 SPEC = ModelSpec(
+    paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434', 'convolutions, batch norm and strided layers instead of MLPs: stable training, sharper images'),
     name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
     health=GANHealth(capacity=width_capacity()),
     summary=("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "

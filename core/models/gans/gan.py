@@ -14,7 +14,7 @@ from core import gan_task
 from core.config import param
 from core.diagnostics import GANHealth, Remedy
 from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
-from core.models.spec import ModelSpec, Reference
+from core.models.spec import ModelSpec, Paper, Reference
 
 
 @dataclass
@@ -80,6 +80,7 @@ def capacity_remedy(config: dict) -> Remedy | None:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2014, 'Goodfellow et al. 2014, arXiv:1406.2661', 'the idea: a generator trained against a discriminator (here as MLPs)'),
     name="gan", title="GAN", config_cls=GANConfig, build_network=build, **gan_task.FAMILY,
     health=GANHealth(capacity=capacity_remedy),
     summary=("Two networks play a game: the generator G turns random noise z into images, the "

@@ -21,7 +21,7 @@ from core.data.fashion_mnist import CLASS_NAMES
 from core.diagnostics import GANHealth
 from core.models.gans.base import (AdversarialConfig, GANTrainer, discriminator_metrics,
                                    gradient_norm, make_adam, maybe_spectral_norm)
-from core.models.spec import ModelSpec
+from core.models.spec import ModelSpec, Paper
 
 if TYPE_CHECKING:
     from core.gan_eval import Judge
@@ -408,6 +408,7 @@ def code_metrics(meanings: dict) -> dict[str, float]:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2016, 'Chen et al. 2016, arXiv:1606.03657', 'latent codes with a meaning, learned without labels by maximising mutual information'),
     name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build,
     **gan_task.FAMILY, trainer=InfoGANTrainer, health=GANHealth(latent_default=62),
     panel="ui.panels.infogan:InfoGANPanel",

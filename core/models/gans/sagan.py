@@ -25,7 +25,7 @@ from core.diagnostics import HingeHealth
 from core.models.gans.conditional import (ConditionalBatchNorm2d, ConditionalConfig,
                                           ConditionalGANTrainer, ProjectionHead, SelfAttention,
                                           attention_layers, spectral_norm)
-from core.models.spec import ModelSpec, Reference
+from core.models.spec import ModelSpec, Paper, Reference
 
 NAME = "sagan"
 
@@ -146,6 +146,7 @@ class SAGANTrainer(ConditionalGANTrainer):
 
 
 SPEC = ModelSpec(
+    paper=Paper(2018, 'Zhang et al. 2018, arXiv:1805.08318', 'self-attention (every pixel looks at every other), spectral norm in G too, hinge loss, TTUR'),
     name=NAME, title="SAGAN", config_cls=SAGANConfig, build_network=build, **gan_task.FAMILY,
     trainer=SAGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.sagan:SAGANPanel",

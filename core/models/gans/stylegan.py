@@ -26,7 +26,7 @@ from core import gan_task
 from core.config import BaseConfig, ConfigError, param
 from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, series
 from core.models.gans.base import (GANTrainer, discriminator_metrics, gradient_norm, make_adam, ramped_decay, slerp)
-from core.models.spec import ModelSpec
+from core.models.spec import ModelSpec, Paper
 
 NAME = "stylegan"
 RESOLUTIONS = (4, 8, 16, 32)
@@ -797,6 +797,7 @@ def page_measurements(model, judge, data=None) -> dict | None:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2018, 'Karras et al. 2018, arXiv:1812.04948', 'a mapping network to W and per-layer styles (AdaIN) with noise: control over coarse and fine features'),
     figures={"measurements": page_measurements},
     name=NAME, title="StyleGAN", config_cls=StyleGANConfig, build_network=build,
     **gan_task.FAMILY, trainer=StyleGANTrainer, health=StyleGANHealth(),

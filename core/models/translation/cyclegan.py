@@ -24,7 +24,7 @@ from core.config import ConfigError, param
 from core.data.fashion_mnist import CLASS_NAMES
 from core.data.translation import make_domains, to_model_range
 from core.models.gans.base import gradient_norm, mean_pairwise_distance, to_uint8
-from core.models.spec import ModelSpec
+from core.models.spec import ModelSpec, Paper
 from core.models.translation.base import (PatchGAN, TranslationConfig, TranslationTrainer,
                                           patch_metrics, reference_distance)
 from core.models.translation.health import TranslationHealth, TranslationThresholds
@@ -391,6 +391,7 @@ HEALTH = TranslationHealth(TranslationThresholds(
 
 
 SPEC = ModelSpec(
+    paper=Paper(2017, 'Zhu et al. 2017, arXiv:1703.10593', 'translation without pairs: two generators held together by a cycle-consistency loss'),
     name=NAME, title="CycleGAN", config_cls=CycleGANConfig, build_network=build,
     **translation_task.FAMILY, trainer=CycleGANTrainer, health=HEALTH,
     panel="ui.panels.cyclegan:CycleGANPanel",

@@ -22,7 +22,7 @@ from core import translation_task
 from core.config import ConfigError, from_dict, param
 from core.data.translation import PAIR_TASKS, make_pairs, to_model_range
 from core.models.gans.base import gradient_norm, mean_pairwise_distance, to_uint8
-from core.models.spec import ModelSpec
+from core.models.spec import ModelSpec, Paper
 from core.models.translation.base import (PatchGAN, TranslationConfig, TranslationTrainer,
                                           patch_metrics, patch_scores, receptive_field)
 from core.models.translation.health import TranslationHealth, TranslationThresholds
@@ -297,6 +297,7 @@ def ablation_configs(values: dict) -> dict[str, Pix2PixConfig]:
 
 
 SPEC = ModelSpec(
+    paper=Paper(2016, 'Isola et al. 2016, arXiv:1611.07004', 'image-to-image translation from pairs: a U-Net G, a PatchGAN D and an L1 term'),
     name=NAME, title="pix2pix", config_cls=Pix2PixConfig, build_network=build,
     **translation_task.FAMILY, trainer=Pix2PixTrainer, health=HEALTH,
     panel="ui.panels.pix2pix:Pix2PixPanel",

@@ -1,0 +1,151 @@
+"""The *GANs compared* page: every shipped GAN on one protocol, sorted by the year of its paper
+(``core/history.py`` reads the figures; this module only draws them)."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import history
+from core.registry import MODELS
+from ui.charts import LAYOUT, titled
+from ui.navigation import ALL
+
+
+@st.cache_data(show_spinner=False)
+def _rows(stamp: tuple) -> list[history.Row]:
+    return history.rows(MODELS.values())
+
+
+def _stamp() -> tuple:
+    """Changes when a shipped checkpoint does (a new export or stored figures)."""
+    from core.paths import shipped_checkpoint
+    found = []
+    for name in MODELS:
+        path = shipped_checkpoint(name)
+        found.append((name, path.stat().st_mtime if path.exists() else 0.0))
+    return tuple(found)
+
+
+@st.cache_data(show_spinner=False)
+def _speeds(stamp: tuple) -> dict[str, float]:
+    return {row.name: history.generator_speed(MODELS[row.name]) for row in _rows(stamp)}
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+def table(rows: list[history.Row], speeds: dict[str, float] | None) -> pd.DataFrame:
+    frame = pd.DataFrame([{
+        "year": str(row.year), "model": row.title, "what it fixed": row.fixed,
+        "classes covered (of 10)": row.classes, "Fréchet distance ↓": row.frechet_distance,
+        "intended class": row.intended_class, "its own measure": row.own_figure or "",
+        "steps": row.steps, "trained on": row.trained_on or "—",
+        "wall time": _minutes(row.wall_seconds),
+        "G parameters": row.generator_parameters,
+        "training images/s": row.training_images_per_s,
+        "images/s here (drawing)": (speeds or {}).get(row.name),
+        "the paper's claim (its dataset)": row.papers_claim or "—",
+        "paper": row.cite,
+    } for row in rows])
+    return frame
+
+
+def fd_figure(rows: list[history.Row]) -> go.Figure:
+    """Fréchet distance per model, in the order of the papers, with the DCGAN's as the bar."""
+    shown = [row for row in rows if row.frechet_distance is not None
+             and row.classes is not None]     # the unconditional protocol (not translations)
+    figure = go.Figure()
+    labels = [f"{row.title} ({row.year})" for row in shown]
+    colours = ["#2e7d32" if row.name == "dcgan" else "#1f77b4" for row in shown]
+    figure.add_bar(x=labels, y=[row.frechet_distance for row in shown], marker_color=colours,
+                   text=[f"{row.frechet_distance:.1f}" for row in shown], textposition="outside",
+                   hovertemplate="%{x}: %{y:.2f}<extra></extra>", name="Fréchet distance")
+    dcgan = next((row for row in shown if row.name == "dcgan"), None)
+    if dcgan is not None:
+        figure.add_scatter(x=labels, y=[dcgan.frechet_distance] * len(labels), mode="lines",
+                           line=dict(color="#2e7d32", dash="dash", width=1.5),
+                           name=f"the DCGAN's {dcgan.frechet_distance:.1f}: the bar to beat",
+                           hoverinfo="skip")
+    figure.update_layout(**{**LAYOUT, "height": 420}, yaxis_title="Fréchet distance (lower is better)",
+                         showlegend=True)
+    return titled(figure, "Fréchet distance of each shipped GAN, oldest paper first",
+                  "10,000 samples, the shipped CNN's features at 32 px: comparable across this "
+                  "table, not with a paper's FID")
+
+
+def verdicts(rows: list[history.Row]) -> list[str]:
+    """What the table says about the later GANs against the DCGAN, in sentences."""
+    dcgan = next((row for row in rows if row.name == "dcgan"), None)
+    if dcgan is None or dcgan.frechet_distance is None:
+        return []
+    said = []
+    for row in rows:
+        if row.year <= dcgan.year or row.frechet_distance is None or row.classes is None:
+            continue
+        better = row.frechet_distance < dcgan.frechet_distance
+        said.append(f"**{row.title}** ({row.year}): Fréchet distance {row.frechet_distance:.1f} "
+                    f"against the DCGAN's {dcgan.frechet_distance:.1f} — "
+                    + ("past the DCGAN" if better else "**still behind** the DCGAN")
+                    + f", {row.classes:.0f} of 10 classes, {row.steps:,} steps"
+                    + (f" ({row.trained_on})" if row.trained_on else "") + ".")
+    return said
+
+
+def history_page() -> None:
+    st.title("GANs compared: the history, measured")
+    st.markdown(
+        "The tutorial tells the GAN story as a series of fixes: each model after the DCGAN "
+        "repaired something the ones before could not do. Here is every **shipped** GAN of this "
+        "app on one protocol, oldest paper first, so you can check whether each fix paid off "
+        "*here* — on Fashion-MNIST, at the step counts these small models got.")
+    rows = _rows(_stamp())
+    if not rows:
+        st.info("No shipped GAN checkpoints in `checkpoints/`: `make checkpoints` makes them.")
+        return
+    speeds = st.session_state.get("history_speeds")
+    st.dataframe(
+        table(rows, speeds), hide_index=True, width="stretch",
+        column_config={
+            "Fréchet distance ↓": st.column_config.NumberColumn(format="%.1f"),
+            "intended class": st.column_config.NumberColumn(format="percent"),
+            "classes covered (of 10)": st.column_config.NumberColumn(format="%.0f"),
+            "training images/s": st.column_config.NumberColumn(format="%.0f"),
+            "images/s here (drawing)": st.column_config.NumberColumn(format="%.0f"),
+            "G parameters": st.column_config.NumberColumn(format="localized"),
+            "steps": st.column_config.NumberColumn(format="localized"),
+            "what it fixed": st.column_config.TextColumn(width="large"),
+        })
+    st.caption(
+        "**How it is measured.** `python -m core.cli evaluate checkpoints/<model>.pt` (stored in "
+        "the file with `--store`, so it reads back at once): 10,000 samples judged by the "
+        "shipped CNN. *Classes covered* counts the classes the CNN finds among them; the "
+        "*Fréchet distance* compares their features with the training images' in the same CNN "
+        "at 32 px — comparable across this table, **not** with a paper's FID (Inception "
+        "features, other datasets); *intended class* (conditional GANs) is the share the CNN "
+        "reads as the class asked for: it measures how recognisable a drawing is, not how "
+        "faithful. pix2pix and CycleGAN translate images, so their own measure stands in. The "
+        "papers' claims are on their datasets (ImageNet 128 px, …): context, not targets.")
+    if st.button("Time each generator on this machine", key="history_time",
+                 help="Draws batches of 64 images with each shipped generator here and reports "
+                      "the best of three (a few seconds in all)."):
+        with st.spinner("Timing the generators …"):
+            st.session_state["history_speeds"] = _speeds(_stamp())
+        st.rerun()
+    st.plotly_chart(fd_figure(rows), width="stretch")
+    said = verdicts(rows)
+    if said:
+        st.subheader("What the table says")
+        st.markdown("\n".join(f"- {line}" for line in said))
+    st.subheader("Each model's page")
+    pages = {entry.url_path: entry for entry in ALL}
+    columns = st.columns(3)
+    for index, row in enumerate(rows):
+        entry = pages.get(row.name) or next((e for e in ALL if e.title == row.title), None)
+        if entry is not None:
+            with columns[index % 3]:
+                st.page_link(entry.script, label=f"{row.title} ({row.year}): {row.cite}",
+                             icon=entry.icon)

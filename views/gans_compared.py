@@ -1,0 +1,3 @@
+from ui.history_view import history_page
+
+history_page()
