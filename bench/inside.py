@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import checkpoints, gan_eval, inside  # noqa: E402
+from core.images import grid  # noqa: E402
 from core.data import load_images  # noqa: E402
 from core.device import configure  # noqa: E402
 from core.registry import CLASSIFIERS, GANS, load_model  # noqa: E402
@@ -48,15 +49,15 @@ def once(work) -> tuple[float, object]:
 
 
 def layer_pictures(activations, shown: int = 16) -> list[np.ndarray]:
-    """The pictures the layer-by-layer view draws (as ``ui.inside_views.layer_picture``)."""
+    """The pictures the layer-by-layer view draws (as ``ui.inside_views.classifier.layer_picture``)."""
     pictures = []
     for activation in activations:
         values = activation.values
         if values.ndim == 3:
             low, high = float(values.min()), float(values.max())
             scaled = (values[:shown] - low) / (high - low if high > low else 1.0)
-            pictures.append(inside.tile(list(inside.colour(scaled, inside._SEQUENTIAL)),
-                                        columns=8, scale=max(1, 42 // values.shape[1])))
+            pictures.append(grid(list(inside.viridis(scaled)), columns=8,
+                                 scale=max(1, 42 // values.shape[1]), padding=2))
         else:
             pictures.append(inside.magnitude_colours(values))
     return pictures
@@ -75,7 +76,7 @@ def bench_classifier(name: str, data, repeats: int) -> dict:
 
     def weights():
         found = inside.first_layer_weights(model)
-        inside.tile([inside.signed_colours(w) for w in found.pictures], columns=16, scale=2)
+        grid([inside.signed_colours(w) for w in found.pictures], columns=16, scale=2, padding=2)
 
     def layers():
         layer_pictures(inside.feature_maps(model, image)[0])

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import checkpoints
+from core import checkpoints, images
 from core.config import ConfigError, from_dict
 from core.data import image_folder
 from core.data.fashion_mnist import DataUnavailable
@@ -153,6 +153,41 @@ def test_huge_pictures_are_skipped_from_their_header():
     assert rss_mb() - before < 300
     with pytest.raises(DataUnavailable, match="over 16 megapixels were skipped"):
         image_folder.load_zip(zip_of({f"big{i}.png": big for i in range(20)}), "big.zip")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG claiming ``width`` x ``height`` px that holds almost no pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)    # 8-bit grey
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def noisy_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((40, 40), 64).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (png_header(5000, 5000), "5000×5000 px: over the 16-megapixel limit"),   # refused unread
+    (png_header(30000, 30000), "over the 16-megapixel limit"),   # PIL's own bomb check first
+    (png(5000, 5000), "over the 16-megapixel limit"),
+    (noisy_png()[:800], "not an image that can be read"),       # a cut-off file
+    (b"GIF89a" + b"\xff" * 30, "not an image that can be read"),
+    (b"%PDF-1.4 not a picture", "not an image that can be read"),
+    (png(5, 40), "5×40 px: too small"),
+])
+def test_an_uploaded_picture_is_refused_with_the_reason(raw, reason):
+    """The one reader every page uses: huge pictures are refused from their header, before
+    a pixel is decoded; junk and cut-off files with the reason, never a traceback."""
+    with pytest.raises(ValueError, match=reason):
+        images.picture_from_upload(raw, "upload.png")
 
 
 def test_reading_images_stops_at_its_time_limit(monkeypatch):

@@ -10,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from core import checkpoints, gan_eval, gan_task, inside, training
+from core import checkpoints, gan_eval, gan_task, images, inside, training
 from core.classification import build_trainer
 from core.data import synthetic
 from core.registry import GANS, MODELS
@@ -174,18 +174,72 @@ def test_hover_pictures_are_png_data_urls(data):
     assert len(urls) == 3 and all(url.startswith("data:image/png;base64,") for url in urls)
 
 
-def test_an_uploaded_picture_on_white_paper_becomes_light_on_dark(tmp_path):
+def png(picture: np.ndarray) -> bytes:
     from PIL import Image
     import io
-    picture = np.full((60, 40), 250, np.uint8)
-    picture[15:45, 10:30] = 20                        # a dark garment on white
     buffer = io.BytesIO()
     Image.fromarray(picture).save(buffer, format="PNG")
-    image = inside.picture_from_upload(buffer.getvalue())
-    assert image.shape == (1, 28, 28) and image.dtype == np.uint8
+    return buffer.getvalue()
+
+
+def test_an_uploaded_picture_on_white_paper_becomes_light_on_dark():
+    picture = np.full((60, 40), 250, np.uint8)
+    picture[15:45, 10:30] = 20                        # a dark garment on white
+    read, note = images.picture_from_upload(png(picture))
+    image = images.uint8_image(read)
+    assert image.shape == (1, 28, 28) and image.dtype == torch.uint8 and "inverted" in note
     assert image[0, 14, 14] > 200 and image[0, 0, 14] < 50
     with pytest.raises(ValueError):
-        inside.picture_from_upload(b"not a picture")
+        images.picture_from_upload(b"not a picture")
+
+
+def test_a_dark_garment_on_grey_paper_or_a_light_one_on_grey_cloth_reads_light_on_dark():
+    """The inversion follows the garment against its surroundings, not a fixed grey."""
+    for background, garment, inverted in ((90, 15, True), (150, 240, False)):
+        picture = np.full((40, 40), background, np.uint8)
+        picture[8:32, 12:28] = garment
+        read, note = images.picture_from_upload(png(picture))
+        assert ("inverted" in note) == inverted
+        assert float(read[0, 0, 14, 14]) > float(read[0, 0, 1, 1]) + 0.2
+
+
+def test_one_picture_reads_the_same_on_the_classifier_and_translation_pages(tmp_path):
+    """Both pages read an upload (and a drawing) with the one reader: the classifier page's
+    uint8 image is the translation page's [0, 1] picture, value for value."""
+    photo = np.full((50, 70, 3), 200, np.uint8)       # a dark shoe on light grey paper, RGB
+    photo[15:35, 10:60] = (40, 30, 20)
+    canvas = np.zeros((196, 196, 4), np.uint8)
+    canvas[40:150, 80:110] = 255
+    (tmp_path / "photo.png").write_bytes(png(photo))
+    np.save(tmp_path / "canvas.npy", canvas)
+
+    def script(folder):
+        from pathlib import Path
+
+        import numpy as np
+        import streamlit as st
+        import torch
+
+        from core import images
+        from ui import translation_views
+        from ui.inside_views import classifier
+        raw = (Path(folder) / "photo.png").read_bytes()
+        drawing = np.load(Path(folder) / "canvas.npy")
+        translated, note = translation_views.picture_from_upload(raw, "photo.png")
+        classified, same_note = classifier.uploaded_image(raw, "photo.png")
+        drawn = translation_views.picture_from_drawing(drawing)
+        st.write(f"one reader: {translation_views.picture_from_upload is images.picture_from_upload}")
+        st.write(f"same upload: {torch.equal(classified.float() / 255, translated[0])}")
+        st.write(f"same note: {note == same_note}")
+        st.write(f"same drawing: {torch.equal(classifier.drawn_image(drawing), images.uint8_image(drawn))}")
+        st.write(f"bright garment: {float(translated[0, 0, 14, 14]) > 0.5 > float(translated[0, 0, 0, 0])}")
+
+    app = AppTest.from_function(script, args=(str(tmp_path),), default_timeout=60)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    said = [m.value for m in app.markdown]
+    for line in ("one reader", "same upload", "same note", "same drawing", "bright garment"):
+        assert f"{line}: True" in said, said
 
 
 # GANs ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from core import checkpoints
+from core import checkpoints, images
 from core.cli import main as cli
 from core.config import ConfigError, from_dict
 from core.data import translation as data_translation
@@ -193,21 +193,21 @@ def test_domain_index_sets_are_disjoint_and_identical_domains_are_refused(tiny_d
 def test_drawings_and_uploads_are_read_or_refused_with_the_reason():
     canvas = np.zeros((280, 280, 4), dtype=np.uint8)
     with pytest.raises(ValueError, match="canvas is empty"):
-        data_translation.picture_from_drawing(canvas)
+        images.picture_from_drawing(canvas)
     with pytest.raises(ValueError, match="200×280 px"):
-        data_translation.picture_from_drawing(np.zeros((280, 200, 4), dtype=np.uint8))
+        images.picture_from_drawing(np.zeros((280, 200, 4), dtype=np.uint8))
     with pytest.raises(ValueError, match="at least 28"):
-        data_translation.picture_from_drawing(np.full((10, 10, 4), 255, dtype=np.uint8))
+        images.picture_from_drawing(np.full((10, 10, 4), 255, dtype=np.uint8))
     canvas[100:180, 130:150] = 255
-    drawn = data_translation.picture_from_drawing(canvas)
+    drawn = images.picture_from_drawing(canvas)
     assert drawn.shape == (1, 1, 28, 28) and drawn[0, 0, 14, 14] > 0.9 and drawn[0, 0, 2, 2] == 0
     with pytest.raises(ValueError, match="notes.txt is not an image"):
-        data_translation.picture_from_upload(b"not an image at all", "notes.txt")
+        images.picture_from_upload(b"not an image at all", "notes.txt")
     photo = Image.new("L", (60, 40), 250)                # a dark shoe on white paper
     photo.paste(30, (10, 10, 50, 30))
     buffer = io.BytesIO()
     photo.save(buffer, format="PNG")
-    picture, note = data_translation.picture_from_upload(buffer.getvalue(), "shoe.png")
+    picture, note = images.picture_from_upload(buffer.getvalue(), "shoe.png")
     assert picture.shape == (1, 1, 28, 28) and "inverted" in note and "square" in note
     assert picture[0, 0, 14, 14] > 0.8 and picture[0, 0, 1, 1] < 0.1
 

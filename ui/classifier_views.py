@@ -58,5 +58,5 @@ class ClassifierPanel(Panel):
 
     def inside(self, source) -> None:
         """Below the results: the model's weights, its layers, why it predicts what it does and
-        where the classes live (``ui/inside_views.py``)."""
+        where the classes live (``ui/inside_views/``)."""
         inside_views.classifier_inside(self, source)

@@ -15,8 +15,7 @@ import streamlit as st
 import torch
 
 from core.data.fashion_mnist import DataUnavailable
-from core.data.translation import picture_from_drawing, picture_from_upload
-from core.images import grid, png_bytes
+from core.images import grid, picture_from_drawing, picture_from_upload, png_bytes
 from core.models.gans.base import to_uint8
 from ui import charts, state
 from ui.gan_views import SCALE, GANPanel, model_for, show_grid, source_payload

@@ -1,14 +1,8 @@
-"""The *Inside* panels: on the classifier pages the first layer's weights as pictures, the forward
-pass layer by layer, what decided a prediction (also for the misclassified test images) and where
-the classes live (t-SNE maps of the features and of the raw pixels); on the GAN pages D's scores
-over training and now, what D's gradient asks of a generated image, and the nearest training
-images of a generated one. The computing is ``core/inside.py``; this module only lays it out.
-
-``ClassifierPanel.inside`` and ``GANPanel.inside`` call ``classifier_inside`` and ``gan_inside``.
-"""
+"""The classifier pages' *Inside* panel: the first layer's weights as pictures, the forward pass
+layer by layer, what decided a prediction (also for the misclassified test images) and where the
+classes live (t-SNE maps of the features and of the raw pixels). The computing is
+``core/inside/``; this module only lays it out."""
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pandas as pd
@@ -16,11 +10,12 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import checkpoints, gan_eval, gan_task, inside
-from core.data.fashion_mnist import DataUnavailable
+from core import inside
+from core.images import grid, picture_from_drawing, picture_from_upload, uint8_image
 from core.registry import load_model
 from ui import state
-from ui.shell import checkpoint_metrics
+from ui.inside_views.common import (LAYOUT, dataset, grey_rgb, keep, kept, picture, resolve,
+                                    wait_for)
 
 try:   # a maintained drawing canvas (requirements.txt); without it, test images and uploads
     from streamlit_drawable_canvas import st_canvas
@@ -28,26 +23,8 @@ except ImportError:            # pragma: no cover - installed by make run / make
     st_canvas = None
 
 CLASSIFIER_VIEWS = ("Weights", "Layer by layer", "Why this prediction", "Where the classes live")
-GAN_VIEWS = ("D's scores", "What D would change", "Nearest training images")
 METHODS = {"Grad-CAM": "grad-cam", "SmoothGrad": "smoothgrad", "Gradient": "gradient"}
 MISTAKES = 8               # misclassified test images explained
-GENERATED = 8              # generated images to pick from on the GAN views
-NEIGHBOURS = 8
-SCORE_IMAGES = 512         # real and generated images in the finished model's D histogram
-LAYOUT = dict(margin=dict(l=10, r=10, t=60, b=10), template="plotly_white",
-              legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
-
-
-# Sources and caches ------------------------------------------------------------------------------
-
-def resolve(source) -> tuple[dict, str] | None:
-    """(checkpoint, cache key) of a payload or a checkpoint file, quietly (the page has already
-    said why a file cannot be read). The keys are the GAN explorer's, so its model is reused."""
-    try:
-        return state.payload_and_key(source)
-    except (checkpoints.CheckpointError, OSError):
-        return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -67,60 +44,6 @@ def hover_images(print_: str, count: int, _data) -> list[str]:
     """The first ``count`` test images as PNG data URLs (the class map's hover pictures)."""
     return inside.data_urls(_data.test_images[:count])
 
-
-def dataset():
-    try:
-        return state.images()
-    except DataUnavailable:
-        return None
-
-
-def kept(key: str, default):
-    """A widget's last value, kept while the widget is not drawn (another view is open:
-    Streamlit forgets the state of widgets a run does not draw)."""
-    return st.session_state.get(f"{key}.kept", default)
-
-
-def keep(key: str, value) -> None:
-    st.session_state[f"{key}.kept"] = value
-
-
-def wait_for(future, progress: inside.Progress, label: str):
-    """A background result, or None while it is computed (the first time only): then a progress
-    bar in a fragment that polls it and redraws the page when it is ready. The script thread is
-    never held for more than a moment, so the rest of the page and other widgets stay live."""
-    deadline = time.perf_counter() + 0.3      # quick results: drawn in this run, no flicker
-    while not future.done() and time.perf_counter() < deadline:
-        time.sleep(0.02)
-    if not future.done():
-        @st.fragment(run_every=0.5)
-        def poll():
-            if future.done():
-                st.rerun(scope="app")
-            seconds = time.perf_counter() - progress.started
-            st.progress(min(max(progress.fraction, 0.0), 0.99),
-                        text=f"{label} — the first time only: {progress.text} ({seconds:.0f} s)")
-        poll()
-        return None
-    error = future.exception()
-    if error is not None:
-        st.error(f"{label} failed: {type(error).__name__}: {error}")
-        return None
-    return future.result()
-
-
-def picture(values: np.ndarray, scale: int) -> np.ndarray:
-    """An RGB picture enlarged (nearest neighbour)."""
-    return inside.tile([values], columns=1, scale=scale, padding=0)
-
-
-def grey_rgb(image: torch.Tensor) -> np.ndarray:
-    """A uint8 (C, H, W) image as a grey RGB picture (H, W, 3)."""
-    grey = image.float().mean(0).round().to(torch.uint8).numpy()
-    return np.repeat(grey[..., None], 3, axis=2)
-
-
-# Classifiers -------------------------------------------------------------------------------------
 
 def classifier_inside(panel, source) -> None:
     """The classifier pages' Inside panel (below the results)."""
@@ -173,15 +96,29 @@ def weights_view(model, names: list[str]) -> None:
         st.caption(f"Layer `{found.layer}` {found.shape}: each hidden unit's weights over the "
                    f"pixels, the first {shown} of {found.count} units. Red: a bright pixel there "
                    "excites the unit; blue: inhibits it.")
-        st.image(inside.tile(pictures, columns=16, scale=2))
+        st.image(grid(pictures, columns=16, scale=2, padding=2))
     else:
         size = found.pictures.shape[-1]
         st.caption(f"Layer `{found.layer}` {found.shape}: the first {shown} of {found.count} "
                    f"{size}×{size} filters (averaged over input channels when there are several). "
                    "Each slides over the image and responds where the image looks like it: red "
                    "weights want brightness, blue want darkness.")
-        st.image(inside.tile(pictures, columns=16, scale=max(4, 48 // size)))
+        st.image(grid(pictures, columns=16, scale=max(4, 48 // size), padding=2))
     st.caption(f"Colour scale: ±{limit:.3g} (white = 0).")
+
+
+def uploaded_image(raw: bytes, name: str) -> tuple[torch.Tensor, str]:
+    """An uploaded picture as this page reads it: the one reader every page uses
+    (``core.images.picture_from_upload``), as a test image is stored: uint8 (1, 28, 28); and
+    a note on what was done. Raises ValueError with the reason."""
+    picture, note = picture_from_upload(raw, name)
+    return uint8_image(picture), note
+
+
+def drawn_image(rgba) -> torch.Tensor:
+    """A canvas drawing as this page reads it: the one reader (``core.images``), uint8
+    (1, 28, 28). Raises ValueError with the reason (an empty canvas)."""
+    return uint8_image(picture_from_drawing(rgba))
 
 
 def choose_image(panel, data, names: list[str], image_shape) -> tuple | None:
@@ -211,13 +148,15 @@ def choose_image(panel, data, names: list[str], image_shape) -> tuple | None:
                        "like Fashion-MNIST.")
             return None
         too_big = state.upload_too_big(upload.size)
-        try:
-            if too_big:
-                raise ValueError(too_big)
-            image = torch.from_numpy(inside.picture_from_upload(upload.getvalue()))
-        except ValueError as error:
-            st.error(f"{upload.name} refused: {error}.")
+        if too_big:
+            st.error(f"{upload.name} refused: {too_big}.")
             return None
+        try:
+            image, note = uploaded_image(upload.getvalue(), upload.name)
+        except ValueError as error:
+            st.error(f"{str(error)[0].upper()}{str(error)[1:]}.")
+            return None
+        st.caption(f"{upload.name}: {note}.")
         description = f"your picture {upload.name}"
     else:
         st.caption("Draw a garment in white on black.")
@@ -226,10 +165,12 @@ def choose_image(panel, data, names: list[str], image_shape) -> tuple | None:
                                "inside", "canvas"))
         if result.image_data is None or not result.image_data[..., :3].any():
             return None
-        drawn = result.image_data[..., :3].mean(2).astype(np.uint8)
-        resized = torch.nn.functional.interpolate(torch.from_numpy(drawn)[None, None].float(),
-                                                  size=(28, 28), mode="area")
-        image, description = resized[0].round().clamp(0, 255).to(torch.uint8), "your drawing"
+        try:
+            image = drawn_image(result.image_data)
+        except ValueError as error:
+            st.info(f"{str(error)[0].upper()}{str(error)[1:]}.")
+            return None
+        description = "your drawing"
     channels, height, width = image_shape
     if tuple(image.shape[-2:]) != (height, width):
         image = torch.nn.functional.interpolate(image[None].float(), size=(height, width),
@@ -270,9 +211,9 @@ def layer_picture(activation: inside.Activation, shown: int) -> None:
         count, height, width = values.shape
         low, high = float(values.min()), float(values.max())
         scaled = (values[:shown] - low) / (high - low if high > low else 1.0)
-        pictures = list(inside.colour(scaled, inside._SEQUENTIAL))
-        st.image(inside.tile(pictures, columns=min(8, len(pictures)), scale=max(1, 42 // height),
-                             padding=1),
+        pictures = list(inside.viridis(scaled))
+        st.image(grid(pictures, columns=min(8, len(pictures)), scale=max(1, 42 // height),
+                      padding=1),
                  caption=f"{activation.name} · {activation.kind} · {count} × {height} × {width}"
                          + (f" (first {min(shown, count)})" if count > shown else ""))
     else:
@@ -348,7 +289,7 @@ def mistakes_view(panel, model, key: str, payload: dict, data, names: list[str])
         row = [grey_rgb(data.test_images[index]), inside.heat_overlay(base, chose[number]),
                inside.heat_overlay(base, truth[number])]
         columns[number % 4].image(
-            inside.tile(row, columns=3, scale=3, padding=2),
+            grid(row, columns=3, scale=3, padding=2),
             caption=f"#{index}: {names[labels[index]]} → {names[predicted[index]]}")
 
 
@@ -416,205 +357,3 @@ def class_map_spec(names: list[str]) -> dict:
                     view("pixels", "px", "py", "The raw pixels")],
         "config": {"view": {"stroke": "#ddd"}},
     }
-
-
-# GANs --------------------------------------------------------------------------------------------
-
-def gan_inside(panel, source, model_for) -> None:
-    """The GAN pages' Inside panel (below the explorer); ``model_for(key, payload)`` is the
-    explorer's model cache."""
-    loaded = resolve(source)
-    if loaded is None:
-        return
-    payload, key = loaded
-    model = model_for(key, payload)
-    st.subheader("Inside: what D sees")
-    view = st.radio("Look at", GAN_VIEWS, horizontal=True, key=panel.key("inside", "view"),
-                    help="the discriminator's scores, its gradient, and whether G copies")
-    data = dataset()
-    if data is not None and data.image_shape[0] != model.image_shape[0]:
-        data = None           # a colour model: Fashion-MNIST's grey images are no reference
-    if view == GAN_VIEWS[0]:
-        scores_view(panel, model, key, payload, data)
-        return
-    latent, images = generated(panel, model)
-    if view == GAN_VIEWS[1]:
-        push_view(model, latent)
-    else:
-        nearest_view(model, images, data)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _recorded(key: str, _payload: dict) -> list:
-    return inside.recorded_histograms(checkpoint_metrics(_payload))
-
-
-@st.cache_resource(show_spinner="D scores real and generated images ...", max_entries=8)
-def _scores_now(key: str, _model, _images) -> tuple[np.ndarray, np.ndarray, float | None]:
-    real, fake = inside.scores_now(_model, _images, count=SCORE_IMAGES)
-    return real, fake, inside.decision_boundary(_model)
-
-
-def histogram_figure(edges: np.ndarray, real: np.ndarray, fake: np.ndarray,
-                     boundary: float | None, title: str) -> go.Figure:
-    centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
-    figure = go.Figure()
-    for shares, name, colour in ((real, "real images", "#1f77b4"),
-                                 (fake, "generated images", "#ff7f0e")):
-        figure.add_bar(x=centres, y=shares, width=widths, name=name, marker_color=colour,
-                       opacity=0.6)
-    if boundary is not None:
-        figure.add_vline(x=boundary, line_dash="dash", line_color="gray",
-                         annotation_text="D says \"real\" →", annotation_font_size=10)
-    figure.update_layout(title=title, barmode="overlay", xaxis_title="D's score (higher = "
-                         "more real)", yaxis_title="share of images", height=360,
-                         **{**LAYOUT, "legend": LEGEND_BELOW})
-    return figure
-
-
-def trend_figure(histograms: list, chosen: int) -> go.Figure:
-    """The median and the 10–90% band of D's scores on each side, over training."""
-    steps = [h.step for h in histograms]
-    figure = go.Figure()
-    for side, name, colour, fill in (("real", "real", "#1f77b4", "rgba(31,119,180,0.15)"),
-                                     ("fake", "generated", "#ff7f0e", "rgba(255,127,14,0.15)")):
-        low = [h.quantile(side, 0.1) for h in histograms]
-        high = [h.quantile(side, 0.9) for h in histograms]
-        figure.add_scatter(x=steps + steps[::-1], y=high + low[::-1], fill="toself",
-                           fillcolor=fill, mode="lines", line=dict(width=0),
-                           name=f"{name}: 10–90%", hoverinfo="skip")
-        figure.add_scatter(x=steps, y=[h.quantile(side, 0.5) for h in histograms],
-                           mode="lines", name=f"{name}: median", line=dict(color=colour))
-    figure.add_vline(x=chosen, line_color="gray", line_width=1)
-    figure.update_layout(title="D's scores over training", xaxis_title="step",
-                         yaxis_title="D's score", height=360, **{**LAYOUT, "legend": LEGEND_BELOW})
-    return figure
-
-
-def side_shares(real: np.ndarray, fake: np.ndarray, boundary: float) -> tuple[float, float]:
-    return float((real > boundary).mean()), float((fake <= boundary).mean())
-
-
-def scores_view(panel, model, key: str, payload: dict, data) -> None:
-    histograms = _recorded(key, payload)
-    left, right = st.columns(2)
-    boundary = None
-    if data is not None:
-        real, fake, boundary = _scores_now(key, model, data.train_images)
-        edges = np.linspace(*np.percentile(np.concatenate([real, fake]), [0.5, 99.5]), 31)
-        if not edges[-1] > edges[0]:
-            edges = np.linspace(edges[0] - 0.5, edges[0] + 0.5, 31)
-        share = lambda values: np.histogram(np.clip(values, edges[0], edges[-1]), edges)[0] \
-            / len(values)
-        right.plotly_chart(histogram_figure(edges, share(real), share(fake), boundary,
-                                            "The finished model"),
-                           key=panel.key("inside", "now"))
-        if boundary is not None:
-            real_right, fake_right = side_shares(real, fake, boundary)
-            right.caption(f"D calls {real_right:.0%} of {len(real)} training images real and "
-                          f"{fake_right:.0%} of {len(fake)} generated images generated "
-                          f"(the tutorial's healthy D: about 80% right). The finished model's G"
-                          " draws; D reads them as its training step does (batch statistics).")
-        else:
-            right.caption("This D is an autoencoder: its score is minus how badly it "
-                          "reconstructs an image, so there is no real/generated boundary.")
-    else:
-        right.caption("Fashion-MNIST's images are not available here (or the model draws "
-                      "colour images), so the finished model's D is not scored on real ones.")
-    with left:
-        if not histograms:
-            st.caption("This run was trained before D's score histograms were recorded during "
-                       "training: train it again to scrub through them.")
-            return
-        steps = [h.step for h in histograms]
-        step_key = panel.key("inside", "step")
-        remembered = kept(step_key, steps[-1])
-        chosen = st.select_slider("D's scores at step", steps, key=step_key,
-                                  value=remembered if remembered in steps else steps[-1]) \
-            if len(steps) > 1 else steps[0]
-        keep(step_key, chosen)
-        histogram = histograms[steps.index(chosen)]
-        st.plotly_chart(histogram_figure(histogram.edges, histogram.real, histogram.fake,
-                                         boundary, f"During training, step {chosen:,}"),
-                        key=panel.key("inside", "then"))
-        if len(histograms) > 1:
-            st.plotly_chart(trend_figure(histograms, chosen), key=panel.key("inside", "trend"))
-        st.caption(f"{gan_task.HISTOGRAM_IMAGES} real and {gan_task.HISTOGRAM_IMAGES} generated "
-                   f"images every 2nd metric window of the first {gan_task.HISTOGRAM_EARLY_WINDOWS}"
-                   f", then every {gan_task.HISTOGRAM_EVERY_WINDOWS}th, scored by D as its step "
-                   "saw them then (G itself, not its weight average). Where the two piles "
-                   "overlap, D cannot tell them apart.")
-
-
-def generated(panel, model) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seed and an image picked among ``GENERATED`` drawn from it: (latent (1, L), images)."""
-    seed_key, pick_key = panel.key("inside", "seed"), panel.key("inside", "pick")
-    left, right = st.columns([1, 3])
-    seed = int(left.number_input("Seed", 0, 2**31 - 1, kept(seed_key, 0), key=seed_key))
-    keep(seed_key, seed)
-    pick = int(left.select_slider("Image", list(range(1, GENERATED + 1)),
-                                  value=kept(pick_key, 1), key=pick_key))
-    keep(pick_key, pick)
-    latents = model.noise(GENERATED, torch.Generator().manual_seed(seed))
-    images = model.generate(latents).detach().cpu()
-    strip = [inside.to_rgb(image.numpy()) for image in images]
-    right.image(inside.tile(strip, columns=GENERATED, scale=2),
-                caption=f"seed {seed}: images 1–{GENERATED}; image {pick} is looked at below")
-    return latents[pick - 1:pick], images[pick - 1:pick]
-
-
-def push_view(model, latent: torch.Tensor) -> None:
-    push = inside.discriminator_push(model, latent)
-    gradient = push.gradient.mean(0)
-    columns = st.columns(3)
-    scale = max(3, 168 // push.image.shape[-1])
-    columns[0].image(picture(inside.to_rgb(push.image), scale), width=168,
-                     caption=f"the generated image · D's score {push.score + 0.0:.2f}")
-    columns[1].image(picture(inside.signed_colours(gradient), scale), width=168,
-                     caption="d score / d pixel: red = brighter would look more real, "
-                             "blue = darker")
-    columns[2].image(picture(inside.to_rgb(push.nudged), scale), width=168,
-                     caption=f"10 small steps that way · D's score {push.nudged_score + 0.0:.2f}")
-    st.caption("The gradient of D's score with respect to the image is what G's loss passes back "
-               "to G: G is pushed to change its images where this map is strong. Climbing it "
-               "a little (right) shows what D would like to see more of.")
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _bank(name: str, _values: dict) -> tuple[torch.Tensor, np.ndarray]:
-    return inside.bank_tensor(_values), np.sort(_values["reference"])
-
-
-def nearest_view(model, images: torch.Tensor, data) -> None:
-    judge = gan_eval.shipped_judge()
-    if judge is None:
-        st.info("The nearest images are found in the shipped CNN's features: "
-                "checkpoints/cnn.pt is missing.")
-        return
-    if data is None:
-        st.info("Fashion-MNIST's training images are not available here (or the model draws "
-                "colour images), so there are no training images to compare with.")
-        return
-    name = inside.bank_name(gan_eval.CLASSIFIER, data)
-    values = wait_for(*inside.computations.submit(
-        name, lambda progress: inside.training_bank(judge, data, progress)),
-        "The training images' features")
-    if values is None:
-        return
-    bank, reference = _bank(name, values)
-    query = inside.unit_features(judge, images)
-    indices, distances = inside.nearest(bank, query, NEIGHBOURS)
-    closer = float(np.searchsorted(reference, distances[0, 0]) / len(reference))
-    columns = st.columns([1.3] + [1] * NEIGHBOURS)
-    columns[0].image(picture(inside.to_rgb(images[0].numpy()), 3), caption="generated")
-    for column, index, distance in zip(columns[1:], indices[0], distances[0]):
-        column.image(picture(inside.to_rgb(data.train_images[index].float().numpy() / 127.5 - 1),
-                             3), caption=f"#{index:,} · {distance:.2f}")
-    verdict = ("closer than almost any real test image is to its nearest training image: it may "
-               "be a copy" if closer < 0.05 else
-               "about as far as real test images are from theirs: new, not copied"
-               if closer < 0.95 else "farther than almost any real test image: unlike the data")
-    st.caption(f"Its {NEIGHBOURS} nearest of the {len(data.train_images):,} training images in "
-               f"the shipped CNN's features (distance between unit feature vectors). The nearest "
-               f"is {distances[0, 0]:.2f} away; {closer:.0%} of {len(reference)} real test images "
-               f"are closer to their own nearest training image — {verdict}.")
