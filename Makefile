@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-all setup data browser checkpoints gpu-checkpoints bench clean
+.PHONY: run test test-all lint setup data browser checkpoints gpu-checkpoints bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ browser:
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
-test: setup browser $(VENV)/.ray-installed
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: setup browser $(VENV)/.ray-installed lint
 	$(PY) -m pytest -q
 
 test-all: setup browser $(VENV)/.ray-installed

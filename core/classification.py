@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from core.data import prepare
 from core.device import configure
 from core.optim import lr_factor, make_optimizer, set_learning_rates
+from core.models.spec import Family
 
 
 def augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -162,9 +163,10 @@ class ClassificationTask:
 
     def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
         """(final values, evaluation stored in the checkpoint, whether the values are new)."""
-        is_new = self._last_eval is None or self._last_eval[0] != step
-        result = evaluate(self.trainer, self.test_x, self.test_y, self.num_classes) \
-            if is_new else self._last_eval[1]
+        last = self._last_eval
+        is_new = last is None or last[0] != step
+        result = (evaluate(self.trainer, self.test_x, self.test_y, self.num_classes)
+                  if last is None or last[0] != step else last[1])
         values = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
         return values, {"confusion": result["confusion"], "predicted": result["predicted"]}, is_new
 
@@ -219,7 +221,7 @@ def evaluate_model(model: ClassifierTrainer, data) -> dict[str, float]:
 
 
 # What a classifier's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
-FAMILY = {"family": "classification", "make_task": ClassificationTask, "restore": restore,
+FAMILY: Family = {"family": "classification", "make_task": ClassificationTask, "restore": restore,
           "evaluate": evaluate_model}
 
 

@@ -301,12 +301,15 @@ def train_here(spec, config, data, resume, export_path, keep_best: int, group) -
             return 1
         elif isinstance(event, training.Finished):
             final = event
+    if final is None:    # the loop ended without a Finished event: nothing to export
+        print("error: training ended without finishing", file=sys.stderr)
+        return 1
     if export_path:
-        chosen = run.checkpoint_path
+        chosen = str(run.checkpoint_path)
         if keeper and keeper.best is not None:
             chosen = str(keeper.path)
             print(f"kept epoch {keeper.best_epoch} (best of the epochs scored)")
-        ran_on = describe() if group is None else f"{where('torchrun', group)}"
+        ran_on = describe() if group is None else where("torchrun", group)
         export(checkpoints.load(chosen), export_path,
                trained={"device": ran_on, "seconds": round(time.perf_counter() - started, 1)})
         print(f"exported {export_path}")

@@ -143,7 +143,7 @@ def plan_sweep(spec, base, first: tuple[str, list], second: tuple[str, list] | N
     axes = [first] + ([second] if second else [])
     if second and second[0] == first[0]:
         raise ConfigError("sweep two different settings (or one)")
-    cells = [{}]
+    cells: list[dict] = [{}]
     for name, values in axes:
         cells = [{**cell, name: value} for cell in cells for value in values]
     chosen = seeds_for(int(base["seed"]), seeds)
@@ -491,7 +491,3 @@ def heatmap(comparison: Comparison, found: list[RunResult], name: str) -> pd.Dat
     return pd.DataFrame(grid, index=[format_value(v) if second else name for v in rows],
                         columns=[format_value(v) for v in first["values"]])
 
-
-def cell_runs(comparison: Comparison) -> dict[str, list[str]]:
-    """A sweep cell's label -> its runs (the heatmap opens them)."""
-    return {arm["label"]: list(arm["runs"]) for arm in comparison.arms}

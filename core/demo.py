@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 from dataclasses import dataclass
 
 from core.config import ConfigError
@@ -50,7 +51,7 @@ def from_environment(environ=None) -> Limits:
     environ = os.environ if environ is None else environ
     if not _truthy(environ.get("DLSTUDIO_DEMO")):
         return Limits(enabled=False)
-    values = {}
+    values: dict[str, Any] = {}
     for field in dataclasses.fields(Limits):
         if field.name == "enabled":
             continue

@@ -122,8 +122,11 @@ def synchronize(trainer, group: Group) -> None:
             dist.broadcast(parameter.data, src=0)
 
     def average(parameter: torch.Tensor) -> None:
-        dist.all_reduce(parameter.grad)
-        parameter.grad.div_(group.world)
+        grad = parameter.grad
+        if grad is None:     # a parameter this step did not use
+            return
+        dist.all_reduce(grad)
+        grad.div_(group.world)
 
     for parameter in parameters:
         parameter.register_post_accumulate_grad_hook(average)

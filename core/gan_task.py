@@ -17,6 +17,7 @@ from core.device import configure
 from core.events import Checkpointed, Samples, Started
 from core.models.gans.base import (GANTrainer, mean_pairwise_distance, nearest_neighbour_distance,
                                    to_gan_range, to_uint8)
+from core.models.spec import Family
 
 SAMPLE_GRID = 64            # the fixed-noise grid: 8 x 8 images
 DIVERSITY_BATCH = 64        # generated and real images compared for the diversity ratio
@@ -214,5 +215,5 @@ class KeepBest:
 
 
 # What a GAN's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
-FAMILY = {"family": "gan", "make_task": GANTask, "restore": restore, "evaluate": evaluate,
+FAMILY: Family = {"family": "gan", "make_task": GANTask, "restore": restore, "evaluate": evaluate,
           "snapshot_every_steps": SNAPSHOT_EVERY_STEPS}

@@ -43,6 +43,7 @@ class Row:
     own_figure: str | None = None          # translation models: their own measure, in words
     papers_claim: str = ""
     stored: bool = False                   # figures stored with these weights (else not measured)
+    baseline: bool = False                 # the bar the later GANs are measured against
     notes: list[str] = field(default_factory=list)
 
 
@@ -59,26 +60,6 @@ def _last_speed(payload: dict) -> float | None:
     return None
 
 
-def _own_figure(name: str, values: dict) -> str | None:
-    if "translation/accuracy_ab" in values:
-        return (f"A→B in the target class {values['translation/accuracy_ab']:.1%}, "
-                f"B→A {values['translation/accuracy_ba']:.1%}; cycle error "
-                f"{values['cycle/error_a']:.3f} / {values['cycle/error_b']:.3f}")
-    if "quality/class_accuracy" in values:
-        return (f"outputs in their truth's class {values['quality/class_accuracy']:.1%} "
-                f"(the CNN on the truths: {values['quality/class_accuracy_real']:.1%})")
-    if "codes/purity" in values:
-        return (f"code purity {values['codes/purity']:.3f}, "
-                f"{values['codes/distinct_classes']:.0f} distinct classes; continuous codes "
-                f"{'separate' if values.get('codes/continuous_separated') else 'follow the same factor'}")
-    if "stylegan/ppl_w" in values:
-        return (f"path length W {values['stylegan/ppl_w']:.1f} vs Z {values['stylegan/ppl_z']:.1f}"
-                f"; style mixing follows the coarse source {values['stylegan/mixing_follows_coarse_8px']:.0%}")
-    if "truncation/psi_1_intended_accuracy" in values:
-        return f"at threshold 1: intended class {values['truncation/psi_1_intended_accuracy']:.1%}"
-    return None
-
-
 def row_for(spec, path: Path | None = None) -> Row | None:
     """The history row of ``spec``'s shipped checkpoint, or None when it has none."""
     path = path or shipped_checkpoint(spec.name)
@@ -92,12 +73,17 @@ def row_for(spec, path: Path | None = None) -> Row | None:
               generator_parameters=_generator_parameters(payload),
               trained_on=trained.get("device"), wall_seconds=trained.get("seconds"),
               training_images_per_s=_last_speed(payload), stored=bool(values),
-              papers_claim="; ".join(f"{r.label} {r.value:g}" for r in spec.references))
+              papers_claim="; ".join(f"{r.label} {r.value:g}" for r in spec.references),
+              baseline=spec.paper.baseline)
     if values:
         row.classes = values.get("quality/covered")
         row.frechet_distance = values.get("quality/frechet_distance")
         row.intended_class = values.get("conditional/intended_accuracy")
-        row.own_figure = _own_figure(spec.name, values)
+        if spec.headline is not None:
+            try:
+                row.own_figure = spec.headline(values)
+            except KeyError:     # figures stored by an older evaluate: no line rather than none
+                row.own_figure = None
     else:
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         row.notes.append(f"no stored figures: python -m core.cli evaluate {shown} --store")
@@ -109,6 +95,11 @@ def rows(specs) -> list[Row]:
     found = [row_for(spec) for spec in specs
              if spec.family in HISTORY_FAMILIES and spec.paper is not None]
     return sorted((row for row in found if row is not None), key=lambda r: (r.year, r.title))
+
+
+def baseline(found: list[Row]) -> Row | None:
+    """The row the later GANs are measured against (the DCGAN), when it is shipped."""
+    return next((row for row in found if row.baseline), None)
 
 
 @torch.no_grad()

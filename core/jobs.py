@@ -24,11 +24,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
 from core import cards, checkpoints, demo, events, runs
-from core.config import from_dict
+from core.config import BaseConfig, from_dict
 from core.data.sources import DataSource
 from core.device import job_threads
 from core.runs import METRIC_COLUMNS
@@ -86,11 +87,16 @@ def make_launcher(backend: str):
     raise ValueError(f"unknown job backend {backend!r}; one of {', '.join(BACKENDS)}")
 
 
+class Handle(Protocol):
+    """A launcher's grip on a running job (a process, a Ray task): Stop reaches it."""
+    def stop(self) -> None: ...
+
+
 @dataclass
 class Job:
     id: str
     model: str
-    config: object
+    config: BaseConfig
     run: runs.Run
     owner: str = ""
     state: str = "queued"          # queued | running | finished | stopped | failed
@@ -108,7 +114,7 @@ class Job:
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     stop_reason: str = ""
     backend: str = "thread"                        # what trains it: process | ray | thread
-    handle: object = field(default=None, repr=False)   # the launcher's handle (Stop reaches it)
+    handle: Handle | None = field(default=None, repr=False)   # the launcher's handle (Stop reaches it)
     source: object = field(default=None, repr=False)   # what it trains on (a remedy restart reuses it)
 
     @property
@@ -149,8 +155,9 @@ class Job:
     def progress(self) -> float:
         """The share done: of the steps, or of the time budget when that ends the run first."""
         steps = self.step / self.total_steps if self.total_steps else 0.0
-        if self.budget_binds:
-            elapsed = self.config.time_budget_s - self.budget_left_s
+        left = self.budget_left_s
+        if self.budget_binds and left is not None:
+            elapsed = self.config.time_budget_s - left
             return max(steps, elapsed / self.config.time_budget_s)
         return steps
 

@@ -81,10 +81,6 @@ class Link:
     changed: dict = field(default_factory=dict)   # the fields the link set (accepted)
     notices: list[str] = field(default_factory=list)   # what was refused, and why
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.changed and not self.notices
-
 
 def decode(spec, params: dict, caps=None) -> Link:
     """Settings from a link's query parameters. A value is used only when the config class

@@ -20,6 +20,7 @@ from core import ngram
 from core.config import ConfigError
 from core.ngram import sample
 from core.optim import lr_factor, set_learning_rates
+from core.models.spec import Family
 
 MAX_EVAL_TOKENS = 100_000    # validation perplexities (neural and n-gram) use at most these
 
@@ -134,7 +135,7 @@ class LMTask:
         # Guessing uniformly costs ln V per token; 100x that (or NaN/inf) means divergence.
         self.divergence_loss = 100 * math.log(len(corpus.vocab))
         self._loss, self._steps = 0.0, 0
-        self._last_eval: tuple[int, float] | None = None
+        self._last_eval: tuple[int, dict[str, float]] | None = None
 
     def step(self, index: torch.Tensor) -> float:
         starts = index * self.seq_len
@@ -167,8 +168,9 @@ class LMTask:
         return {}
 
     def finish(self, step: int) -> tuple[dict[str, float], dict, bool]:
-        is_new = self._last_eval is None or self._last_eval[0] != step
-        values = self.validate() if is_new else self._last_eval[1]
+        last = self._last_eval
+        values = self.validate() if last is None or last[0] != step else last[1]
+        is_new = last is None or last[0] != step
         evaluation = {"perplexity/val": values["perplexity/val"],
                       "val_tokens": len(self.val_ids), "corpus": self.corpus.name,
                       "sizes": {k: list(v) if isinstance(v, tuple) else v
@@ -258,7 +260,8 @@ class ConstrainedWriter:
         self.generator = torch.Generator().manual_seed(seed)
         self.device = next(network.parameters()).device
         network.eval()
-        self.logits, self.state = None, None
+        self.logits: torch.Tensor | None = None
+        self.state = None
 
     @torch.inference_mode()
     def _feed(self, ids: list[int]) -> None:
@@ -270,6 +273,8 @@ class ConstrainedWriter:
         self._feed([self.vocab.stoi[character] for character in text])
 
     def choose(self, allowed: torch.Tensor) -> str:
+        if self.logits is None:
+            raise RuntimeError("force() a start text before choose()")
         logits = self.logits.masked_fill(~allowed, -math.inf)
         token = sample(logits, self.temperature, self.generator)
         self._feed([token])
@@ -322,5 +327,5 @@ def evaluate(model: LanguageModel, corpus) -> dict[str, float]:
 
 
 # What a language model's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
-FAMILY = {"family": "language_model", "make_task": LMTask, "restore": restore,
+FAMILY: Family = {"family": "language_model", "make_task": LMTask, "restore": restore,
           "evaluate": evaluate}

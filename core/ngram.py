@@ -56,6 +56,13 @@ class NGramCounts:
 
     ARRAYS = ("keys", "count", "context_total", "context_types", "continuation",
               "continuation_total", "continuation_types")
+    keys: list[np.ndarray]
+    count: list[np.ndarray]
+    context_total: list[np.ndarray]
+    context_types: list[np.ndarray]
+    continuation: list[np.ndarray]
+    continuation_total: list[np.ndarray]
+    continuation_types: list[np.ndarray]
 
     def __init__(self, ids, vocab_size: int, max_order: int = MAX_ORDER):
         if not 1 <= max_order <= 10:
@@ -89,7 +96,7 @@ class NGramCounts:
             starts.append(inverse.astype(np.int64))
 
     # Lookups ---------------------------------------------------------------------------------
-    def rank(self, order: int, prefix: np.ndarray, token: np.ndarray) -> np.ndarray:
+    def rank(self, order: int, prefix: np.ndarray | int, token: np.ndarray | int) -> np.ndarray:
         """Rank of the ``order``-gram (prefix rank, last token); -1 when it never occurs."""
         keys = self.keys[order]
         prefix, token = np.broadcast_arrays(np.asarray(prefix), np.asarray(token))

@@ -473,7 +473,10 @@ class SunPinyinModel:
         started = time.perf_counter()
         self.folder = folder
         self.trigram = WordTrigram(folder / MODEL_FILE)
-        self.lexicon = PinyinLexicon(_lexicon_file(folder))
+        lexicon = _lexicon_file(folder)
+        if lexicon is None:
+            raise PinyinUnavailable(f"no sunpinyin lexicon ({', '.join(LEXICON_FILES)}) in {folder}")
+        self.lexicon = PinyinLexicon(lexicon)
         self.load_seconds = time.perf_counter() - started
 
     # -- facts for the page
@@ -602,7 +605,8 @@ class SunPinyinModel:
                         np.broadcast_to(log_p, grid).ravel(),
                         np.broadcast_to(order, grid).ravel()))
             if parts:
-                frames[end] = self._prune(*(np.concatenate(p) for p in zip(*parts)), keep=keep)
+                columns = [np.concatenate(p) for p in zip(*parts)]
+                frames[end] = self._prune(*columns, keep=keep)  # type: ignore[misc, arg-type]
         last = frames[length]
         if last is None:
             return []
@@ -627,9 +631,9 @@ class SunPinyinModel:
             if text in seen_texts:
                 continue
             seen_texts.add(text)
-            end = (WordScore("，", float(end_scores[hypothesis]), int(end_orders[hypothesis]))
-                   if charged[hypothesis] else None)
-            sentences.append(Sentence(text, tuple(words), end, float(totals[hypothesis])))
+            closing = (WordScore("，", float(end_scores[hypothesis]), int(end_orders[hypothesis]))
+                       if charged[hypothesis] else None)
+            sentences.append(Sentence(text, tuple(words), closing, float(totals[hypothesis])))
             if len(sentences) == results:
                 break
         return sentences

@@ -16,6 +16,7 @@ from core import gan_eval
 from core.device import configure
 from core.events import Samples
 from core.models.gans.base import to_uint8
+from core.models.spec import Family
 
 FINAL_COUNT = 2000          # test images the finished run is measured on (the CLI: all of them)
 SNAPSHOT_EVERY_STEPS = 250  # remedies restart from the last snapshot before a problem
@@ -113,5 +114,5 @@ def evaluate(model, data, count: int = 10_000) -> dict[str, float]:
 
 
 # What a translation model's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
-FAMILY = {"family": "translation", "make_task": TranslationTask, "restore": restore,
+FAMILY: Family = {"family": "translation", "make_task": TranslationTask, "restore": restore,
           "evaluate": evaluate, "snapshot_every_steps": SNAPSHOT_EVERY_STEPS}

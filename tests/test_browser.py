@@ -79,6 +79,19 @@ def wait_rendered(tab, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+SETTLED = """() => !document.querySelector("[data-testid='stStatusWidget']")
+    && [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+           .every(chart => chart.querySelector(".main-svg"))
+    && [...document.querySelectorAll("img")].every(image => image.complete)"""
+
+
+def wait_settled(tab, timeout: float = 30.0) -> None:
+    """Until the script has finished, every chart has drawn its SVG and every image has loaded
+    (what a screenshot or a count of charts needs)."""
+    wait_rendered(tab, timeout)
+    tab.wait_for_function(SETTLED, timeout=timeout * 1000)
+
+
 def test_a_deep_link_on_a_fresh_server_goes_through_the_router(server, page):
     """The first request of a new server is a deep link: app.py's st.navigation must still run
     (a folder named pages/ would make Streamlit serve the file directly, without the router)."""
@@ -92,8 +105,7 @@ def test_a_deep_link_on_a_fresh_server_goes_through_the_router(server, page):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_opens_without_an_exception_box(server, page, name):
     page.goto(f"{server}/{PAGES[name]}")
-    wait_rendered(page)
-    time.sleep(1)
+    wait_settled(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -107,7 +119,7 @@ def test_training_draws_charts_and_results(server, page):
     page.get_by_text("Finished at step").wait_for(timeout=60_000)
     page.get_by_text("Misclassified test images").wait_for(timeout=30_000)
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=30_000)
-    time.sleep(1)
+    wait_settled(page)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 4
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "cnn-trained.png"), full_page=True)
@@ -120,7 +132,7 @@ def test_a_gan_trains_and_shows_the_monitor_and_samples(server, page):
     page.get_by_text("Health monitor").first.wait_for(timeout=60_000)
     page.get_by_text("Explore the latent space").wait_for(timeout=120_000)
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=30_000)
-    time.sleep(1)
+    wait_settled(page)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 5
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(SHOTS / "dcgan-trained.png"), full_page=True)

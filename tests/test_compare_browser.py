@@ -15,7 +15,7 @@ def form_state(tab) -> dict:
     """What the settings column shows: every select box's text and every slider's value,
     by label."""
     tab.get_by_text("Advanced settings").first.click()     # draw the advanced fields too
-    time.sleep(1)
+    tab.locator("[data-testid='stExpanderDetails']").first.wait_for(state="visible")
     shown = {}
     for box in tab.locator("[data-testid='stSelectbox']").all():
         label = box.locator("label").first.inner_text().strip()

@@ -67,11 +67,20 @@ def new_tab(context):
     return context.new_page()
 
 
-def address_bar(tab) -> str:
-    """What the address bar shows (Playwright's ``page.url`` can lag Streamlit's own
-    history.replaceState after a page switch)."""
-    time.sleep(0.5)
-    return tab.evaluate("window.location.href")
+def address_bar(tab, timeout: float = 10.0) -> str:
+    """What the address bar shows once Streamlit's own history.replaceState after a page switch
+    has happened (Playwright's ``page.url`` can lag it): the same address on two reads 0.3 s
+    apart, the script not running."""
+    wait_rendered(tab)
+    deadline = time.monotonic() + timeout
+    shown = tab.evaluate("window.location.href")
+    while time.monotonic() < deadline:
+        tab.wait_for_timeout(300)
+        again = tab.evaluate("window.location.href")
+        if again == shown:
+            return shown
+        shown = again
+    return shown
 
 
 def visitor_cookie(context) -> dict | None:
@@ -122,7 +131,6 @@ def test_identity_is_a_cookie_and_no_url_hands_it_over(server, browser):
         addresses.append(address_bar(tab))
     tab.goto(f"{server}/cnn?epochs=3")
     wait_rendered(tab)
-    time.sleep(1)
     addresses.append(address_bar(tab))
     tab.get_by_role("button", name="Copy link").first.click()
     copied = tab.locator("[data-testid='stPopoverBody'] [data-testid='stCode'] code").first

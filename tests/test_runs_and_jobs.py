@@ -13,8 +13,12 @@ def test_a_job_trains_in_the_background_and_writes_its_run(tiny_data):
     spec = MODELS["mlp"]
     job = jobs.submit(spec, tiny_config(spec, epochs=2), lambda: tiny_data, owner="me")
     jobs.wait(job, timeout=60)
-    assert job.state == "finished" and job.step == 16 and job.final["accuracy/test"] >= 0
+    assert job.state == "finished" and job.step == 16
     run = runs.get(job.run.id)
+    recorded = run.metrics()
+    recorded = recorded[recorded["name"] == "accuracy/test"]
+    assert 0.0 <= job.final["accuracy/test"] <= 1.0
+    assert job.final["accuracy/test"] == pytest.approx(float(recorded["value"].iloc[-1]))
     assert run.status["status"] == "finished"
     frame = run.metrics()
     assert {"loss/train", "accuracy/test"} <= set(frame["name"])
@@ -60,7 +64,10 @@ def test_resume_through_a_job_continues_the_same_run(tiny_data):
     spec = MODELS["mlp"]
     config = tiny_config(spec, epochs=50)
     job = jobs.submit(spec, config, lambda: tiny_data)
+    deadline = time.monotonic() + 60
     while job.step < 20:
+        assert job.state in ("queued", "running"), f"the job {job.state}: {job.message}"
+        assert time.monotonic() < deadline, "20 steps not reached within 60 s"
         time.sleep(0.01)
     jobs.stop(job.id)
     jobs.wait(job)

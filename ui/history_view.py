@@ -60,15 +60,15 @@ def fd_figure(rows: list[history.Row]) -> go.Figure:
              and row.classes is not None]     # the unconditional protocol (not translations)
     figure = go.Figure()
     labels = [f"{row.title} ({row.year})" for row in shown]
-    colours = ["#2e7d32" if row.name == "dcgan" else "#1f77b4" for row in shown]
+    colours = ["#2e7d32" if row.baseline else "#1f77b4" for row in shown]
     figure.add_bar(x=labels, y=[row.frechet_distance for row in shown], marker_color=colours,
                    text=[f"{row.frechet_distance:.1f}" for row in shown], textposition="outside",
                    hovertemplate="%{x}: %{y:.2f}<extra></extra>", name="Fréchet distance")
-    dcgan = next((row for row in shown if row.name == "dcgan"), None)
-    if dcgan is not None:
-        figure.add_scatter(x=labels, y=[dcgan.frechet_distance] * len(labels), mode="lines",
+    bar = history.baseline(shown)
+    if bar is not None and bar.frechet_distance is not None:
+        figure.add_scatter(x=labels, y=[bar.frechet_distance] * len(labels), mode="lines",
                            line=dict(color="#2e7d32", dash="dash", width=1.5),
-                           name=f"the DCGAN's {dcgan.frechet_distance:.1f}: the bar to beat",
+                           name=f"the {bar.title}'s {bar.frechet_distance:.1f}: the bar to beat",
                            hoverinfo="skip")
     figure.update_layout(**{**LAYOUT, "height": 420}, yaxis_title="Fréchet distance (lower is better)",
                          showlegend=True)
@@ -79,7 +79,7 @@ def fd_figure(rows: list[history.Row]) -> go.Figure:
 
 def verdicts(rows: list[history.Row]) -> list[str]:
     """What the table says about the later GANs against the DCGAN, in sentences."""
-    dcgan = next((row for row in rows if row.name == "dcgan"), None)
+    dcgan = history.baseline(rows)
     if dcgan is None or dcgan.frechet_distance is None:
         return []
     said = []
@@ -88,8 +88,8 @@ def verdicts(rows: list[history.Row]) -> list[str]:
             continue
         better = row.frechet_distance < dcgan.frechet_distance
         said.append(f"**{row.title}** ({row.year}): Fréchet distance {row.frechet_distance:.1f} "
-                    f"against the DCGAN's {dcgan.frechet_distance:.1f} — "
-                    + ("past the DCGAN" if better else "**still behind** the DCGAN")
+                    f"against the {dcgan.title}'s {dcgan.frechet_distance:.1f} — "
+                    + (f"past the {dcgan.title}" if better else f"**still behind** the {dcgan.title}")
                     + f", {row.classes:.0f} of 10 classes, {row.steps:,} steps"
                     + (f" ({row.trained_on})" if row.trained_on else "") + ".")
     return said

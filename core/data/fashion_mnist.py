@@ -53,7 +53,8 @@ class ImageDataset:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_images.shape[1:])
+        channels, height, width = self.train_images.shape[1:]
+        return (channels, height, width)
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -96,8 +97,15 @@ def find_root() -> Path | None:
     return None
 
 
+def _required_file(folder: Path, stem: str) -> Path:
+    found = _find_file(folder, stem)
+    if found is None:
+        raise FileNotFoundError(f"{stem}(.gz) is missing from {folder}")
+    return found
+
+
 def _load_from(root: Path) -> ImageDataset:
-    arrays = {key: _read_idx(_find_file(root, stem)) for key, stem in FILES.items()}
+    arrays = {key: _read_idx(_required_file(root, stem)) for key, stem in FILES.items()}
     as_images = lambda a: torch.from_numpy(a.copy()).unsqueeze(1)  # (N, 1, 28, 28) uint8
     as_labels = lambda a: torch.from_numpy(a.astype(np.int64))
     return ImageDataset(as_images(arrays["train_images"]), as_labels(arrays["train_labels"]),

@@ -38,14 +38,15 @@ def _square(image: Image.Image, size: int) -> Image.Image:
     width, height = image.size
     side = min(width, height)
     left, top = (width - side) // 2, (height - side) // 2
-    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
 
 
 def _from_images(named, size: int, source: str) -> ImageDataset:
     """``named``: (name, bytes) pairs, or a callable giving them one at a time. An image over
     ``MAX_PIXELS`` is skipped from its header, before decoding; reading stops with a message
     after ``READ_SECONDS``."""
-    pictures, skipped, too_big = [], 0, 0
+    pictures: list[Image.Image] = []
+    skipped = too_big = 0
     deadline = time.monotonic() + READ_SECONDS
     for name, raw in named:
         if time.monotonic() > deadline:

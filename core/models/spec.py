@@ -6,7 +6,7 @@ that needs something model-specific asks the spec. See the README's "Adding a mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Literal, NotRequired, Protocol, TypedDict
 
 import torch
 from torch import nn
@@ -26,6 +26,22 @@ class Paper:
     year: int          # the year it was first posted (arXiv), as the papers are cited
     cite: str          # "Radford et al. 2015, arXiv:1511.06434"
     fixed: str         # what it fixed or added over the models before it, in one line
+    baseline: bool = False   # the bar the later GANs are measured against (the DCGAN)
+
+
+FamilyName = Literal["classification", "gan", "translation", "language_model"]
+FAMILIES: tuple[FamilyName, ...] = ("classification", "gan", "translation", "language_model")
+
+
+class Trainer(Protocol):
+    """What the loop and the checkpoints ask of every family's trainer (the networks, their
+    optimizers and the step live behind it)."""
+    device: torch.device
+
+    def parameters(self) -> Iterable[nn.Parameter]: ...
+    def set_progress(self, progress: float) -> float: ...     # the schedule; returns the lr
+    def state(self) -> dict: ...                              # what a checkpoint stores
+    def load_state(self, payload: dict, with_optimizer: bool = True) -> None: ...
 
 
 class Task(Protocol):
@@ -34,7 +50,8 @@ class Task(Protocol):
     ``count`` rows are shuffled each epoch and cut into batches of indices; ``step`` trains on
     one batch and returns its loss for the divergence check.
     """
-    trainer: Any                 # has parameters(), set_progress(p), state(), load_state(payload)
+    @property
+    def trainer(self) -> Trainer: ...
     count: int                   # rows in one epoch (images, or a language model's windows)
     divergence_loss: float       # a loss above this (or NaN/inf) means the run diverged
     speed_name: str              # e.g. "speed/images_per_s"
@@ -64,7 +81,7 @@ class ModelSpec:
     make_task: Callable[..., Task]              # (spec, config, data, device) -> Task
     restore: Callable[..., Any]                 # (spec, config, payload, device) -> ready model
     evaluate: Callable[..., dict]               # (model, data) -> the figures name=value
-    family: str = "classification"              # classification | gan | language_model
+    family: FamilyName = "classification"       # the kind of training: one of FAMILIES
     presets: dict[str, dict] = field(default_factory=dict)  # name -> field values
     references: tuple[Reference, ...] = ()
     load_data: Callable | None = None           # (config) -> data; None: the image dataset
@@ -77,6 +94,17 @@ class ModelSpec:
     # once and stores them in the checkpoint (``core/figures.py``); the page reads them back.
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
     paper: Paper | None = None                  # the GAN history table: year, citation, the fix
+    # Its own measure in one line, from its ``evaluate`` figures (the history table's last column).
+    headline: Callable[[dict], str] | None = None
+
+
+class Family(TypedDict):
+    """What a model's spec takes from its family's module: ``ModelSpec(..., **FAMILY)``."""
+    family: FamilyName
+    make_task: Callable[..., Task]
+    restore: Callable[..., Any]
+    evaluate: Callable[..., dict]
+    snapshot_every_steps: NotRequired[int]
 
 
 def count_parameters(*networks: nn.Module) -> int:

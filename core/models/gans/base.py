@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.config import BaseConfig, ConfigError, param
+from core.config import BaseConfig, param
 from core.optim import lr_factor, make_adam, set_learning_rates
 
 __all__ = ["AdversarialConfig", "GANTrainer", "LOSSES", "WeightAverage", "ramped_decay",
@@ -46,8 +46,11 @@ def label_smoothing_param():
 
 
 @dataclass
-class AdversarialConfig(BaseConfig):
-    """Settings every GAN shares (the tutorial's defaults: Adam 2e-4, beta1 0.5, batch 64, nz 100)."""
+class AdversarialLoop(BaseConfig):
+    """The loop settings every adversarial model has — the GANs and the image-to-image models —
+    with the tutorial's defaults (Adam 2e-4 for both, beta1 0.5, batch 64). A model redeclares
+    a field only to change its default or say what its paper used; a redeclared field keeps its
+    place in the forms."""
     learning_rate_d: float = param(2e-4, "discriminator learning rate (TTUR uses 4e-4)", low=1e-6,
                                    high=1.0, log=True, label="learning rate D")
     learning_rate_g: float = param(2e-4, "generator learning rate (TTUR uses 1e-4)", low=1e-6,
@@ -55,18 +58,24 @@ class AdversarialConfig(BaseConfig):
     batch_size: int = param(64, "real images per step (the tutorial's batch_size)", low=2,
                             high=1024, label="batch size")
     epochs: int = param(2, "passes over the training set", low=1, high=200)
-    latent_dim: int = param(100, "length of the noise vector z (the tutorial's nz); 1 provokes "
-                            "mode collapse", low=1, high=200, label="nz (latent size)")
     beta1: float = param(0.5, "Adam's beta1 (the tutorial's b1 / beta1)", low=0.0, high=0.999,
                          label="Adam beta1")
-    label_smoothing: float = label_smoothing_param()
-    spectral_norm: bool = param(False, "spectral normalisation on D's layers (Miyato et al. 2018)",
-                                label="spectral norm on D")
     sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
                                     low=1, high=100000, advanced=True, label="sample grid every N steps")
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
                                        advanced=True, label="class check every N windows")
+
+
+@dataclass
+class AdversarialConfig(AdversarialLoop):
+    """The tutorial's GANs (GAN, DCGAN, infoGAN): noise z of the tutorial's size (nz 100), label
+    smoothing, spectral norm on D and G's weight average on top of the loop."""
+    latent_dim: int = param(100, "length of the noise vector z (the tutorial's nz); 1 provokes "
+                            "mode collapse", low=1, high=200, label="nz (latent size)")
+    label_smoothing: float = label_smoothing_param()
+    spectral_norm: bool = param(False, "spectral normalisation on D's layers (Miyato et al. 2018)",
+                                label="spectral norm on D")
     generator_ema: float = generator_average_param()
 
     @classmethod
@@ -186,8 +195,8 @@ class WeightAverage:
         decay = self.current_decay()
         for average, weights in zip(self.network.parameters(), live.parameters()):
             average.lerp_(weights, 1.0 - decay)
-        for average, buffer in zip(self.network.buffers(), live.buffers()):
-            average.copy_(buffer)
+        for kept, buffer in zip(self.network.buffers(), live.buffers()):
+            kept.copy_(buffer)
 
 
 # Images ----------------------------------------------------------------------------------------
@@ -324,8 +333,8 @@ class GANTrainer:
         While training, batch norm uses the batch's statistics (as the tutorial samples its fixed
         noise); a finished model uses its running statistics, so an image depends on its z only.
         """
-        use_average = averaged and self.average.network is not None
-        generator = self.average.network if use_average else self.generator
+        average = self.average.network
+        generator = average if averaged and average is not None else self.generator
         generator.train(batch_statistics)
         return generator(z.to(self.device))
 
@@ -396,7 +405,3 @@ class GANTrainer:
         sees the class G was asked for)."""
         return {}
 
-
-def check_image_size(size: int, allowed: tuple[int, ...], model: str) -> None:
-    if size not in allowed:
-        raise ConfigError(f"{model} draws {' or '.join(map(str, allowed))} px images, got {size}")

@@ -85,6 +85,7 @@ class BigGANConfig(ConditionalConfig):
 
 def orthogonal(layer: nn.Module) -> nn.Module:
     """BigGAN's initialisation: orthogonal weights (then spectral norm)."""
+    assert isinstance(layer.weight, torch.Tensor)
     nn.init.orthogonal_(layer.weight)
     return spectral_norm(layer)
 
@@ -266,7 +267,13 @@ def page_truncation_curve(model, judge, data) -> list[dict] | None:
     return truncation_curve(model, judge, data, per_class=CURVE_PER_CLASS)
 
 
+def headline(values: dict) -> str:
+    """The history table's line: the intended class at truncation threshold 1."""
+    return f"at threshold 1: intended class {values['truncation/psi_1_intended_accuracy']:.1%}"
+
+
 SPEC = ModelSpec(
+    headline=headline,
     paper=Paper(2018, 'Brock et al. 2018, arXiv:1809.11096', 'scale, shared class embeddings, orthogonal regularisation and the truncation trick'),
     figures={"truncation_curve": page_truncation_curve},
     name=NAME, title="BigGAN", config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,

@@ -26,8 +26,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from core import gan_eval
-from core.config import BaseConfig, ConfigError, param
-from core.models.gans.base import (GANTrainer, LOSSES, discriminator_metrics,
+from core.config import ConfigError, param
+from core.models.gans.base import (AdversarialLoop, GANTrainer, LOSSES, discriminator_metrics,
                                    generator_average_param, gradient_norm, make_adam,
                                    mean_pairwise_distance, to_gan_range)
 
@@ -37,13 +37,12 @@ TRUNCATION_VALUES = (0.25, 0.5, 0.75, 1.0, 1.5)   # the ψ of the fidelity/diver
 # Settings --------------------------------------------------------------------------------------
 
 @dataclass
-class ConditionalConfig(BaseConfig):
+class ConditionalConfig(AdversarialLoop):
     """Settings SAGAN and BigGAN share (SAGAN's defaults: TTUR D 4e-4 / G 1e-4, Adam β 0 / 0.9)."""
     learning_rate_d: float = param(4e-4, "discriminator learning rate (SAGAN's TTUR: 4e-4)",
                                    low=1e-6, high=1.0, log=True, label="learning rate D")
     learning_rate_g: float = param(1e-4, "generator learning rate (SAGAN's TTUR: 1e-4)", low=1e-6,
                                    high=1.0, log=True, label="learning rate G")
-    batch_size: int = param(64, "real images per step", low=2, high=1024, label="batch size")
     epochs: int = param(10, "passes over the training set", low=1, high=200)
     latent_dim: int = param(128, "length of the noise vector z (the papers: 128); the class comes "
                             "on top", low=1, high=200, label="nz (latent size)")
@@ -72,12 +71,6 @@ class ConditionalConfig(BaseConfig):
                                           "D always has it)", label="spectral norm on G")
     image_size: int = param(32, "image size (32 px: attention sits at the 16×16 maps)",
                             choices=(32,), advanced=True, label="image size")
-    sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
-                                    low=1, high=100000, advanced=True,
-                                    label="sample grid every N steps")
-    monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
-                                       "N metric windows (0 = never)", low=0, high=1000,
-                                       advanced=True, label="class check every N windows")
     generator_ema: float = generator_average_param()
 
     def attention_channels(self) -> dict[str, int]:
@@ -326,7 +319,8 @@ class ConditionalGANTrainer(GANTrainer):
                 with torch.no_grad():
                     images = self.generator(latent)
             fake_classes = self.split(latent)[1]
-            classes = None if real_classes is None else torch.cat([real_classes, fake_classes])
+            classes = (None if real_classes is None or fake_classes is None
+                       else torch.cat([real_classes, fake_classes]))
             logits_real, logits_fake = self.discriminator(torch.cat([real, images]),
                                                           classes).split([batch, batch])
             hinge_real = F.relu(1 - logits_real).mean()
@@ -418,7 +412,9 @@ class ConditionalGANTrainer(GANTrainer):
             for _, _, block in blocks:
                 block.record = False
         for network, name, block in blocks:
-            maps = block.maps[0].cpu()                                          # (heads, N, N)
+            recorded = block.maps
+            assert recorded is not None, "the block recorded nothing: it was not run"
+            maps = recorded[0].cpu()                                            # (heads, N, N)
             found.append({"network": network, "name": name,
                           "size": int(math.isqrt(maps.shape[-2])),          # query grid
                           "key_size": int(math.isqrt(maps.shape[-1])),      # key cells
@@ -432,7 +428,9 @@ class ConditionalGANTrainer(GANTrainer):
         if not self.class_count or judge is None:
             return {}
         logits = judge.logits_and_features(images)[0]
-        intended = self.split(latent)[1].argmax(1).to(logits.device)
+        classes = self.split(latent)[1]
+        assert classes is not None    # class_count > 0: the latent carries a class vector
+        intended = classes.argmax(1).to(logits.device)
         return {"classes/intended_accuracy": float((logits.argmax(1) == intended).float().mean())}
 
     def reference_metrics(self, judge, data, count: int = 10_000) -> dict[str, float]:

@@ -87,7 +87,7 @@ def build(config: DCGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.M
 
 
 SPEC = ModelSpec(
-    paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434', 'convolutions, batch norm and strided layers instead of MLPs: stable training, sharper images'),
+    paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434', 'convolutions, batch norm and strided layers instead of MLPs: stable training, sharper images', baseline=True),
     name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
     health=GANHealth(capacity=width_capacity()),
     summary=("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "

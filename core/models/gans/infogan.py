@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -331,7 +331,7 @@ def code_meanings(trainer, judge: Judge, count: int = 10_000, seed: int = 0,
     categories, continuous = config.categories, config.continuous_codes
     # Categorical code: which class does the CNN see for each value?
     per_value = max(count // categories, 1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for value in range(categories):
         z = torch.randn(per_value, config.latent_dim, generator=generator)
         codes = torch.rand(per_value, continuous, generator=generator) * 2 - 1
@@ -407,7 +407,15 @@ def code_metrics(meanings: dict) -> dict[str, float]:
     return values
 
 
+def headline(values: dict) -> str:
+    """The history table's line: how cleanly the codes carry a meaning."""
+    separate = "separate" if values.get("codes/continuous_separated") else "follow the same factor"
+    return (f"code purity {values['codes/purity']:.3f}, "
+            f"{values['codes/distinct_classes']:.0f} distinct classes; continuous codes {separate}")
+
+
 SPEC = ModelSpec(
+    headline=headline,
     paper=Paper(2016, 'Chen et al. 2016, arXiv:1606.03657', 'latent codes with a meaning, learned without labels by maximising mutual information'),
     name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build,
     **gan_task.FAMILY, trainer=InfoGANTrainer, health=GANHealth(latent_default=62),

@@ -79,8 +79,8 @@ class Generator(nn.Module):
         self.to_image = spectral_norm(nn.Conv2d(width, image_shape[0], 3, 1, 1), sn)
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
-        z, classes = latent[:, :self.latent_dim], latent[:, self.latent_dim:]
-        classes = classes if classes.shape[1] else None
+        z, class_vector = latent[:, :self.latent_dim], latent[:, self.latent_dim:]
+        classes = class_vector if class_vector.shape[1] else None
         x = self.project(z).view(len(z), self.start, 4, 4)                  # (B, 8w, 4, 4)
         for index, block in enumerate(self.blocks):                         # 8, 16, 32 px
             x = block(x, classes)

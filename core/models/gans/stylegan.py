@@ -796,7 +796,15 @@ def page_measurements(model, judge, data=None) -> dict | None:
             "mixing": mixing_follows(model, judge, count=MEASURED_PATHS)}
 
 
+def headline(values: dict) -> str:
+    """The history table's line: path lengths in W and Z, and style mixing."""
+    return (f"path length W {values[f'{NAME}/ppl_w']:.1f} vs Z {values[f'{NAME}/ppl_z']:.1f}; "
+            f"style mixing follows the coarse source "
+            f"{values[f'{NAME}/mixing_follows_coarse_8px']:.0%}")
+
+
 SPEC = ModelSpec(
+    headline=headline,
     paper=Paper(2018, 'Karras et al. 2018, arXiv:1812.04948', 'a mapping network to W and per-layer styles (AdaIN) with noise: control over coarse and fine features'),
     figures={"measurements": page_measurements},
     name=NAME, title="StyleGAN", config_cls=StyleGANConfig, build_network=build,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.config import BaseConfig, param
-from core.models.gans.base import (LOSSES, discriminator_metrics, label_smoothing_param,
+from core.config import param
+from core.models.gans.base import (LOSSES, AdversarialLoop, discriminator_metrics, label_smoothing_param,
                                    make_adam)
 from core.optim import lr_factor, set_learning_rates
 
@@ -31,7 +31,7 @@ def linear_decay(progress: float, decay_start: float) -> float:
 
 
 @dataclass
-class TranslationConfig(BaseConfig):
+class TranslationConfig(AdversarialLoop):
     """Settings both translation models share (the papers' Adam 2e-4, beta1 0.5)."""
     lr_schedule: str = param("linear_decay", "learning-rate schedule: the papers keep the rate "
                              "for the first part of the run, then decay it linearly to 0",

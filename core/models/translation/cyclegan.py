@@ -390,7 +390,15 @@ HEALTH = TranslationHealth(TranslationThresholds(
     oscillation_d_std=0.1, oscillation_g_std=0.3), loss="least_squares", paired=False)
 
 
+def headline(values: dict) -> str:
+    """The history table's line: translations in the target class, and the cycle error."""
+    return (f"A→B in the target class {values['translation/accuracy_ab']:.1%}, "
+            f"B→A {values['translation/accuracy_ba']:.1%}; cycle error "
+            f"{values['cycle/error_a']:.3f} / {values['cycle/error_b']:.3f}")
+
+
 SPEC = ModelSpec(
+    headline=headline,
     paper=Paper(2017, 'Zhu et al. 2017, arXiv:1703.10593', 'translation without pairs: two generators held together by a cycle-consistency loss'),
     name=NAME, title="CycleGAN", config_cls=CycleGANConfig, build_network=build,
     **translation_task.FAMILY, trainer=CycleGANTrainer, health=HEALTH,

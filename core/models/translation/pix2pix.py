@@ -13,6 +13,7 @@ padded to 32 px for the U-Net's halvings; D never sees G's border (it is set to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -32,7 +33,7 @@ PADDED = 32                 # the U-Net's size: 28 px padded by 2 on each side
 BORDER = (PADDED - 28) // 2
 PREVIEW_COLUMNS = 8         # the test grid: 8 fixed test inputs, outputs and targets
 MONITOR_COUNT = 256         # fixed test pairs measured every few windows
-ABLATION = {"L1 only": {"adversarial": False},
+ABLATION: dict[str, dict[str, Any]] = {"L1 only": {"adversarial": False},
             "cGAN only": {"lambda_l1": 0.0},
             "cGAN + L1": {}}
 
@@ -296,7 +297,14 @@ def ablation_configs(values: dict) -> dict[str, Pix2PixConfig]:
             for title, changes in ABLATION.items()}
 
 
+def headline(values: dict) -> str:
+    """The history table's line: outputs the CNN puts in their truth's class."""
+    return (f"outputs in their truth's class {values['quality/class_accuracy']:.1%} "
+            f"(the CNN on the truths: {values['quality/class_accuracy_real']:.1%})")
+
+
 SPEC = ModelSpec(
+    headline=headline,
     paper=Paper(2016, 'Isola et al. 2016, arXiv:1611.07004', 'image-to-image translation from pairs: a U-Net G, a PatchGAN D and an L1 term'),
     name=NAME, title="pix2pix", config_cls=Pix2PixConfig, build_network=build,
     **translation_task.FAMILY, trainer=Pix2PixTrainer, health=HEALTH,
