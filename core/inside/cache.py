@@ -65,7 +65,7 @@ def save_cached(name: str, values: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(temporary, "wb") as handle:
-        np.savez(handle, **values)
+        np.savez(handle, **values)  # type: ignore[arg-type]
     os.replace(temporary, path)
 
 

@@ -30,11 +30,11 @@ def untouched(*networks: nn.Module):
         yield
     finally:
         with torch.no_grad():
-            for network, saved in zip(networks, buffers):
-                for buffer, value in zip(network.buffers(), saved):
+            for network, kept in zip(networks, buffers):
+                for buffer, value in zip(network.buffers(), kept):
                     buffer.copy_(value)
-        for network, saved in zip(networks, modes):
-            for module, mode in zip(network.modules(), saved):
+        for network, flags in zip(networks, modes):
+            for module, mode in zip(network.modules(), flags):
                 module.training = mode
 
 

@@ -62,7 +62,7 @@ def grey(image: np.ndarray) -> np.ndarray:
     """(C, H, W) in [-1, 1] or [0, 1] grey or colour -> (H, W) in [0, 1] for overlays."""
     values = np.asarray(image, dtype=np.float32)
     if values.min() < 0:
-        values = (values + 1) / 2
+        values = (values + 1) / np.float32(2)
     return values.mean(0) if values.ndim == 3 else values
 
 

@@ -235,7 +235,7 @@ def nearest_neighbour_distance(images: torch.Tensor) -> torch.Tensor:
     return distances.min(1).values.median()
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     """Spherical interpolation between noise vectors (stays on the Gaussian's shell)."""
     a_unit, b_unit = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
     omega = torch.acos((a_unit * b_unit).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))

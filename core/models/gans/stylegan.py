@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import torch
@@ -189,6 +190,7 @@ def normalize_second_moment(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 class MappingNetwork(nn.Module):
     """z (B, z size) -> w (B, w size): normalise, then ``layers`` FC layers with leaky ReLU at
     ``lr_multiplier`` times the learning rate. Tracks the average w (for truncation)."""
+    w_average: torch.Tensor      # a buffer
 
     def __init__(self, latent_dim: int, style_dim: int, layers: int, lr_multiplier: float,
                  average_decay: float):
@@ -210,6 +212,7 @@ class MappingNetwork(nn.Module):
 
 class StyledConv(nn.Module):
     """Upsample (optionally), modulated 3x3 conv with its own style, noise, bias, leaky ReLU."""
+    noise_const: torch.Tensor    # a buffer: the stored noise map (1, 1, H, W)
 
     def __init__(self, inputs: int, outputs: int, style_dim: int, resolution: int,
                  upsample: bool, modulation: str):
@@ -272,7 +275,8 @@ class SynthesisNetwork(nn.Module):
                        StyledConv(outputs, outputs, style, resolution, False, config.modulation)]
             to_image.append(ToImage(outputs, channels, style, config.modulation))
         self.layers, self.to_image = nn.ModuleList(layers), nn.ModuleList(to_image)
-        self.resolutions = [layer.resolution for layer in self.layers]   # 4 8 8 16 16 32 32
+        self.styled: list[StyledConv] = layers        # the same modules, typed
+        self.resolutions = [layer.resolution for layer in layers]        # 4 8 8 16 16 32 32
         self.use_noise = config.use_noise
 
     def noise_inputs(self, batch: int, mode: str, generator: torch.Generator | None = None,
@@ -280,8 +284,8 @@ class SynthesisNetwork(nn.Module):
         """One noise map per layer: "random" draws new ones, "const" uses the stored ones (the
         finished model: an image depends on its w only), "none" switches noise off; ``enabled``
         switches single layers off."""
-        inputs = []
-        for index, layer in enumerate(self.layers):
+        inputs: list[torch.Tensor | None] = []
+        for index, layer in enumerate(self.styled):
             if not self.use_noise or mode == "none" or (enabled is not None and not enabled[index]):
                 inputs.append(None)
             elif mode == "const":
@@ -528,8 +532,9 @@ class StyleGANTrainer(GANTrainer):
     # Drawing -------------------------------------------------------------------------------------
     def drawing_network(self, averaged: bool = True) -> Generator:
         """The weight average when there is one (and ``averaged``), else G; in eval mode."""
-        network = self.average.network if averaged and self.average.network is not None \
-            else self.generator
+        average = self.average.network
+        network = average if averaged and average is not None else self.generator
+        assert isinstance(network, Generator)
         return network.eval()
 
     @torch.no_grad()
@@ -578,7 +583,7 @@ class StyleGANTrainer(GANTrainer):
 
     def noise_strengths(self, averaged: bool = True) -> list[float]:
         return [float(layer.noise_strength.detach()) for layer in
-                self.drawing_network(averaged).synthesis.layers]
+                self.drawing_network(averaged).synthesis.styled]
 
     def layer_labels(self) -> list[str]:
         """"layer 3 · 16 px" for every conv layer."""
@@ -673,7 +678,7 @@ def filtered_mean(values: torch.Tensor, low: float = 0.01, high: float = 0.99) -
 def path_length_summary(trainer, judge, paths: int = 10_000, seed: int = 0,
                         keep_lengths: bool = False) -> dict:
     """PPL in Z and in W: mean (1st–99th percentile), median, and the values themselves."""
-    summary = {"paths": paths, "epsilon": PPL_EPSILON}
+    summary: dict[str, Any] = {"paths": paths, "epsilon": PPL_EPSILON}
     for space in ("z", "w"):
         values = path_lengths(trainer, judge, space, paths=paths, seed=seed)
         summary[space] = {"mean": filtered_mean(values), "median": float(values.median())}
