@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-all lint setup data browser checkpoints gpu-checkpoints bench clean
+.PHONY: run test test-all lint prepare setup data browser checkpoints gpu-checkpoints bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ data:
 browser:
 	@bash scripts/get_browser.sh
 
-run: setup
+# The slow results a first click would wait for (nearest images, class maps): once, then cached.
+prepare: setup
+	$(PY) -m core.cli prepare
+
+run: setup prepare
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
 lint: setup

@@ -153,7 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     card_parser.add_argument("--json", action="store_true", help="print the card as JSON")
     card_parser.add_argument("--out", metavar="FOLDER",
                              help="write card.md (pictures beside it) and card.json there")
+    commands.add_parser("prepare", help="compute once what the pages would on a first click "
+                                        "(nearest training images, class maps); make run calls it")
     arguments, rest = parser.parse_known_args(argv)
+
+    if arguments.command == "prepare":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        from core.prepare import prepare
+        prepare()
+        return 0
 
     if arguments.command == "card":
         if rest:
