@@ -7,13 +7,15 @@ capacity) and mode collapse (a batch of near-identical images; nz = 1 provokes i
 a lower lr, one-sided label smoothing (real = 0.9), TTUR (D 4e-4, G 1e-4), spectral normalisation.
 
 A model brings its rules on its spec (``spec.health``): ``GANHealth`` here is the tutorial's for GANs
-trained with its BCE losses; a model whose losses mean something else (BEGAN's reconstruction
-errors, a hinge loss) subclasses it in its own file.
+trained with its BCE losses, an ordered list of rules that each read a ``Window`` of the
+metrics; a model whose losses mean something else (BEGAN's reconstruction errors, a hinge loss)
+subclasses it beside its own files, with rules of its own.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import pandas as pd
@@ -115,8 +117,73 @@ class ClassCheck:
             self.entropy is not None and self.entropy < t.partial_collapse_entropy))
 
 
+class Window:
+    """What one diagnosis reads, gathered once for its rules: the steps a verdict looks at
+    (``start`` < step ≤ ``end``: the last ``window_steps`` up to D's latest record), the run's
+    metrics and config, and the lines every verdict ends with (``numbers``)."""
+
+    def __init__(self, health: GANHealth, frame: pd.DataFrame, config: dict):
+        self.health, self.frame, self.config = health, frame, config
+        self._history: dict[str, pd.Series] = {}
+        self._recent: dict[str, pd.Series] = {}
+        d_loss = self.history("loss/discriminator")
+        self.end = 0 if d_loss.empty else int(d_loss.index.max())
+        self.start = max(self.end - health.thresholds.window_steps, 0)
+        self.span = f"steps {self.start}–{self.end}"
+
+    def history(self, name: str) -> pd.Series:
+        """One metric over the whole run (``series``)."""
+        if name not in self._history:
+            self._history[name] = series(self.frame, name)
+        return self._history[name]
+
+    def recent(self, name: str) -> pd.Series:
+        """One metric in the window."""
+        if name not in self._recent:
+            values = self.history(name)
+            self._recent[name] = values[values.index > self.start]
+        return self._recent[name]
+
+    @cached_property
+    def classes(self) -> ClassCheck:
+        """The shipped CNN's class statistics of the samples (``ClassCheck.read``)."""
+        return ClassCheck.read(self.frame, self.start, self.end, self.health.thresholds)
+
+    @cached_property
+    def numbers(self) -> list[str]:
+        """The health's ``numbers`` for this window."""
+        return self.health.numbers(self)
+
+    def verdict(self, state: str, headline: str, evidence: list[str],
+                remedies: list[Remedy] | None = None) -> Verdict:
+        """A verdict on the window: ``evidence`` then ``numbers``, with the health's remedies for
+        ``state`` unless ``remedies`` are given."""
+        if remedies is None:
+            remedies = self.health.remedies(state, self.config)
+        return self.health.verdict_type(state, headline, evidence + self.numbers, remedies,
+                                        (self.start, self.end))
+
+    def d_winning(self, floor: float) -> tuple[float, float] | None:
+        """(share of records with D's loss below ``floor`` + ``failure_d_loss``, share with D
+        right more than ``failure_d_accuracy`` of the time) when both reach ``failure_share``
+        while G's mean loss is above ``failure_g_loss``; None otherwise."""
+        t = self.health.thresholds
+        d_loss, d_accuracy = self.recent("loss/discriminator"), self.recent("d_accuracy/mean")
+        winning = (d_loss < floor + t.failure_d_loss).mean()
+        certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
+        if winning >= t.failure_share and certain >= t.failure_share and \
+                self.recent("loss/generator").mean() > t.failure_g_loss:
+            return winning, certain
+        return None
+
+
 class GANHealth:
     """The tutorial's rules for a GAN trained with its BCE losses.
+
+    ``diagnose`` runs ``rules`` in order, each a method that takes the ``Window`` and returns a
+    verdict or None: the first verdict wins, and ``healthy`` gives the verdict when none finds
+    anything. A model's health lists its own rules (adding, dropping or reordering them) and
+    overrides the ones that read its losses differently.
 
     ``capacity`` gives a model's own remedy for too little capacity (its width fields), or None;
     ``latent_default`` is the nz that the nz = 1 remedy restores.
@@ -124,6 +191,10 @@ class GANHealth:
 
     loss_name = "BCE loss"                      # the y axis of the losses chart
     equilibrium_d_loss: float | None = EQUILIBRIUM_D_LOSS   # D's loss when D is at chance
+    rules: tuple[str, ...] = ("warming_up", "convergence_failure", "mode_collapse",
+                              "partial_collapse", "oscillation")
+    collapse_signs: tuple[str, ...] = ("low_diversity", "near_duplicates", "few_classes")
+    verdict_type: type[Verdict] = Verdict
 
     def __init__(self, thresholds: Thresholds = THRESHOLDS,
                  capacity: Callable[[dict], Remedy | None] | None = None,
@@ -132,124 +203,143 @@ class GANHealth:
         self.capacity = capacity
         self.latent_default = latent_default
 
-    # The window ----------------------------------------------------------------------------------
-    def window(self, frame: pd.DataFrame) -> tuple[int, int] | Verdict:
-        """(start, end) of the steps a verdict reads, or the warming-up verdict."""
-        t = self.thresholds
-        d_loss = series(frame, "loss/discriminator")
-        if d_loss.empty or d_loss.index.max() < t.warmup_steps:
-            step = 0 if d_loss.empty else int(d_loss.index.max())
-            return Verdict("warming up", f"Warming up: the monitor judges after {t.warmup_steps} "
-                           f"steps (now at step {step}).")
-        end = int(d_loss.index.max())
-        return max(end - t.window_steps, 0), end
-
     def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
         """Classify a GAN run from its metrics (long form: step, epoch, name, value)."""
-        config = config or {}
-        t = self.thresholds
-        window = self.window(frame)
-        if isinstance(window, Verdict):
-            return window
-        start, end = window
-        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
-        d_loss, g_loss = recent("loss/discriminator"), recent("loss/generator")
-        d_accuracy = recent("d_accuracy/mean")
-        diversity, nearest = recent("diversity/ratio"), recent("diversity/nearest")
-        span = f"steps {start}–{end}"
-        numbers = [f"mean d_loss {d_loss.mean():.2f} (healthy {t.d_loss_band[0]}–"
-                   f"{t.d_loss_band[1]}), mean g_loss {g_loss.mean():.2f} (healthy "
-                   f"{t.g_loss_band[0]}–{t.g_loss_band[1]}) over {span}"]
+        window = Window(self, frame, config or {})
+        for rule in self.rules:
+            verdict = getattr(self, rule)(window)
+            if verdict is not None:
+                return verdict
+        return self.healthy(window)
+
+    def numbers(self, w: Window) -> list[str]:
+        """The lines every verdict ends with: mean losses against their bands, D's accuracy."""
+        t, d_accuracy = self.thresholds, w.recent("d_accuracy/mean")
+        numbers = [f"mean d_loss {w.recent('loss/discriminator').mean():.2f} (healthy "
+                   f"{t.d_loss_band[0]}–{t.d_loss_band[1]}), mean g_loss "
+                   f"{w.recent('loss/generator').mean():.2f} (healthy {t.g_loss_band[0]}–"
+                   f"{t.g_loss_band[1]}) over {w.span}"]
         if not d_accuracy.empty:
             numbers.append(f"D accuracy {d_accuracy.mean():.0%} (healthy ≈ "
                            f"{t.d_accuracy_healthy:.0%})")
+        return numbers
 
-        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
-            return Verdict(state, headline, evidence + numbers, self.remedies(state, config),
-                           (start, end))
+    # The rules -----------------------------------------------------------------------------------
+    def warming_up(self, w: Window) -> Verdict | None:
+        """Too early: D's loss has no record at or after ``warmup_steps`` yet."""
+        d_loss, steps = w.history("loss/discriminator"), self.thresholds.warmup_steps
+        if d_loss.empty or d_loss.index.max() < steps:
+            return Verdict("warming up", f"Warming up: the monitor judges after {steps} steps "
+                           f"(now at step {w.end}).")
+        return None
 
-        # Convergence failure: D wins outright, for most of the window, while G's loss climbs.
-        floor = d_loss_floor(float(config.get("label_smoothing", 0.0)))
-        winning = (d_loss < floor + t.failure_d_loss).mean()
-        certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
-        if winning >= t.failure_share and certain >= t.failure_share and \
-                g_loss.mean() > t.failure_g_loss:
-            quarter = max(len(g_loss) // 4, 1)
-            first, last = g_loss.iloc[:quarter].mean(), g_loss.iloc[-quarter:].mean()
-            return verdict("convergence failure",
-                           "Convergence failure: the discriminator wins outright, so the generator "
-                           "gets no useful gradient and keeps drawing noise.",
-                           [f"d_loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
-                            f"and D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} ({span})",
-                            f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss})"])
+    def convergence_failure(self, w: Window) -> Verdict | None:
+        """D wins outright for most of the window (d_loss near the floor label smoothing sets, D
+        almost always right) while G's loss climbs."""
+        t = self.thresholds
+        floor = d_loss_floor(float(w.config.get("label_smoothing", 0.0)))
+        shares = w.d_winning(floor)
+        if shares is None:
+            return None
+        winning, certain = shares
+        g_loss = w.recent("loss/generator")
+        quarter = max(len(g_loss) // 4, 1)
+        first, last = g_loss.iloc[:quarter].mean(), g_loss.iloc[-quarter:].mean()
+        return w.verdict("convergence failure",
+                         "Convergence failure: the discriminator wins outright, so the generator "
+                         "gets no useful gradient and keeps drawing noise.",
+                         [f"d_loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
+                          f"and D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} "
+                          f"({w.span})",
+                          f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss})"])
 
-        found = self.collapse_or_oscillation(frame, start, end, d_loss, g_loss, verdict)
-        if found is not None:
-            return found
-        classes = ClassCheck.read(frame, start, end, t)
+    def mode_collapse(self, w: Window) -> Verdict | None:
+        """Any of ``collapse_signs``: the samples vary far less than real images do."""
+        evidence = [line for sign in self.collapse_signs if (line := getattr(self, sign)(w))]
+        if not evidence:
+            return None
+        return w.verdict("mode collapse", "Mode collapse: the generator draws the same few "
+                         "images whatever the noise.", evidence)
 
+    def partial_collapse(self, w: Window) -> Verdict | None:
+        """The shipped CNN finds few classes among the samples, or a lopsided share of them."""
+        classes = w.classes
+        if not classes.is_partial(self.thresholds):
+            return None
+        return w.verdict("mode collapse", "Partial mode collapse: the generator favours a few "
+                         "kinds of clothing and ignores others.",
+                         [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
+                          f"class entropy {classes.entropy:.2f} of 1 ({self.classes_source(w)})"])
+
+    def oscillation(self, w: Window) -> Verdict | None:
+        """Both losses swing too widely (standard deviation in the window) to settle."""
+        t = self.thresholds
+        d_loss, g_loss = w.recent("loss/discriminator"), w.recent("loss/generator")
+        if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
+            return w.verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
+                             [f"g_loss std {g_loss.std():.2f} (> {t.oscillation_g_std}), d_loss "
+                              f"std {d_loss.std():.2f} (> {t.oscillation_d_std}) over {w.span}"])
+        return None
+
+    def healthy(self, w: Window) -> Verdict:
+        """The verdict when no rule finds a problem, with notes on where the run stands."""
+        t, d_loss = self.thresholds, w.recent("loss/discriminator").mean()
+        d_accuracy = w.recent("d_accuracy/mean")
         notes = []
-        low, high = t.d_loss_band
         accuracy = f" and D is right {d_accuracy.mean():.0%} of the time" \
             if not d_accuracy.empty else ""
-        if d_loss.mean() < low:
+        if d_loss < t.d_loss_band[0]:
             notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
-        elif d_loss.mean() > high:
-            notes.append(f"d_loss {d_loss.mean():.2f} is above the tutorial's band{accuracy}: D "
+        elif d_loss > t.d_loss_band[1]:
+            notes.append(f"d_loss {d_loss:.2f} is above the tutorial's band{accuracy}: D "
                          f"is near chance, as at the equilibrium GAN theory aims for (D = ½ for "
                          f"every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
                          "tutorial's band describes a run settling in its first epochs; this "
                          "project's best long runs end here. Not a problem while the images stay "
                          "varied")
-        if not diversity.empty:
-            notes.append(f"diversity {diversity.median():.2f}× real")
-        if not nearest.empty:
-            notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
-        if classes.covered is not None:
-            notes.append(classes_note(classes))
-        return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
-                       "oscillation.", notes + numbers, [], (start, end))
+        notes += self.sample_notes(w)
+        if w.classes.covered is not None:
+            notes.append(classes_note(w.classes))
+        return w.verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
+                         "oscillation.", notes, remedies=[])
 
-    def collapse_or_oscillation(self, frame: pd.DataFrame, start: int, end: int,
-                                d_loss: pd.Series, g_loss: pd.Series,
-                                verdict: Callable[[str, str, list[str]], Verdict]
-                                ) -> Verdict | None:
-        """The checks that read the samples rather than the losses, the same for every GAN:
-        mode collapse (diversity, near-duplicates, classes) and oscillation; None when neither."""
-        t = self.thresholds
-        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
-        diversity, nearest = recent("diversity/ratio"), recent("diversity/nearest")
-        span = f"steps {start}–{end}"
-        # Mode collapse: generated images far less varied than real ones, or only a few classes.
-        evidence = []
+    # The signs of mode collapse (lines of evidence, or None) -------------------------------------
+    def low_diversity(self, w: Window) -> str | None:
+        """Generated images far less varied than real ones (mean pairwise distance)."""
+        diversity, t = w.recent("diversity/ratio"), self.thresholds
         if not diversity.empty and diversity.median() < t.collapse_diversity:
-            evidence.append(f"generated images are {diversity.median():.2f}× as varied as real "
-                            f"ones (mean pairwise distance; collapse below {t.collapse_diversity})")
-        if not nearest.empty and nearest.median() < t.collapse_nearest:
-            evidence.append(f"near-duplicates: a generated image's nearest neighbour is "
-                            f"{nearest.median():.3f}× as far as a real image's (median of "
-                            f"{len(nearest)} checks, {span}; collapse below {t.collapse_nearest})")
-        classes = ClassCheck.read(frame, start, end, t)
-        where = (f"shipped CNN's labels, mean of the checks at steps "
-                 f"{', '.join(map(str, classes.steps))}" if classes.covered is not None else "")
-        if classes.covered is not None and classes.covered <= t.collapse_classes:
-            evidence.append(f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated "
-                            f"images ({where})")
-        if evidence:
-            return verdict("mode collapse", "Mode collapse: the generator draws the same few "
-                           "images whatever the noise.", evidence)
-        if classes.is_partial(t):
-            return verdict("mode collapse", "Partial mode collapse: the generator favours a few "
-                           "kinds of clothing and ignores others.",
-                           [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
-                            f"class entropy {classes.entropy:.2f} of 1 ({where})"])
-
-        # Oscillation: the losses swing too much to settle.
-        if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
-            return verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
-                           [f"g_loss std {g_loss.std():.2f} (> {t.oscillation_g_std}), d_loss std "
-                            f"{d_loss.std():.2f} (> {t.oscillation_d_std}) over {span}"])
+            return (f"generated images are {diversity.median():.2f}× as varied as real ones "
+                    f"(mean pairwise distance; collapse below {t.collapse_diversity})")
         return None
+
+    def near_duplicates(self, w: Window) -> str | None:
+        """Generated images far nearer each other than real ones are (nearest neighbours)."""
+        nearest, t = w.recent("diversity/nearest"), self.thresholds
+        if not nearest.empty and nearest.median() < t.collapse_nearest:
+            return (f"near-duplicates: a generated image's nearest neighbour is "
+                    f"{nearest.median():.3f}× as far as a real image's (median of "
+                    f"{len(nearest)} checks, {w.span}; collapse below {t.collapse_nearest})")
+        return None
+
+    def few_classes(self, w: Window) -> str | None:
+        """Only a few classes get ≥ 5% of the samples (the shipped CNN's labels)."""
+        classes = w.classes
+        if classes.covered is not None and classes.covered <= self.thresholds.collapse_classes:
+            return (f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated images "
+                    f"({self.classes_source(w)})")
+        return None
+
+    def classes_source(self, w: Window) -> str:
+        """Where the class statistics come from, for the evidence."""
+        return (f"shipped CNN's labels, mean of the checks at steps "
+                f"{', '.join(map(str, w.classes.steps))}")
+
+    def sample_notes(self, w: Window) -> list[str]:
+        """The healthy verdict's notes on the samples' diversity and nearest neighbours."""
+        diversity, nearest = w.recent("diversity/ratio"), w.recent("diversity/nearest")
+        return ([f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []) + \
+            ([f"nearest-neighbour distance {nearest.median():.3f}× real"]
+             if not nearest.empty else [])
 
     @property
     def explanation(self) -> str:
@@ -348,150 +438,3 @@ def diagnose(frame: pd.DataFrame, config: dict | None = None,
              health: GANHealth = TUTORIAL_RULES) -> Verdict:
     """``health.diagnose``: the tutorial's rules unless a model's own are given."""
     return health.diagnose(frame, config)
-
-
-
-# Hinge-loss GANs (SAGAN, BigGAN) -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HingeThresholds(Thresholds):
-    """The hinge loss's own numbers. L_D = mean max(0, 1 − D(x)) + mean max(0, 1 + D(G(z))) is 2
-    when D scores everything 0 and 0 only when every real image scores ≥ 1 and every generated one
-    ≤ −1; L_G = −mean D(G(z)) is a raw score with no fixed scale. The bands are where healthy runs
-    of the SAGAN and BigGAN presets sat here after their first few hundred steps (`python
-    bench/conditional_gans.py monitor`): L_D 0.3–1.1, L_G 0.2–2.2; their failure demos (D lr
-    4e-3, 5 D steps) sat at L_D 0.14 and L_G 2.7–2.9 with D right > 97% of the time."""
-    d_loss_band: tuple = (0.3, 1.6)
-    g_loss_band: tuple = (0.0, 2.5)
-    failure_d_loss: float = 0.25         # D's margin holds on almost every image ...
-    failure_g_loss: float = 2.0          # ... while it scores generated images far below 0
-    oscillation_g_std: float = 1.0
-    oscillation_d_std: float = 0.5
-
-
-class HingeHealth(GANHealth):
-    """The monitor's rules for a GAN trained with the hinge loss (SAGAN, BigGAN): the tutorial's
-    BCE bands do not apply, so it judges D's hinge loss against its own floor (0, D winning
-    outright) and the same diversity and class checks. Remedies: the ones these papers use —
-    lower learning rates, TTUR, fewer or more D steps, Adam β1 = 0."""
-
-    def __init__(self, thresholds: HingeThresholds = HingeThresholds(), latent_default: int = 128):
-        super().__init__(thresholds, latent_default=latent_default)
-
-    @property
-    def explanation(self) -> str:
-        """The sentence a page shows under the verdict: which bands, and why."""
-        t = self.thresholds
-        return (f"Bands for the hinge loss, not the tutorial's: its d_loss 0.5–0.8 and g_loss 0.5–2 "
-                f"are binary cross-entropies (about ln 2 per term when D guesses). The hinge "
-                f"L_D = mean max(0, 1 − D(x)) + mean max(0, 1 + D(G(z))) is 2 when D scores "
-                f"everything 0 and reaches 0 only when D is beyond its margin on every image, and "
-                f"L_G = −mean D(G(z)) is a raw score. Healthy here: L_D {t.d_loss_band[0]:g}–"
-                f"{t.d_loss_band[1]:g} and L_G {t.g_loss_band[0]:g}–{t.g_loss_band[1]:g} (where "
-                f"healthy runs of these presets sat); convergence failure: L_D below "
-                f"{t.failure_d_loss:g} with D right > {t.failure_d_accuracy:.0%} of the time in "
-                f"most of the last {t.window_steps} steps while L_G stays above "
-                f"{t.failure_g_loss:g}; mode collapse: the same diversity, near-duplicate and "
-                f"class checks as every GAN page.")
-
-    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
-        config = config or {}
-        t = self.thresholds
-        window = self.window(frame)
-        if isinstance(window, Verdict):
-            return window
-        start, end = window
-        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
-        d_loss, g_loss = recent("loss/discriminator"), recent("loss/generator")
-        d_accuracy = recent("d_accuracy/mean")
-        diversity, nearest = recent("diversity/ratio"), recent("diversity/nearest")
-        intended = recent("classes/intended_accuracy")
-        span = f"steps {start}–{end}"
-        numbers = [f"mean hinge d_loss {d_loss.mean():.2f} (healthy {t.d_loss_band[0]:g}–"
-                   f"{t.d_loss_band[1]:g}), mean g_loss {g_loss.mean():.2f} (healthy "
-                   f"{t.g_loss_band[0]:g}–{t.g_loss_band[1]:g}) over {span}"]
-        if not d_accuracy.empty:
-            numbers.append(f"D accuracy (sign of its score) {d_accuracy.mean():.0%}")
-        if not intended.empty:
-            numbers.append(f"the shipped CNN sees the intended class in "
-                           f"{intended.iloc[-t.class_checks:].mean():.0%} of generated images")
-
-        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
-            return Verdict(state, headline, evidence + numbers, self.remedies(state, config),
-                           (start, end))
-
-        # Convergence failure: D's margin holds on nearly every image while G's score sinks.
-        winning = (d_loss < t.failure_d_loss).mean()
-        certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
-        if winning >= t.failure_share and certain >= t.failure_share and \
-                g_loss.mean() > t.failure_g_loss:
-            quarter = max(len(g_loss) // 4, 1)
-            first, last = g_loss.iloc[:quarter].mean(), g_loss.iloc[-quarter:].mean()
-            return verdict("convergence failure",
-                           "Convergence failure: the discriminator wins outright (its hinge loss "
-                           "is near 0), so the generator's gradient carries little that helps.",
-                           [f"hinge d_loss < {t.failure_d_loss:g} in {winning:.0%} of records and "
-                            f"D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} ({span})",
-                            f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss:g}: D "
-                            "scores generated images far below its margin)"])
-
-        # Mode collapse and oscillation: the same checks as every GAN page.
-        found = self.collapse_or_oscillation(frame, start, end, d_loss, g_loss, verdict)
-        if found is not None:
-            return found
-        classes = ClassCheck.read(frame, start, end, t)
-
-        notes = []
-        low, high = t.d_loss_band
-        if d_loss.mean() < low:
-            notes.append("the hinge d_loss is below its healthy band: D is ahead; watch it")
-        elif d_loss.mean() > high:
-            notes.append("the hinge d_loss is near 2: D can hardly tell real from generated; fine "
-                         "early on")
-        if not diversity.empty:
-            notes.append(f"diversity {diversity.median():.2f}× real")
-        if not nearest.empty:
-            notes.append(f"nearest-neighbour distance {nearest.median():.3f}× real")
-        if classes.covered is not None:
-            notes.append(f"{classes.covered:.1f} of 10 classes covered")
-        return Verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
-                       "oscillation.", notes + numbers, [], (start, end))
-
-    def remedies(self, state: str, config: dict) -> list[Remedy]:
-        """The remedies of the hinge-loss papers, as changes to the fields ``config`` has."""
-        remedies = []
-        lr_d, lr_g = config.get("learning_rate_d", 4e-4), config.get("learning_rate_g", 1e-4)
-        steps = config.get("discriminator_steps")
-        ttur = Remedy("TTUR (D 4e-4, G 1e-4)", {"learning_rate_d": 4e-4, "learning_rate_g": 1e-4},
-                      "two time-scales: a faster D guides a slower G (SAGAN's setting)")
-        if state == "convergence failure":
-            remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
-                                   "slows the discriminator down relative to G"))
-            if steps is not None and steps > 1:
-                remedies.append(Remedy("One D step per G step", {"discriminator_steps": 1},
-                                       "D gets fewer updates per G update; SAGAN needs only one "
-                                       "with TTUR"))
-            if (lr_d, lr_g) != (4e-4, 1e-4) and lr_d > 4e-4:
-                remedies.append(ttur)
-        elif state in ("mode collapse", "oscillation"):
-            if config.get("latent_dim", self.latent_default) < 10:
-                remedies.append(Remedy(f"nz = {self.latent_default}",
-                                       {"latent_dim": self.latent_default},
-                                       "a tiny z gives G almost nothing to vary within a class; "
-                                       "G's input layer changes, so it restarts at step 0",
-                                       from_scratch=True))
-            remedies.append(Remedy("Lower learning rates (÷2)",
-                                   {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
-                                   "BigGAN: collapse follows a too-large step; halving both "
-                                   "delays it"))
-            if (lr_d, lr_g) != (4e-4, 1e-4):
-                remedies.append(ttur)
-            if steps is not None and steps < 5:
-                remedies.append(Remedy(f"{steps + 1} D steps per G step",
-                                       {"discriminator_steps": steps + 1},
-                                       "a better-trained D punishes G for repeating itself "
-                                       "(BigGAN uses 2)"))
-            if config.get("beta1", 0.0) > 0:
-                remedies.append(Remedy("Adam β1 = 0", {"beta1": 0.0},
-                                       "no momentum in the updates, as SAGAN and BigGAN train"))
-        return remedies

@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from core import checkpoints
 from core.config import ConfigError, from_dict
-from core.diagnostics import HingeHealth
 from core.gan_task import evaluate, make_trainer
 from core.models.gans import biggan, conditional, sagan
 from core.models.gans.conditional import (ConditionalBatchNorm2d, SelfAttention, check_labels,
                                           class_conditional_quality, truncated_normal)
+from core.models.gans.hinge_health import HingeHealth
 from core.registry import GANS, MODELS
 from core.training import Finished, train
 from tests.conftest import ROOT

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import torch
 from torch import nn
 
 from core import gan_task
 from core.config import BaseConfig, ConfigError, from_dict, param
-from core.diagnostics import (ClassCheck, GANHealth, Remedy, Thresholds, Verdict, classes_note,
-                              series)
+from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, Window, classes_note
 from core.models.gans.base import GANTrainer, generator_average_param, gradient_norm
 from core.models.gans import dcgan
 from core.models.spec import ModelSpec, Paper
@@ -251,75 +249,72 @@ class BEGANThresholds(Thresholds):
     m_rise: float = 1.3                # M_global this many times its best so far
 
 
+def target_ratio(w: Window) -> float:
+    """The run's γ, the L(G(z))/L(x) that the controller aims for."""
+    return float(w.config.get("gamma", 0.5))
+
+
 class BEGANHealth(GANHealth):
     """BEGAN's losses are reconstruction errors, so the tutorial's BCE bands do not apply. Judged
     instead: the equilibrium (k_t pinned at a bound while L(G(z))/L(x) stays far from γ), the
     convergence measure M_global rising again, and the same diversity and class checks."""
 
+    thresholds: BEGANThresholds
+    rules = ("warming_up", "equilibrium_lost", "m_global_rising", "mode_collapse",
+             "partial_collapse")
+    collapse_signs = ("low_diversity", "few_classes")
+
     def __init__(self):
         super().__init__(BEGANThresholds(), latent_default=64)
 
-    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
-        config = config or {}
-        t = self.thresholds
-        window = self.window(frame)
-        if isinstance(window, Verdict):
-            return window
-        start, end = window
-        recent = lambda values: values[values.index > start]
-        gamma = float(config.get("gamma", 0.5))
-        m_all = series(frame, "began/m_global")
-        m_global, k = recent(m_all), recent(series(frame, "began/k"))
-        ratio = recent(series(frame, "began/ratio"))
-        diversity = recent(series(frame, "diversity/ratio"))
-        span = f"steps {start}–{end}"
-        numbers = [f"mean M_global {m_global.mean():.3f} (best so far "
-                   f"{m_all.rolling(5, min_periods=1).mean().min():.3f}), k_t {k.mean():.3f} "
-                   f"(range {k.min():.3f}–{k.max():.3f}), L(G(z))/L(x) {ratio.mean():.2f} "
-                   f"(target γ = {gamma:g}) over {span}"]
+    def numbers(self, w: Window) -> list[str]:
+        """M_global against its best so far, k_t and its range, L(G(z))/L(x) against γ."""
+        m_global, k = w.recent("began/m_global"), w.recent("began/k")
+        ratio = w.recent("began/ratio")
+        best = w.history("began/m_global").rolling(5, min_periods=1).mean().min()
+        return [f"mean M_global {m_global.mean():.3f} (best so far {best:.3f}), k_t "
+                f"{k.mean():.3f} (range {k.min():.3f}–{k.max():.3f}), L(G(z))/L(x) "
+                f"{ratio.mean():.2f} (target γ = {target_ratio(w):g}) over {w.span}"]
 
-        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
-            return Verdict(state, headline, evidence + numbers, self.remedies(state, config),
-                           (start, end))
-
+    def equilibrium_lost(self, w: Window) -> Verdict | None:
+        """k_t sits at 0 or 1 for most of the window while L(G(z))/L(x) stays far from γ."""
+        t, k, ratio = self.thresholds, w.recent("began/k"), w.recent("began/ratio")
         pinned = max((k <= 1e-4).mean(), (k >= 1 - 1e-4).mean()) if not k.empty else 0.0
-        if pinned >= t.pinned_share and abs(ratio.mean() - gamma) > t.ratio_gap:
+        if pinned >= t.pinned_share and abs(ratio.mean() - target_ratio(w)) > t.ratio_gap:
             bound = 0 if (k <= 1e-4).mean() >= (k >= 1 - 1e-4).mean() else 1
-            return verdict("convergence failure",
-                           f"Equilibrium lost: k_t is stuck at {bound}, so the controller no "
-                           "longer balances D's work on real and generated images.",
-                           [f"k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
-                            f"{ratio.mean():.2f} stays far from γ = {gamma:g} ({span})"])
-        smooth = m_all.rolling(5, min_periods=1).mean()
-        best = smooth[smooth.index <= start].min() if (smooth.index <= start).any() else None
-        if best is not None and m_global.mean() > t.m_rise * best:
-            return verdict("convergence failure", "M_global is rising: the run is moving away "
-                           "from convergence (the paper's measure should fall and settle).",
-                           [f"mean M_global {m_global.mean():.3f} over {span} is "
-                            f"{m_global.mean() / best:.1f}× its best before step {start} "
-                            f"({best:.3f})"])
-        evidence = []
-        if not diversity.empty and diversity.median() < t.collapse_diversity:
-            evidence.append(f"generated images are {diversity.median():.2f}× as varied as real "
-                            f"ones (mean pairwise distance; collapse below {t.collapse_diversity})")
-        classes = ClassCheck.read(frame, start, end, t)
-        if classes.covered is not None and classes.covered <= t.collapse_classes:
-            evidence.append(f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated "
-                            "images (shipped CNN's labels)")
-        if evidence:
-            return verdict("mode collapse", "Mode collapse: the generator draws the same few "
-                           "images whatever the noise.", evidence)
-        if classes.is_partial(t):
-            return verdict("mode collapse", "Partial mode collapse: the generator favours a few "
-                           "kinds of clothing and ignores others.",
-                           [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
-                            f"class entropy {classes.entropy:.2f} of 1 (shipped CNN's labels)"])
+            return w.verdict("convergence failure",
+                             f"Equilibrium lost: k_t is stuck at {bound}, so the controller no "
+                             "longer balances D's work on real and generated images.",
+                             [f"k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
+                              f"{ratio.mean():.2f} stays far from γ = {target_ratio(w):g} ({w.span})"])
+        return None
+
+    def m_global_rising(self, w: Window) -> Verdict | None:
+        """M_global (smoothed over 5 records) in the window is well above its best before it."""
+        smooth = w.history("began/m_global").rolling(5, min_periods=1).mean()
+        best = smooth[smooth.index <= w.start].min() if (smooth.index <= w.start).any() else None
+        m_global = w.recent("began/m_global").mean()
+        if best is not None and m_global > self.thresholds.m_rise * best:
+            return w.verdict("convergence failure", "M_global is rising: the run is moving away "
+                             "from convergence (the paper's measure should fall and settle).",
+                             [f"mean M_global {m_global:.3f} over {w.span} is "
+                              f"{m_global / best:.1f}× its best before step {w.start} "
+                              f"({best:.3f})"])
+        return None
+
+    def classes_source(self, w: Window) -> str:
+        """The class evidence names only its source."""
+        return "shipped CNN's labels"
+
+    def healthy(self, w: Window) -> Verdict:
+        """The equilibrium holds and the images stay varied: notes on diversity and classes."""
+        diversity = w.recent("diversity/ratio")
         notes = [f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []
-        if classes.covered is not None:
-            notes.append(classes_note(classes))
-        return Verdict("healthy", "Healthy: the equilibrium holds (k_t stays off its bounds 0 "
-                       "and 1, M_global is not rising) and the images stay varied.",
-                       notes + numbers, [], (start, end))
+        if w.classes.covered is not None:
+            notes.append(classes_note(w.classes))
+        return w.verdict("healthy", "Healthy: the equilibrium holds (k_t stays off its bounds 0 "
+                         "and 1, M_global is not rising) and the images stay varied.",
+                         notes, remedies=[])
 
     @property
     def explanation(self) -> str:

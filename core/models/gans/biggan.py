@@ -26,11 +26,11 @@ from torch.nn import functional as F
 
 from core import gan_task
 from core.config import ConfigError, param
-from core.diagnostics import HingeHealth
 from core.models.gans.conditional import (ConditionalBatchNorm2d,
                                           ConditionalConfig, ConditionalGANTrainer,
                                           ProjectionHead, SelfAttention, spectral_norm,
                                           truncation_curve)
+from core.models.gans.hinge_health import HingeHealth
 from core.models.spec import ModelSpec, Paper, Reference
 
 NAME = "biggan"

@@ -21,10 +21,10 @@ from torch.nn import functional as F
 
 from core import gan_task
 from core.config import param
-from core.diagnostics import HingeHealth
 from core.models.gans.conditional import (ConditionalBatchNorm2d, ConditionalConfig,
                                           ConditionalGANTrainer, ProjectionHead, SelfAttention,
                                           attention_layers, spectral_norm)
+from core.models.gans.hinge_health import HingeHealth
 from core.models.spec import ModelSpec, Paper, Reference
 
 NAME = "sagan"

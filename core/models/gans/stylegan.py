@@ -18,14 +18,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from core import gan_task
 from core.config import BaseConfig, ConfigError, param
-from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, series
+from core.diagnostics import GANHealth, Remedy, Thresholds, Window
 from core.models.gans.base import (GANTrainer, discriminator_metrics, gradient_norm, make_adam, ramped_decay, slerp)
 from core.models.spec import ModelSpec, Paper
 
@@ -741,21 +740,18 @@ class StyleGANHealth(GANHealth):
     def __init__(self):
         super().__init__(StyleGANThresholds(), latent_default=64)
 
-    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
-        verdict = super().diagnose(frame, config)
-        if verdict.state == "warming up":
-            return verdict
-        start = verdict.window[0]
-        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
-        r1, spread = recent("stylegan/r1"), recent("stylegan/w_spread")
-        gamma = float((config or {}).get("r1_gamma", 0.0))
+    def numbers(self, w: Window) -> list[str]:
+        """The tutorial's numbers, then R1's gradient penalty and the spread of w."""
+        r1, spread = w.recent("stylegan/r1"), w.recent("stylegan/w_spread")
+        gamma = float(w.config.get("r1_gamma", 0.0))
+        numbers = super().numbers(w)
         if not r1.empty and gamma:
-            verdict.evidence.append(f"R1: |∇D(x)|² {r1.mean():.3g} on average (γ = {gamma:g}, "
-                                    f"penalty γ/2·|∇D(x)|² = {gamma / 2 * r1.mean():.3g})")
+            numbers.append(f"R1: |∇D(x)|² {r1.mean():.3g} on average (γ = {gamma:g}, "
+                           f"penalty γ/2·|∇D(x)|² = {gamma / 2 * r1.mean():.3g})")
         if not spread.empty:
-            verdict.evidence.append(f"w spread (mean distance of a batch's w to the average w) "
-                                    f"{spread.mean():.3g}")
-        return verdict
+            numbers.append(f"w spread (mean distance of a batch's w to the average w) "
+                           f"{spread.mean():.3g}")
+        return numbers
 
     def remedies(self, state: str, config: dict) -> list[Remedy]:
         remedies = []

@@ -20,9 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
-from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, d_loss_floor, series
+from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, Window, d_loss_floor
 
 STATES = ("convergence failure", "mode collapse", "round trip broken", "not translating",
           "oscillation")
@@ -49,9 +47,17 @@ class TranslationHealth(GANHealth):
     remedies); otherwise CycleGAN's (round trips, class of the translations, cycle remedies).
     ``loss`` is the GAN loss the bands were measured with ("bce" or "least_squares")."""
 
+    thresholds: TranslationThresholds
+    rules: tuple[str, ...] = ("warming_up", "convergence_failure", "mode_collapse",
+                              "round_trip_broken", "not_translating", "oscillation")
+    verdict_type = TranslationVerdict
+
     def __init__(self, thresholds: TranslationThresholds, loss: str, paired: bool = True):
         super().__init__(thresholds)
         self.loss, self.paired = loss, paired
+        if paired:     # no round trips and no domain classes to judge
+            self.rules = tuple(rule for rule in self.rules
+                               if rule not in ("round_trip_broken", "not_translating"))
         self.loss_name = "BCE loss" if loss == "bce" else "least-squares loss"
         # D's loss when it cannot tell (D = ½ everywhere): 2 ln 2 for BCE, ½·¼ + ½·¼ for LS.
         self.equilibrium_d_loss = 2 * math.log(2) if loss == "bce" else 0.25
@@ -83,126 +89,123 @@ class TranslationHealth(GANHealth):
                 + f"; mode collapse below {t.collapse_diversity}× real images' diversity; "
                 + checks + ".")
 
-    def diagnose(self, frame: pd.DataFrame, config: dict | None = None) -> Verdict:
-        config = config or {}
-        t = self.thresholds
-        window = self.window(frame)
-        if isinstance(window, Verdict):
-            return window
-        start, end = window
-        recent = lambda name: (lambda s: s[s.index > start])(series(frame, name))
-        d_loss, g_loss = recent("loss/discriminator"), recent("loss/generator")
-        d_accuracy = recent("d_accuracy/mean")
-        span = f"steps {start}–{end}"
-        numbers = [f"mean D loss {d_loss.mean():.3f} (healthy here {t.d_loss_band[0]}–"
-                   f"{t.d_loss_band[1]}), mean G adversarial loss {g_loss.mean():.3f} (healthy "
-                   f"{t.g_loss_band[0]}–{t.g_loss_band[1]}) over {span}"]
+    def numbers(self, w: Window) -> list[str]:
+        """D's and G's adversarial losses against their bands, and D's accuracy on patches."""
+        t, d_accuracy = self.thresholds, w.recent("d_accuracy/mean")
+        numbers = [f"mean D loss {w.recent('loss/discriminator').mean():.3f} (healthy here "
+                   f"{t.d_loss_band[0]}–{t.d_loss_band[1]}), mean G adversarial loss "
+                   f"{w.recent('loss/generator').mean():.3f} (healthy {t.g_loss_band[0]}–"
+                   f"{t.g_loss_band[1]}) over {w.span}"]
         if not d_accuracy.empty:
             numbers.append(f"D right on {d_accuracy.mean():.0%} of patches")
+        return numbers
 
-        def verdict(state: str, headline: str, evidence: list[str]) -> Verdict:
-            return TranslationVerdict(state, headline, evidence + numbers,
-                                      self.remedies(state, config), (start, end))
-
-        # D wins outright for most of the window while G's adversarial loss stays high.
-        smoothing = float(config.get("label_smoothing", 0.0))
+    def convergence_failure(self, w: Window) -> Verdict | None:
+        """D wins outright for most of the window (its loss near its floor, right on almost every
+        patch) while G's adversarial loss stays high."""
+        t = self.thresholds
+        smoothing = float(w.config.get("label_smoothing", 0.0))
         floor = d_loss_floor(smoothing) if self.loss == "bce" else 0.0
-        winning = (d_loss < floor + t.failure_d_loss).mean()
-        certain = (d_accuracy > t.failure_d_accuracy).mean() if not d_accuracy.empty else 0.0
-        if winning >= t.failure_share and certain >= t.failure_share and \
-                g_loss.mean() > t.failure_g_loss:
-            return verdict("convergence failure",
-                           "D wins outright: its verdict on every patch is certain, so the "
-                           "adversarial term gives G no useful gradient (only "
-                           + ("L1" if self.paired else "the cycle and identity terms")
-                           + " still teach it).",
-                           [f"D loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
-                            f"and D right on > {t.failure_d_accuracy:.0%} of patches in "
-                            f"{certain:.0%} ({span})",
-                            f"G adversarial loss {g_loss.mean():.2f} (above {t.failure_g_loss})"])
+        shares = w.d_winning(floor)
+        if shares is None:
+            return None
+        winning, certain = shares
+        return w.verdict("convergence failure",
+                         "D wins outright: its verdict on every patch is certain, so the "
+                         "adversarial term gives G no useful gradient (only "
+                         + ("L1" if self.paired else "the cycle and identity terms")
+                         + " still teach it).",
+                         [f"D loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
+                          f"and D right on > {t.failure_d_accuracy:.0%} of patches in "
+                          f"{certain:.0%} ({w.span})",
+                          f"G adversarial loss {w.recent('loss/generator').mean():.2f} (above "
+                          f"{t.failure_g_loss})"])
 
-        # The output ignores its input, or all outputs look alike.
-        evidence = []
-        match = recent("match/own_vs_other")
+    def mode_collapse(self, w: Window) -> Verdict | None:
+        """The output ignores its input (pix2pix: about as far from its own target as from
+        another pair's), or all outputs look alike (low diversity)."""
+        t, evidence = self.thresholds, []
+        match, diversity = w.recent("match/own_vs_other"), w.recent("diversity/ratio")
         if self.paired and not match.empty and match.median() > t.ignored_input:
             evidence.append(f"an output is {match.median():.2f}× as far from its own target as "
                             f"from another pair's (median of {len(match)} checks; the input is "
                             f"ignored above {t.ignored_input})")
-        diversity = recent("diversity/ratio")
         if not diversity.empty and diversity.median() < t.collapse_diversity:
             evidence.append(f"outputs are {diversity.median():.2f}× as varied as real images "
                             f"(mean pairwise distance; collapse below {t.collapse_diversity})")
-        if evidence:
-            return verdict("mode collapse", "Mode collapse: the generator draws much the same "
-                           "image whatever its input.", evidence)
+        if not evidence:
+            return None
+        return w.verdict("mode collapse", "Mode collapse: the generator draws much the same "
+                         "image whatever its input.", evidence)
 
-        if not self.paired:
-            verdict_found = self._cycle_rules(recent, span, t, verdict)
-            if verdict_found is not None:
-                return verdict_found
-            classes = self._class_rule(frame, start, end, t, verdict)
-            if classes is not None:
-                return classes
+    def round_trip_broken(self, w: Window) -> Verdict | None:
+        """CycleGAN: the cycle error is a large share of the distance between two different
+        images of a domain."""
+        t, cycle = self.thresholds, w.recent("cycle/ratio")
+        if not cycle.empty and cycle.median() > t.cycle_broken:
+            errors = [f"{name[-1].upper()} {w.recent(name).iloc[-1]:.3f}"
+                      for name in ("cycle/error_a", "cycle/error_b") if not w.recent(name).empty]
+            return w.verdict("round trip broken",
+                             "Round trips lose the image: F(G(a)) is not a, so G is free to draw "
+                             "any image of the other domain, unrelated to its input.",
+                             [f"the cycle error is {cycle.median():.2f}× the distance between two "
+                              f"different images of a domain (median of {len(cycle)} checks, "
+                              f"{w.span}; broken above {t.cycle_broken})"
+                              + (f"; mean |x − F(G(x))|: {', '.join(errors)}" if errors else "")])
+        return None
 
-        # Oscillation: the losses swing too much to settle.
+    def not_translating(self, w: Window) -> Verdict | None:
+        """CycleGAN, after ``class_warmup_steps``: too few translations are classified (by the
+        shipped CNN) as the target domain's class."""
+        t = self.thresholds
+        if w.end < t.class_warmup_steps:
+            return None
+        shares = {label: w.recent(name).iloc[-t.class_checks:].mean()
+                  for name, label in (("translation/accuracy_ab", "A → B"),
+                                      ("translation/accuracy_ba", "B → A"))
+                  if not w.recent(name).empty}
+        failing = {label: share for label, share in shares.items()
+                   if share < t.translation_accuracy}
+        if not failing:
+            return None
+        return w.verdict("not translating",
+                         "Not translating: the translations still look like their own domain to "
+                         "the shipped CNN.",
+                         [f"{label}: {share:.0%} of translations classified as the target class "
+                          f"(mean of the last {t.class_checks} checks; below "
+                          f"{t.translation_accuracy:.0%} fails)"
+                          for label, share in failing.items()])
+
+    def oscillation(self, w: Window) -> Verdict | None:
+        """Both losses swing too widely (standard deviation in the window) to settle."""
+        t = self.thresholds
+        d_loss, g_loss = w.recent("loss/discriminator"), w.recent("loss/generator")
         if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
-            return verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
-                           [f"G loss std {g_loss.std():.3f} (> {t.oscillation_g_std}), D loss "
-                            f"std {d_loss.std():.3f} (> {t.oscillation_d_std}) over {span}"])
+            return w.verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
+                             [f"G loss std {g_loss.std():.3f} (> {t.oscillation_g_std}), D loss "
+                              f"std {d_loss.std():.3f} (> {t.oscillation_d_std}) over {w.span}"])
+        return None
 
+    def healthy(self, w: Window) -> Verdict:
+        """No rule found a problem: notes on D's loss and the latest translation measures."""
+        low, high = self.thresholds.d_loss_band
+        d_loss = w.recent("loss/discriminator").mean()
         notes = []
-        low, high = t.d_loss_band
-        if d_loss.mean() < low:
+        if d_loss < low:
             notes.append("D's loss is below the healthy band: D is ahead; watch it")
-        elif d_loss.mean() > high:
+        elif d_loss > high:
             notes.append("D's loss is above the healthy band: D can hardly tell; fine early on")
         for name, label in (("test/l1", "test L1 {:.3f}"), ("match/own_vs_other",
                                                             "own/other target distance {:.2f}"),
                             ("diversity/ratio", "diversity {:.2f}× real"),
                             ("cycle/ratio", "cycle error {:.2f}× the distance to another image"),
                             ("test/class_accuracy", "{:.0%} of outputs in the target's class")):
-            values = recent(name)
+            values = w.recent(name)
             if not values.empty:
                 notes.append(label.format(values.iloc[-1]))
-        return TranslationVerdict("healthy", "Healthy: no sign of D winning, mode collapse"
-                                  + ("" if self.paired else ", lost round trips")
-                                  + " or oscillation.", notes + numbers, [], (start, end))
-
-    def _cycle_rules(self, recent, span: str, t: TranslationThresholds, verdict):
-        cycle = recent("cycle/ratio")
-        if not cycle.empty and cycle.median() > t.cycle_broken:
-            errors = [f"{name[-1].upper()} {recent(name).iloc[-1]:.3f}"
-                      for name in ("cycle/error_a", "cycle/error_b") if not recent(name).empty]
-            return verdict("round trip broken",
-                           "Round trips lose the image: F(G(a)) is not a, so G is free to draw "
-                           "any image of the other domain, unrelated to its input.",
-                           [f"the cycle error is {cycle.median():.2f}× the distance between two "
-                            f"different images of a domain (median of {len(cycle)} checks, "
-                            f"{span}; broken above {t.cycle_broken})"
-                            + (f"; mean |x − F(G(x))|: {', '.join(errors)}" if errors else "")])
-        return None
-
-    def _class_rule(self, frame: pd.DataFrame, start: int, end: int, t: TranslationThresholds,
-                    verdict):
-        if end < t.class_warmup_steps:
-            return None
-        shares = {}
-        for name, label in (("translation/accuracy_ab", "A → B"),
-                            ("translation/accuracy_ba", "B → A")):
-            values = series(frame, name)
-            values = values[values.index > start]
-            if not values.empty:
-                shares[label] = values.iloc[-t.class_checks:].mean()
-        failing = {label: share for label, share in shares.items()
-                   if share < t.translation_accuracy}
-        if not failing:
-            return None
-        return verdict("not translating",
-                       "Not translating: the translations still look like their own domain to "
-                       "the shipped CNN.",
-                       [f"{label}: {share:.0%} of translations classified as the target class "
-                        f"(mean of the last {t.class_checks} checks; below "
-                        f"{t.translation_accuracy:.0%} fails)" for label, share in failing.items()])
+        return w.verdict("healthy", "Healthy: no sign of D winning, mode collapse"
+                         + ("" if self.paired else ", lost round trips")
+                         + " or oscillation.", notes, remedies=[])
 
     # Remedies ------------------------------------------------------------------------------------
     def remedies(self, state: str, config: dict) -> list[Remedy]:
