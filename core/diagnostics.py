@@ -414,6 +414,8 @@ class GANHealth:
 def classes_note(classes: "ClassCheck") -> str:
     """"about 8 of 10 classes covered": each check counts whole classes; the mean of the last few
     is rounded, with the checks it averages."""
+    if classes.covered is None:
+        return "classes covered: not measured yet"
     return (f"about {round(classes.covered):.0f} of 10 classes covered (mean of the checks at "
             f"steps {', '.join(map(str, classes.steps))}: {classes.covered:.1f})")
 
