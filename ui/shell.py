@@ -2,8 +2,12 @@
 Load pretrained and checkpoint uploads, and the session keys, in one place.
 
 A page is a ``Panel``: its model family's (``ui.classifier_views``, ``ui.gan_views``,
-``ui.lm_page``) or, when a model needs its own widgets, a subclass named by its spec
-(``ModelSpec.panel = "ui.panels.<model>:<Class>"``). ``render(model)`` is all a page script calls.
+``ui.translation_views``, ``ui.lm_page``; the GAN and image-to-image panels share
+``ui.adversarial_views``) or, when a model needs its own widgets, a subclass named by its spec
+(``ModelSpec.panel = "ui.panels.<model>:<Class>"``). The skeleton is here once: the controls,
+which view is open (``show``: a job, a run, a checkpoint) and each view's frame; a panel fills in
+the hooks (``live_view``, ``job_done``, ``run_body``, ``checkpoint_body``…). ``render(model)``
+is all a page script calls.
 """
 from __future__ import annotations
 
@@ -155,7 +159,7 @@ class Panel:
         pending = st.session_state.pop(self.key("pending"), None)
         if pending:
             for name, value in pending["changes"].items():
-                st.session_state[f"{self.name}.field.{name}"] = value
+                st.session_state[self.key("field", name)] = value
             st.session_state[self.key("changed_by")] = pending
         config, error = config_form(self.spec, self.name)
         changed = st.session_state.get(self.key("changed_by"))
@@ -217,6 +221,7 @@ class Panel:
             if upload is None:
                 st.session_state.pop(error_key)
 
+    # Views: what the page shows right of the controls -------------------------------------------
     def view(self) -> None:
         current = st.session_state.get(self.key("view"))
         if current is None:   # a reloaded tab: the visitor's job still trains, show it
@@ -231,6 +236,10 @@ class Panel:
             else:
                 st.info("Press **Train** to train with the settings on the left.")
             return
+        self.show(current)
+
+    def show(self, current: tuple) -> None:
+        """The view ``open_view`` chose: a job, a run on disk, the shipped checkpoint, an upload."""
         kind, value = current
         if kind == "job":
             job = manager().get(value)
@@ -253,12 +262,53 @@ class Panel:
             self.checkpoint_view(value["payload"], value["bytes"], f"uploaded {value['name']}")
 
     def job_view(self, job) -> None:
+        """A job of this page: its heading, then what it shows while it trains, redrawn every
+        ``POLL_SECONDS`` until it ends, then Resume (or Post) and what a finished job adds."""
+        self.job_heading(job)
+
+        @st.fragment(run_every=POLL_SECONDS if job.is_active else None)
+        def live():
+            self.job_status(job)
+            self.live_view(job)
+            self.rerun_when_done(job)
+
+        live()
+        self.resume_here(job)
+        self.job_done(job)
+
+    def job_heading(self, job) -> None:
+        st.subheader(f"Run {job.run.id}")
+
+    def live_view(self, job) -> None:
+        """Under the job's status line, redrawn while it trains: its figures so far."""
         raise NotImplementedError
 
+    def job_done(self, job) -> None:
+        """Below a job once the live part is drawn (the finished model's views)."""
+
     def run_view(self, run_id: str) -> None:
+        """A run on disk: its header (status, download, Resume), then ``run_body``."""
+        run = load_run(run_id)
+        if run is None:
+            return
+        self.run_body(run, self.run_header(run))
+
+    def run_body(self, run, payload: dict | None) -> None:
+        """A run's figures; ``payload`` is its checkpoint (None when it has none)."""
         raise NotImplementedError
 
     def checkpoint_view(self, payload: dict, raw: bytes, label: str) -> None:
+        """A checkpoint (shipped or uploaded): heading, step and settings, download, the body."""
+        st.subheader(self.checkpoint_title(label))
+        st.caption(f"Step {payload['step']:,} · " + config_caption(payload["config"], self.spec))
+        st.download_button("Download checkpoint", raw, file_name=f"{self.name}.pt",
+                           key=self.key("download", "ckpt"))
+        self.checkpoint_body(payload)
+
+    def checkpoint_title(self, label: str) -> str:
+        return f"{self.spec.title} — {label}"
+
+    def checkpoint_body(self, payload: dict) -> None:
         raise NotImplementedError
 
     # Jobs ----------------------------------------------------------------------------------------

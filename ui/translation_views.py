@@ -2,9 +2,9 @@
 the helpers the pix2pix and CycleGAN panels draw with (the drawing canvas, image uploads, pictures
 at a readable size, D's patch map).
 
-``TranslationPanel`` is the family's page; it reuses the GAN page's monitor and remedy buttons
-(``GANPanel``) and replaces what assumes a noise -> image model: the dataset picker, the
-fixed-noise captions, the latent explorer.
+``TranslationPanel`` is the family's page; like the GAN page it is an ``AdversarialPanel`` (the
+monitor, the remedy buttons, the grid over time: ``ui/adversarial_views.py``), with its own data
+note, charts, captions and explorer.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from core.data.fashion_mnist import DataUnavailable
 from core.images import grid, picture_from_drawing, picture_from_upload, png_bytes
 from core.models.gans.base import to_uint8
 from ui import charts, state
-from ui.gan_views import SCALE, GANPanel, model_for, show_grid, source_payload
-from ui.shell import load_run
+from ui.adversarial_views import SCALE, AdversarialPanel, model_for, show_grid, source_payload
 
 try:   # a maintained drawing canvas (requirements.txt); without it the pages take uploads only
     from streamlit_drawable_canvas import st_canvas
@@ -41,10 +40,13 @@ def from_unit(picture_01: torch.Tensor) -> torch.Tensor:
     return picture_01 * 2 - 1
 
 
-class TranslationPanel(GANPanel):
+class TranslationPanel(AdversarialPanel):
     """A translation model's page. Model panels override ``explorer`` (and ``after``)."""
 
     preview_caption = "fixed test images"
+    samples_label = "Test images at step"
+    no_samples_yet = "The first grid of test images appears after the first steps."
+    saved_grid_width = "content"
 
     # Data: Fashion-MNIST only (the pairs and domains are made from it) ---------------------------
     def data_controls(self) -> None:
@@ -91,41 +93,6 @@ class TranslationPanel(GANPanel):
                                                    .d_accuracy_healthy), key=f"{key}.dacc")
         right.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
         st.caption("The monitor's bands — " + self.spec.health.bands_text() + ".")
-
-    def samples_scrubber(self, samples: list, key: str) -> None:
-        """The grid of fixed test images over time, with a slider back through earlier ones."""
-        if not samples:
-            st.caption("The first grid of test images appears after the first steps.")
-            return
-        steps = [step for step, _ in samples]
-        chosen = steps[-1]
-        if len(steps) > 1:
-            chosen = st.select_slider("Test images at step", steps, value=steps[-1],
-                                      key=f"{key}.scrub")
-        show_grid(dict(samples)[chosen], f"{self.preview_caption}, step {chosen:,}",
-                  f"{key}-step{chosen}")
-
-    def run_view(self, run_id: str) -> None:
-        run = load_run(run_id)
-        if run is None:
-            return
-        payload = self.run_header(run)
-        frame = run.metrics()
-        self.monitor_panel(frame, run.info["config"])
-        left, right = st.columns([2, 1])
-        with right:
-            files = run.sample_files()
-            if files:
-                steps = [int(path.stem.split("_")[1]) for path in files]
-                chosen = st.select_slider("Test images at step", steps, value=steps[-1],
-                                          key=self.key("run", "scrub")) \
-                    if len(steps) > 1 else steps[0]
-                st.image(files[steps.index(chosen)].read_bytes(),
-                         caption=f"{self.preview_caption}, step {chosen:,}")
-        with left:
-            self.training_charts(frame, self.key("run"), run.info["config"])
-        if payload is not None:
-            self.explorer(run.checkpoint_path)
 
     # The finished model --------------------------------------------------------------------------
     def loaded(self, source):

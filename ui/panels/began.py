@@ -21,7 +21,8 @@ from core.models.spec import count_parameters
 from core.paths import CHECKPOINTS
 from core.registry import MODELS
 from ui import charts, datasets, state
-from ui.gan_views import SCALE, GANPanel
+from ui.adversarial_views import SCALE
+from ui.gan_views import GANPanel
 from ui.shell import POLL_SECONDS, panel_for
 
 KEY = "began.side_by_side"

@@ -17,7 +17,8 @@ from core.data.fashion_mnist import CLASS_NAMES
 from core.images import grid, png_bytes
 from core.models.gans.base import to_uint8
 from ui import charts
-from ui.gan_views import SCALE, GANPanel, model_for, source_payload
+from ui.adversarial_views import SCALE, model_for, source_payload
+from ui.gan_views import GANPanel
 
 ROW = 8            # samples of the chosen class
 GRID_SEEDS = 8     # columns of the class × seed grid

@@ -17,7 +17,8 @@ from core.images import grid, png_bytes
 from core.models.gans.base import to_uint8
 from core.models.gans.infogan import code_meanings
 from ui import charts
-from ui.gan_views import GANPanel, model_for, source_payload
+from ui.adversarial_views import model_for, source_payload
+from ui.gan_views import GANPanel
 
 SLIDER_RANGE = 2.0      # the codes were trained on [-1, 1]; the sliders go beyond to extrapolate
 TRAVERSAL_COLUMNS = 10

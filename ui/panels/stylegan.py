@@ -18,7 +18,8 @@ from core import figures
 from core.models.gans.stylegan import (MEASURED_PATHS, crossover_after, image_features,
                                        page_measurements)
 from ui import charts
-from ui.gan_views import SCALE, GANPanel, show_grid, source_payload
+from ui.adversarial_views import SCALE, show_grid, source_payload
+from ui.gan_views import GANPanel
 
 MIX_ROWS, MIX_COLUMNS = 5, 6          # the style-mixing grid: coarse sources x fine sources
 PSI_VALUES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)

@@ -1,0 +1,177 @@
+"""What the GAN and the image-to-image pages share: the live health monitor with the tutorial's
+remedies as buttons, the grid of fixed inputs over time (a slider back through earlier grids, live
+and from a run's saved pictures), and the frame of the job, run and checkpoint views.
+
+``AdversarialPanel`` is their common page; ``GANPanel`` (``ui/gan_views.py``) adds the dataset
+picker, the latent explorer and the Inside views, ``TranslationPanel``
+(``ui/translation_views.py``) the test images through the finished model. Each fills in
+``training_charts`` and ``explorer``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import checkpoints
+from core.images import grid, png_bytes
+from core.jobs import manager
+from core.registry import load_model
+from ui import state
+from ui.shell import Panel, checkpoint_metrics, open_view
+
+SCALE = 3  # 28-32 px samples drawn 3x larger
+
+
+def show_grid(images: torch.Tensor, caption: str, key: str, columns: int = 8) -> None:
+    picture = grid(images, columns=columns, scale=SCALE)
+    st.image(picture, caption=caption)
+    st.download_button("Download PNG", png_bytes(picture), file_name=f"{key}.png", mime="image/png",
+                       key=f"{key}.png")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def model_for(key: str, _payload: dict):
+    """A checkpoint's model on the CPU, built and loaded once per process (float16 cast back)."""
+    return load_model(_payload, torch.device("cpu"))
+
+
+def source_payload(source) -> tuple[dict, str] | None:
+    """(checkpoint, cache key) of a payload or a checkpoint file; None after saying why not."""
+    try:
+        return state.payload_and_key(source)
+    except checkpoints.CheckpointError as error:
+        st.error(f"Cannot read the checkpoint: {error}")
+        return None
+
+
+class AdversarialPanel(Panel):
+    """A page of a model trained against a discriminator, judged by its spec's health rules."""
+
+    # What the grids of fixed inputs show (a GAN's fixed noise; a translation's test images).
+    preview_caption = "fixed noise"
+    samples_label = "Samples at step"
+    no_samples_yet = "The first sample grid appears after the first steps."
+    saved_grid_width: int | Literal["content"] = 8 * 34 * SCALE // 2   # a run's saved grid
+
+    # The health monitor --------------------------------------------------------------------------
+    def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None,
+                      ended: bool = True) -> None:
+        """The health verdict, its evidence, which bands it uses, and the remedies as buttons."""
+        health = self.spec.health
+        verdict = health.judge(frame, config, ended=ended)
+        box = {"healthy": st.success, "warming up": st.info,
+               "too short": st.warning}.get(verdict.state, st.error)
+        box(f"**Health monitor — {verdict.state}.** {verdict.headline}")
+        if verdict.evidence:
+            st.markdown("\n".join(f"- {line}" for line in verdict.evidence))
+        with st.expander("Which bands the monitor uses, and why"):
+            st.markdown(health.explanation)
+        if verdict.remedies and job is not None:
+            where = (f"the last snapshot before step {verdict.window[0]:,}"
+                     if verdict.window[0] > 0 else "the start")
+            st.caption(f"The tutorial's remedies — each restarts from {where} (or from scratch "
+                       "when the change alters a layer) with the change, stopping this run first "
+                       "if it is still going:")
+            columns = st.columns(min(len(verdict.remedies), 4))
+            for index, remedy in enumerate(verdict.remedies[:4]):
+                if columns[index].button(remedy.label, key=self.key("remedy", str(index)),
+                                         help=remedy.why, width="stretch"):
+                    self.restart_with(job, remedy, verdict.window[0])
+
+    def restart_with(self, job, remedy, before_step: int) -> None:
+        """A remedy button: the job manager restarts the run; the form follows the change."""
+        try:
+            data = self.load_data(job.config)
+            restarted = manager().restart(job, self.spec, remedy.changes, before_step,
+                                          lambda: data, from_scratch=remedy.from_scratch,
+                                          owner=state.owner(), note=remedy.label)
+        except Exception as error:  # shown, never a crash of the page
+            st.session_state[self.key("start_error")] = f"{type(error).__name__}: {error}"
+            st.rerun()
+        self.follow(remedy.changes, remedy.label)   # the form shows the settings the run uses
+        open_view(self.name, "job", restarted.id)
+        st.rerun()
+
+    # Charts and grids ----------------------------------------------------------------------------
+    def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
+        """The losses and the discriminator's view of the run (each family its own)."""
+        raise NotImplementedError
+
+    def samples_scrubber(self, samples: list, key: str) -> None:
+        """The grid of fixed inputs over time, with a slider to scrub back through earlier grids."""
+        if not samples:
+            st.caption(self.no_samples_yet)
+            return
+        steps = [step for step, _ in samples]
+        chosen = steps[-1]
+        if len(steps) > 1:
+            chosen = st.select_slider(self.samples_label, steps, value=steps[-1],
+                                      key=f"{key}.scrub")
+        show_grid(dict(samples)[chosen], f"{self.preview_caption}, step {chosen:,}",
+                  f"{key}-step{chosen}")
+
+    def saved_samples(self, run) -> None:
+        """A run's grids as it saved them, with the same slider."""
+        files = run.sample_files()
+        if files:
+            steps = [int(path.stem.split("_")[1]) for path in files]
+            chosen = st.select_slider(self.samples_label, steps, value=steps[-1],
+                                      key=self.key("run", "scrub")) \
+                if len(steps) > 1 else steps[0]
+            st.image(files[steps.index(chosen)].read_bytes(),
+                     caption=f"{self.preview_caption}, step {chosen:,}",
+                     width=self.saved_grid_width)
+
+    # Views ---------------------------------------------------------------------------------------
+    def job_heading(self, job) -> None:
+        super().job_heading(job)
+        if job.run.status.get("message", "").startswith("restarted"):
+            st.caption(job.run.status["message"])
+
+    def live_view(self, job) -> None:
+        frame, config = job.metrics(), dataclasses.asdict(job.config)
+        # The remedies stay after the run has ended.
+        self.monitor_panel(frame, config, job, ended=not job.is_active)
+        left, right = st.columns([2, 1])
+        with right:
+            self.samples_scrubber(list(job.samples), self.key("job"))
+        with left:
+            self.training_charts(frame, self.key("job"), config)
+
+    def job_done(self, job) -> None:
+        if job.state == "finished":
+            self.explorer(job.run.checkpoint_path)
+            self.inside(job.run.checkpoint_path)
+
+    def run_body(self, run, payload: dict | None) -> None:
+        frame = run.metrics()
+        self.monitor_panel(frame, run.info["config"])
+        left, right = st.columns([2, 1])
+        with right:
+            self.saved_samples(run)
+        with left:
+            self.training_charts(frame, self.key("run"), run.info["config"])
+        if payload is not None:
+            self.explorer(run.checkpoint_path)
+            self.inside(run.checkpoint_path)
+
+    def checkpoint_body(self, payload: dict) -> None:
+        self.explorer(payload)
+        self.inside(payload)
+        frame = checkpoint_metrics(payload)
+        if not frame.empty:
+            with st.expander("How it trained: losses, D outputs, diversity", expanded=False):
+                self.monitor_panel(frame, payload["config"])
+                self.training_charts(frame, self.key("ckpt"), payload["config"])
+
+    # The finished model --------------------------------------------------------------------------
+    def explorer(self, source) -> None:
+        """The finished model (a checkpoint's payload or file) put to use."""
+        raise NotImplementedError
+
+    def inside(self, source) -> None:
+        """Below the explorer: what the networks do inside (the GAN pages)."""
