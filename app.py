@@ -4,15 +4,12 @@ import time
 
 import streamlit as st
 
-from ui.navigation import SECTIONS
+from ui.pages import navigation
 from ui.state import keep_identity, limits, preload
 
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
-pages = {section: [st.Page(entry.script, title=entry.title, icon=entry.icon,
-                          url_path=entry.url_path or None, default=not entry.url_path)
-                  for entry in entries]
-         for section, entries in SECTIONS.items()}
+pages = navigation()     # every page: the files in views/ and one per model's spec
 if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     # A visitor of a hosted demo never sees a traceback (the server's log keeps it).
     st.set_option("client.showErrorDetails", "none")

@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from core import classes, runs  # noqa: E402
 from core.config import from_dict  # noqa: E402
 from core.models.gans.dcgan import SPEC as DCGAN  # noqa: E402
+from tests.pages import switch_to  # noqa: E402
 
 
 def gan_run(owner: str, covered: float) -> runs.Run:
@@ -48,7 +49,7 @@ def server_seconds(code: str, rounds: int) -> list[float]:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params["code"] = code
     app.run()
-    app.switch_page("views/class_board.py").run()
+    switch_to(app, "class").run()
     assert not app.exception, [e.value for e in app.exception]
     timings = []
     for _ in range(rounds):

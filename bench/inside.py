@@ -160,11 +160,13 @@ def bench_gan(name: str, data, repeats: int) -> dict:
 def bench_pages(models: list[str], repeats: int) -> dict:
     """Whole page reruns in AppTest with each Inside view open (the rest of the page included)."""
     from streamlit.testing.v1 import AppTest
+
+    from tests.pages import switch_to
     figures = {}
     for name in models:
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         app.run()
-        app.switch_page(f"views/{name}.py")
+        switch_to(app, name)
         app.run()
         next(b for b in app.button if b.label == "Load pretrained").click()
         app.run()

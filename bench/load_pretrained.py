@@ -22,12 +22,13 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.paths import shipped_checkpoint  # noqa: E402
 from core.registry import MODELS  # noqa: E402
+from tests.pages import switch_to  # noqa: E402
 
 
 def measure(name: str) -> tuple[float, float]:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
     app.run()
-    app.switch_page(f"views/{name}.py").run()
+    switch_to(app, name).run()
     next(b for b in app.button if b.label == "Load pretrained").click()
     started = time.perf_counter()
     app.run()

@@ -5,26 +5,44 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.jobs import manager
+from core.registry import MODELS
 from tests.conftest import ROOT
-from ui.navigation import ALL
+from tests.pages import switch_to
+from ui.navigation import ALL, entry_for
 
-PAGES = [entry.script for entry in ALL]
+PAGES = [entry.url_path for entry in ALL]      # "" is home
 
 
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
-    if page != "views/home.py":
-        app.switch_page(page)
+    if page:
+        switch_to(app, page)
         app.run()
     return app
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGES, ids=[page or "home" for page in PAGES])
 def test_every_page_renders_without_exception(page):
     app = open_page(page)
     assert not app.exception, [e.value for e in app.exception]
     assert app.title
+    model = entry_for(page).model
+    if model:       # the page asked for, drawn from its spec (not home's, nor another's)
+        assert app.title[0].value == MODELS[model].title
+
+
+def test_the_pages_are_found_by_url_path_or_model_and_an_unknown_one_is_refused():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    with pytest.raises(RuntimeError):       # before the first run nothing is registered
+        switch_to(app, "cnn")
+    app.run()
+    switch_to(app, "lm").run()
+    assert app.title[0].value == MODELS["lm"].title
+    switch_to(app, "runs").run()
+    assert app.title[0].value == "Runs"
+    with pytest.raises(KeyError):
+        switch_to(app, "no-such-page")
 
 
 def button(app, label):
@@ -32,7 +50,7 @@ def button(app, label):
 
 
 def test_train_on_tiny_data_shows_results():
-    app = open_page("views/cnn.py")
+    app = open_page("cnn")
     app.select_slider(key="cnn.field.batch_size").set_value(50)
     app.slider(key="cnn.field.epochs").set_value(1)
     app.slider(key="cnn.field.conv1_channels").set_value(4)
@@ -50,7 +68,7 @@ def test_train_on_tiny_data_shows_results():
 
 
 def test_preset_sets_the_widgets():
-    app = open_page("views/cnn.py")
+    app = open_page("cnn")
     shipped = next(p for p in app.selectbox(key="cnn.preset").options if p.startswith("Shipped"))
     app.selectbox(key="cnn.preset").set_value(shipped).run()
     assert app.slider(key="cnn.field.conv1_channels").value == 32
@@ -62,7 +80,7 @@ def test_preset_sets_the_widgets():
 
 
 def test_load_pretrained_shows_results_at_once():
-    app = open_page("views/softmax.py")
+    app = open_page("softmax")
     started = time.time()
     button(app, "Load pretrained").click()
     app.run()
@@ -78,7 +96,7 @@ def test_workspace_lists_and_reopens_a_run():
     from core.data import load_images
     job = manager().wait(manager().submit(MODELS["mlp"], tiny_config(MODELS["mlp"]), load_images), 60)
     assert job.state == "finished"
-    app = open_page("views/workspace.py")
+    app = open_page("runs")
     assert not app.exception
     assert job.run.id in app.dataframe[0].value["run"].tolist()
     app.selectbox[0].set_value(job.run.id)
@@ -92,7 +110,7 @@ def test_workspace_lists_and_reopens_a_run():
 
 @pytest.mark.parametrize("model", ["gan", "dcgan"])
 def test_gan_page_switches_presets_and_trains_a_few_steps(model):
-    app = open_page(f"views/{model}.py")
+    app = open_page(model)
     presets = app.selectbox(key=f"{model}.preset").options
     collapse = next(p for p in presets if p.startswith("Mode-collapse"))
     app.selectbox(key=f"{model}.preset").set_value(collapse).run()
@@ -122,7 +140,7 @@ def test_gan_page_switches_presets_and_trains_a_few_steps(model):
 
 
 def test_gan_page_without_images_says_what_to_do():
-    app = open_page("views/dcgan.py")
+    app = open_page("dcgan")
     app.selectbox(key="dcgan.dataset").set_value("Your images (.zip upload)").run()
     button(app, "Train").click()
     app.run()

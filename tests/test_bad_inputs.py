@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core import checkpoints, demo, jobs
 from core.data import image_folder, text
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 MODEL_PAGES = ["softmax", "mlp", "cnn", "resnet", "gan", "dcgan", "infogan", "began", "lm"]
 FAST = demo.Limits(enabled=True, max_seconds=2, max_epochs=200, max_width=4096, max_depth=8,
@@ -25,7 +26,7 @@ FAST = demo.Limits(enabled=True, max_seconds=2, max_epochs=200, max_width=4096, 
 def open_page(model: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page(f"views/{model}.py")
+    switch_to(app, model)
     app.run()
     return app
 

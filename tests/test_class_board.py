@@ -8,6 +8,7 @@ from core import classes, demo, jobs, runs
 from core.classes import ClassError
 from core.models.cnn import SPEC as CNN
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 LIMITS = demo.Limits(enabled=True, max_seconds=30, max_epochs=2, max_width=64, max_upload_mb=1,
                      max_jobs=1, max_per_visitor=1, abandon_after_s=600)
@@ -95,7 +96,7 @@ def board_app(**params) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update(params)
     app.run()
-    app.switch_page("views/class_board.py").run()
+    switch_to(app, "class").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 

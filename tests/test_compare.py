@@ -12,6 +12,7 @@ from core.config import ConfigError, from_dict
 from core.jobs import JobManager
 from core.registry import MODELS
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 
 def launch(spec, arms, data):
@@ -269,7 +270,7 @@ def open_app(page: str, **params):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update(params)
     app.run()
-    app.switch_page(page)
+    switch_to(app, page)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -279,7 +280,7 @@ def test_the_compare_page_opens_a_comparison(tiny_data):
     spec = MODELS["mlp"]
     arms = compare.plan_ab(spec, tiny_config(spec), tiny_config(spec, label_smoothing=0.1), 2)
     comparison = launch(spec, arms, tiny_data)
-    app = open_app("views/compare.py", comparison=comparison.id)
+    app = open_app("compare", comparison=comparison.id)
     assert app.title[0].value == "Compare"
     verdicts = [box.value for box in list(app.info) + list(app.success)]
     assert any("Verdict:" in text for text in verdicts), verdicts
@@ -288,12 +289,12 @@ def test_the_compare_page_opens_a_comparison(tiny_data):
     assert "label_smoothing=0.1" in table["settings"][1]
     assert len(app.get("plotly_chart")) >= 2      # the loss and accuracy bands
     # A link to a comparison that is not there: a message, not a crash.
-    app = open_app("views/compare.py", comparison="0123456789abcdef")
+    app = open_app("compare", comparison="0123456789abcdef")
     assert any("not on this server" in w.value for w in app.warning)
 
 
 def test_compare_with_from_a_model_page_queues_a_and_b_on_the_same_seeds():
-    app = open_app("views/softmax.py")
+    app = open_app("softmax")
     app.slider(key="softmax.field.epochs").set_value(1).run()
     next(b for b in app.button if b.label == "Use these settings as A").click().run()
     app.select_slider(key="softmax.field.batch_size").set_value(256).run()
@@ -312,7 +313,7 @@ def test_compare_with_from_a_model_page_queues_a_and_b_on_the_same_seeds():
 
 
 def test_a_link_sets_the_page_and_a_bad_value_is_refused_with_a_message():
-    app = open_app("views/cnn.py", preset="recommended", learning_rate="0.0005", epochs="4",
+    app = open_app("cnn", preset="recommended", learning_rate="0.0005", epochs="4",
                    kernel_size="4", batch_size="-5", bogus="1")
     assert app.selectbox(key="cnn.preset").value.lower().startswith("recommended")
     assert app.select_slider(key="cnn.field.learning_rate").value == 0.0005
@@ -330,7 +331,7 @@ def test_the_runs_page_shows_a_card_and_compares_picked_runs(tiny_data):
     spec = MODELS["mlp"]
     arms = compare.plan_ab(spec, tiny_config(spec), tiny_config(spec, epochs=2), 1)
     made = launch(spec, arms, tiny_data)
-    app = open_app("views/workspace.py")
+    app = open_app("runs")
     app.toggle(key="runs.card.show").set_value(True).run()
     assert not app.exception, [e.value for e in app.exception]
     assert any(d.label.startswith("Download card (Markdown)") for d in app.get("download_button"))
@@ -342,7 +343,7 @@ def test_the_runs_page_shows_a_card_and_compares_picked_runs(tiny_data):
 
 
 def test_a_sweep_queued_from_the_page_shows_a_heatmap(tiny_data):
-    app = open_app("views/softmax.py")
+    app = open_app("softmax")
     app.slider(key="softmax.field.epochs").set_value(1).run()
     app.text_input(key="softmax.sweep.values1").set_value("0.001, 0.01").run()
     app.selectbox(key="softmax.sweep.field1").set_value("learning_rate").run()
@@ -356,7 +357,7 @@ def test_a_sweep_queued_from_the_page_shows_a_heatmap(tiny_data):
         job = manager().active_for_run(run_id)
         if job:
             manager().wait(job, timeout=120)
-    app = open_app("views/compare.py", comparison=queued.id)
+    app = open_app("compare", comparison=queued.id)
     charts = app.get("plotly_chart")
     assert any('"type":"heatmap"' in chart.proto.spec.replace(" ", "") for chart in charts)
 
@@ -366,18 +367,18 @@ def test_a_share_link_shows_the_card_and_no_controls(tiny_data):
     spec = MODELS["mlp"]
     comparison = launch(spec, [("A", [tiny_config(spec)])], tiny_data)
     token = cards.share(runs.get(comparison.run_ids[0]))
-    app = open_app("views/workspace.py", share=token)
+    app = open_app("runs", share=token)
     assert any(comparison.run_ids[0] in m.value for m in app.markdown)
     labels = [b.label for b in app.button]
     assert "Open on its page" not in labels and "Delete" not in labels
     assert [d.label for d in app.get("download_button")] == ["Download card (Markdown)",
                                                              "Download card (JSON)"]
-    app = open_app("views/workspace.py", share="x" * 22)
+    app = open_app("runs", share="x" * 22)
     assert any("does not open a run" in w.value for w in app.warning)
 
 
 def test_a_link_selects_the_language_models_corpus():
-    app = open_app("views/lm.py", corpus="en-fortunes", hidden_size="64")
+    app = open_app("language-model", corpus="en-fortunes", hidden_size="64")
     assert app.selectbox(key="lm.corpus").value == "en-fortunes"
     assert app.session_state["lm.field.hidden_size"] == 64
 
@@ -399,9 +400,9 @@ def test_on_a_demo_another_visitor_s_comparison_opens_read_only(tiny_data, monke
     comparison.owner = "the-owner"
     comparison.save()
     monkeypatch.setattr(jobs, "_manager", jobs.JobManager(limits=demo.Limits(enabled=True)))
-    app = open_app("views/compare.py", comparison=comparison.id)
+    app = open_app("compare", comparison=comparison.id)
     assert not [b for b in app.button if b.label == "Open on its page"]
     assert any("Another visitor's comparison" in c.value for c in app.caption)
     monkeypatch.setattr(jobs, "_manager", jobs.JobManager())      # off the demo: the controls
-    app = open_app("views/compare.py", comparison=comparison.id)
+    app = open_app("compare", comparison=comparison.id)
     assert [b for b in app.button if b.label == "Open on its page"]

@@ -13,6 +13,7 @@ from core.config import from_dict
 from core.models.lm import LMConfig
 from core.registry import MODELS
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 LIMITS = demo.Limits(enabled=True, max_seconds=30, max_epochs=2, max_width=64, max_upload_mb=1,
                      max_jobs=1, max_per_visitor=1, abandon_after_s=5)
@@ -113,7 +114,7 @@ def demo_app(monkeypatch):
     def open_page(page):
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         app.run()
-        app.switch_page(page)
+        switch_to(app, page)
         app.run()
         assert not app.exception, [e.value for e in app.exception]
         return app
@@ -121,17 +122,17 @@ def demo_app(monkeypatch):
 
 
 def test_sliders_stop_at_the_demo_caps(demo_app):
-    app = demo_app("views/cnn.py")
+    app = demo_app("cnn")
     assert app.slider(key="cnn.field.epochs").max == 2
     assert app.slider(key="cnn.field.conv1_channels").max <= 64
-    lm = demo_app("views/lm.py")
+    lm = demo_app("language-model")
     assert lm.slider(key="lm.field.hidden_size").max == 64
     assert lm.slider(key="lm.field.hidden_size").value <= 64  # the preset's 256 was clamped
 
 
 def test_a_visitor_sees_only_their_own_runs(demo_app):
     other = runs.create("cnn", tiny_config(CNN), owner="someone-else")
-    app = demo_app("views/workspace.py")
+    app = demo_app("runs")
     assert any("shared demo" in i.value for i in app.info)
     shown = app.dataframe[0].value["run"].tolist() if app.dataframe else []
     assert other.id not in shown
@@ -146,7 +147,7 @@ def test_a_visitor_id_in_a_url_is_ignored_and_dropped(demo_app, tiny_data):
     stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     stranger.query_params["visitor"] = victim
     stranger.run()
-    stranger.switch_page("views/workspace.py").run()
+    switch_to(stranger, "runs").run()
     assert not stranger.exception, [e.value for e in stranger.exception]
     shown = stranger.dataframe[0].value["run"].tolist() if stranger.dataframe else []
     assert mine.id not in shown
@@ -177,8 +178,8 @@ def test_signed_visitor_cookies():
 def test_demo_words_match_the_demo(demo_app):
     """The time-budget help does not promise "0 = no limit", and the server's folder is not
     shown to visitors."""
-    app = demo_app("views/cnn.py")
+    app = demo_app("cnn")
     budget = app.number_input(key="cnn.field.time_budget_s")
     assert "every job stops after at most 30 s" in budget.help and "no limit" not in budget.help
-    runs_page = demo_app("views/workspace.py")
+    runs_page = demo_app("runs")
     assert not any(str(runs.runs_root()) in c.value for c in runs_page.caption)

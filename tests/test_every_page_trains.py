@@ -12,7 +12,6 @@ import importlib
 import inspect
 import pkgutil
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,16 +19,16 @@ from streamlit.testing.v1 import AppTest
 from core.jobs import manager
 from core.registry import MODELS
 from tests.conftest import ROOT
+from tests.pages import switch_to
 from ui.navigation import ALL
 
-MODEL_PAGES = [(entry.script, Path(entry.script).stem) for entry in ALL
-               if Path(entry.script).stem in MODELS]
+MODEL_PAGES = [(entry.url_path, entry.model) for entry in ALL if entry.model]
 
 
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page(page)
+    switch_to(app, page)
     app.run()
     return app
 
@@ -43,7 +42,8 @@ def button(app: AppTest, label: str):
 
 
 def test_every_model_page_is_covered():
-    assert len(MODEL_PAGES) == len(MODELS), "a model without a page, or a page without a model"
+    assert sorted(model for _, model in MODEL_PAGES) == sorted(MODELS), \
+        "a model without a page, or a page without a model"
 
 
 @pytest.mark.parametrize("page,model", MODEL_PAGES, ids=[m for _, m in MODEL_PAGES])

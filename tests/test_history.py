@@ -9,6 +9,7 @@ from core import checkpoints, cli, figures, history, training
 from core.paths import shipped_checkpoint
 from core.registry import MODELS
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 SHIPPED_GANS = [name for name, spec in MODELS.items()
                 if spec.family in history.HISTORY_FAMILIES and shipped_checkpoint(name).exists()]
@@ -83,7 +84,7 @@ def test_generator_speed_is_measured_here():
 def test_page_shows_the_table_and_times_the_generators():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page("views/gans_compared.py")
+    switch_to(app, "gans-compared")
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     frame = app.dataframe[0].value

@@ -14,6 +14,7 @@ from core.data import image_folder
 from core.data.fashion_mnist import DataUnavailable
 from core.registry import MODELS, verified_model
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 
 def rss_mb() -> float:
@@ -113,7 +114,7 @@ def test_a_link_with_a_huge_number_is_a_notice_not_a_traceback():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"model": "cnn", "epochs": "1e400", "learning_rate": "-1e400"})
     app.run()
-    app.switch_page("views/cnn.py").run()
+    switch_to(app, "cnn").run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("not applied" in w.value and "epochs" in w.value for w in app.warning)
 

@@ -15,6 +15,7 @@ from core.models.gans import began, infogan
 from core.registry import GANS, MODELS
 from core.training import Finished, Samples, train
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 CPU = torch.device("cpu")
 
@@ -230,7 +231,7 @@ def test_the_health_monitor_reads_began_metrics():
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
-    app.switch_page(page)
+    switch_to(app, page)
     app.run()
     return app
 
@@ -243,7 +244,7 @@ def images_shown(app) -> list[str]:
 @pytest.mark.skipif(not (ROOT / "checkpoints" / "infogan.pt").exists(),
                     reason="the shipped infoGAN checkpoint is made by the CLI")
 def test_infogan_explorer_redraws_when_the_sliders_move():
-    app = open_page("views/infogan.py")
+    app = open_page("infogan")
     next(b for b in app.button if b.label == "Load pretrained").click()
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -263,7 +264,7 @@ def test_infogan_explorer_redraws_when_the_sliders_move():
 
 
 def test_began_page_trains_and_draws_its_charts():
-    app = open_page("views/began.py")
+    app = open_page("began")
     assert not app.exception, [e.value for e in app.exception]
     assert any("Side by side" in header.value for header in app.subheader)
     app.slider(key="began.field.gamma").set_value(0.7)
@@ -283,7 +284,7 @@ def test_began_page_trains_and_draws_its_charts():
 
 
 def test_infogan_page_trains_and_opens_the_explorer_on_the_run():
-    app = open_page("views/infogan.py")
+    app = open_page("infogan")
     app.slider(key="infogan.field.epochs").set_value(1)
     app.slider(key="infogan.field.generator_width").set_value(8)
     app.slider(key="infogan.field.discriminator_width").set_value(8)
@@ -303,7 +304,7 @@ def test_infogan_page_trains_and_opens_the_explorer_on_the_run():
 @pytest.mark.skipif(not (ROOT / "checkpoints" / "began.pt").exists(),
                     reason="the shipped BEGAN checkpoint is made by the CLI")
 def test_began_pretrained_opens_with_the_latent_explorer():
-    app = open_page("views/began.py")
+    app = open_page("began")
     next(b for b in app.button if b.label == "Load pretrained").click()
     app.run()
     assert not app.exception, [e.value for e in app.exception]

@@ -15,6 +15,7 @@ from core.classification import build_trainer
 from core.data import synthetic
 from core.registry import GANS, MODELS
 from tests.conftest import ROOT, tiny_config
+from tests.pages import switch_to
 
 
 @pytest.fixture(scope="module")
@@ -347,10 +348,10 @@ def settle(app: AppTest, timeout: float = 180) -> AppTest:
     return app
 
 
-def open_with_pretrained(page: str, model: str) -> AppTest:
+def open_with_pretrained(model: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page(page)
+    switch_to(app, model)
     app.run()
     next(b for b in app.button if b.label == "Load pretrained").click()
     app.run()
@@ -362,7 +363,7 @@ def open_with_pretrained(page: str, model: str) -> AppTest:
 def test_every_classifier_inside_view_opens(model):
     if not (ROOT / "checkpoints" / f"{model}.pt").exists():
         pytest.skip("the shipped checkpoint is made by the CLI")
-    app = open_with_pretrained(f"views/{model}.py", model)
+    app = open_with_pretrained(model)
     assert any(h.value == "Inside the model" for h in app.subheader)
     view = app.radio(key=f"{model}.inside.view")
     for option in view.options:
@@ -388,7 +389,7 @@ SHIPPED_GANS = [name for name in GANS if (ROOT / "checkpoints" / f"{name}.pt").e
 
 @pytest.mark.parametrize("model", SHIPPED_GANS)
 def test_every_gan_inside_view_opens(model):
-    app = open_with_pretrained(f"views/{model}.py", model)
+    app = open_with_pretrained(model)
     assert any(h.value == "Inside: what D sees" for h in app.subheader)
     view = app.radio(key=f"{model}.inside.view")
     for option in view.options:
@@ -412,7 +413,7 @@ def test_a_trained_gan_scrubs_through_ds_histograms(data, monkeypatch, tmp_path)
     payload = checkpoints.load(raw, expected_model="dcgan")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page("views/dcgan.py")
+    switch_to(app, "dcgan")
     app.session_state["dcgan.view"] = ("upload", {"name": "last.pt", "payload": payload,
                                                   "bytes": raw})
     app.run()

@@ -5,13 +5,14 @@ from streamlit.testing.v1 import AppTest
 from core.data import text
 from core.jobs import manager
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 
 @pytest.fixture
 def app():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     app.run()
-    app.switch_page("views/lm.py")
+    switch_to(app, "language-model")
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app

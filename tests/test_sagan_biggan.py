@@ -19,6 +19,7 @@ from core.models.gans.hinge_health import HingeHealth
 from core.registry import GANS, MODELS
 from core.training import Finished, train
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 CPU = torch.device("cpu")
 SMALL = {"sagan": {"generator_width": 4, "discriminator_width": 8},
@@ -38,7 +39,7 @@ def real_batch(count=16):
 def test_both_are_registered_gans_with_pages():
     from ui.navigation import ALL
     assert {"sagan", "biggan"} <= set(GANS)
-    assert {"views/sagan.py", "views/biggan.py"} <= {entry.script for entry in ALL}
+    assert {"sagan", "biggan"} <= {entry.model for entry in ALL}
 
 
 # The attention block -----------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_presets_are_valid_and_the_failure_demo_is_there():
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page(page)
+    switch_to(app, page)
     app.run()
     return app
 
@@ -379,7 +380,7 @@ def opened(app, name, payload):
 
 
 def test_the_sagan_page_shows_the_attention_viewer_and_follows_the_sliders(tiny_data, tmp_path):
-    app = open_page("views/sagan.py")
+    app = open_page("sagan")
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "SAGAN"
     payload = tiny_checkpoint("sagan", tiny_data, tmp_path, attention_heads=2,
@@ -404,7 +405,7 @@ def test_the_biggan_page_shows_truncation_interpolation_and_the_curve(tiny_data,
                                                                      monkeypatch):
     from ui.panels import biggan as page
     monkeypatch.setattr(page, "CURVE_PER_CLASS", 5)
-    app = open_page("views/biggan.py")
+    app = open_page("biggan")
     assert not app.exception, [e.value for e in app.exception]
     opened(app, "biggan", tiny_checkpoint("biggan", tiny_data, tmp_path))
     headers = {h.value for h in app.subheader}

@@ -16,6 +16,7 @@ from core.models.gans import stylegan
 from core.registry import GANS, MODELS
 from core.training import Finished, train
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 CPU = torch.device("cpu")
 SPEC = MODELS["stylegan"]
@@ -399,7 +400,7 @@ def test_every_remedy_either_resumes_the_snapshot_or_says_it_starts_over():
 def open_page() -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page("views/stylegan.py")
+    switch_to(app, "stylegan")
     app.run()
     return app
 

@@ -22,6 +22,7 @@ from core.registry import MODELS
 from core.training import Finished, Samples, Started, train
 from core.translation_task import make_trainer
 from tests.conftest import ROOT
+from tests.pages import switch_to
 
 CPU = torch.device("cpu")
 TINY = {"pix2pix": {"generator_width": 4, "discriminator_width": 4, "depth": 3},
@@ -319,7 +320,7 @@ def test_every_remedy_is_a_valid_change_that_resumes_the_snapshot(name):
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
-    app.switch_page(page)
+    switch_to(app, page)
     app.run()
     return app
 
@@ -328,7 +329,7 @@ def open_page(page: str) -> AppTest:
                                             ("cyclegan", "Round trips")])
 def test_a_page_trains_a_tiny_model_and_shows_the_finished_model(name, explorer):
     from core.jobs import manager
-    app = open_page(f"views/{name}.py")
+    app = open_page(name)
     assert not app.exception, [e.value for e in app.exception]
     assert any("CycleGAN" in c.value and "pix2pix" in c.value for c in app.caption)
     for field, value in {**TINY[name], "epochs": 1}.items():
@@ -351,7 +352,7 @@ def test_a_page_trains_a_tiny_model_and_shows_the_finished_model(name, explorer)
 
 
 def test_the_cyclegan_form_refuses_two_identical_domains():
-    app = open_page("views/cyclegan.py")
+    app = open_page("cyclegan")
     app.selectbox(key="cyclegan.field.domain_b").set_value("Sneaker").run()
     assert any("both Sneaker" in e.value for e in app.error)
     assert next(b for b in app.button if b.label == "Train").disabled
@@ -359,7 +360,7 @@ def test_the_cyclegan_form_refuses_two_identical_domains():
 
 @pytest.mark.parametrize("name", ["pix2pix", "cyclegan"])
 def test_every_slider_at_both_extremes_renders(name):
-    app = open_page(f"views/{name}.py")
+    app = open_page(name)
     tried = 0
     for key in [w.key for w in app.slider if w.key and w.key.startswith(f"{name}.field.")]:
         for value in (app.slider(key=key).min, app.slider(key=key).max):

@@ -14,6 +14,7 @@ from core.links import url as link_url
 from core.registry import MODELS
 from ui import links, state
 from ui.compare_controls import OPEN
+from ui.pages import page
 from ui.shell import POLL_SECONDS, open_view
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
@@ -191,7 +192,7 @@ def runs_section(comparison: compare.Comparison, spec) -> None:
     elif left.button("Open on its page", key="compare.open_run", width="stretch"):
         live = manager().active_for_run(choice)
         open_view(comparison.model, *(("job", live.id) if live else ("run", choice)))
-        st.switch_page(f"views/{comparison.model}.py")
+        st.switch_page(page(comparison.model))
     if right.toggle("Show its card", key="compare.card"):
         try:
             card_view(runs.get(choice), spec, "compare.card", read_only=bool(foreign))

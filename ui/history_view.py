@@ -9,7 +9,7 @@ import streamlit as st
 from core import history
 from core.registry import MODELS
 from ui.charts import LAYOUT, titled
-from ui.navigation import ALL
+from ui.pages import page
 
 
 @st.cache_data(show_spinner=False)
@@ -141,11 +141,8 @@ def history_page() -> None:
         st.subheader("What the table says")
         st.markdown("\n".join(f"- {line}" for line in said))
     st.subheader("Each model's page")
-    pages = {entry.url_path: entry for entry in ALL}
     columns = st.columns(3)
     for index, row in enumerate(rows):
-        entry = pages.get(row.name) or next((e for e in ALL if e.title == row.title), None)
-        if entry is not None:
-            with columns[index % 3]:
-                st.page_link(entry.script, label=f"{row.title} ({row.year}): {row.cite}",
-                             icon=entry.icon)
+        with columns[index % 3]:
+            st.page_link(page(row.name), label=f"{row.title} ({row.year}): {row.cite}",
+                         icon=MODELS[row.name].icon)

@@ -72,8 +72,7 @@ def write_link(panel, config) -> dict[str, str]:
 
 def page_url(panel) -> str:
     """This page's address: the browser's origin (and the app's base path) + the page's path."""
-    return app_url(next((entry.url_path for entry in ALL
-                         if entry.script == f"views/{panel.name}.py"), panel.name))
+    return app_url(panel.spec.url_path)
 
 
 def app_url(path: str) -> str:

@@ -7,7 +7,7 @@ A page is a ``Panel``: its model family's (``ui.classifier_views``, ``ui.gan_vie
 (``ModelSpec.panel = "ui.panels.<model>:<Class>"``). The skeleton is here once: the controls,
 which view is open (``show``: a job, a run, a checkpoint) and each view's frame; a panel fills in
 the hooks (``live_view``, ``job_done``, ``run_body``, ``checkpoint_body``…). ``render(model)``
-is all a page script calls.
+draws a model's page (``ui/pages.py`` makes it the page at the spec's ``url_path``).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def panel_for(spec) -> "Panel":
 
 
 def render(model: str) -> None:
-    """A model's page (what every script in views/ calls)."""
+    """A model's page (each model's ``st.Page`` in ``ui/pages.py`` calls it)."""
     state.seen()
     panel = panel_for(MODELS[model])
     links.read_link(panel)     # a link's settings, before any widget is drawn

@@ -6,6 +6,7 @@ from core.jobs import manager
 from core.registry import MODELS
 from ui import state
 from ui.compare_views import card_view, pick_and_compare, shared_page
+from ui.pages import page
 from ui.shell import open_view
 
 st.title("Runs")
@@ -59,7 +60,7 @@ open_column, delete_column = st.columns(2)
 if open_column.button("Open on its page", type="primary", disabled=model not in MODELS):
     live = manager().active_for_run(chosen.id)
     open_view(model, *(("job", live.id) if live else ("run", chosen.id)))
-    st.switch_page(f"views/{model}.py")
+    st.switch_page(page(model))
 confirm = delete_column.checkbox("Yes, delete this run's folder", key="confirm_delete")
 if delete_column.button("Delete", disabled=not confirm or manager().active_for_run(chosen.id) is not None):
     runs.delete(chosen.id)

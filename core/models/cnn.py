@@ -63,6 +63,7 @@ class ConvNet(nn.Module):
 SPEC = ModelSpec(
     **classification.FAMILY,
     name="cnn", title="CNN", config_cls=CNNConfig, build_network=ConvNet,
+    section="Classifiers", icon=":material/grid_on:", url_path="cnn",
     summary=("Convolutions look for small patterns wherever they appear; max-pooling shrinks the "
              "image without losing what matters. The tutorial's net: two 5x5 conv stages "
              "(16 and 32 filters) with batch norm, then one linear layer."),

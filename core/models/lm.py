@@ -79,6 +79,8 @@ def load_data(config: LMConfig):
 SPEC = ModelSpec(
     name="lm",
     title="Language models: n-gram vs RNN / GRU / LSTM",
+    menu_title="Language models", section="Language", icon=":material/translate:",
+    url_path="language-model",
     config_cls=LMConfig,
     build_network=build_network,
     summary="A language model gives P(w1, …, wT) = Π P(wt | w1…wt−1). The n-gram model makes "

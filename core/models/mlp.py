@@ -40,6 +40,7 @@ class MLP(nn.Module):
 SPEC = ModelSpec(
     **classification.FAMILY,
     name="mlp", title="MLP (FNN)", config_cls=MLPConfig, build_network=MLP,
+    section="Classifiers", icon=":material/hub:", url_path="mlp",
     summary=("The tutorial's feed-forward network: pixels -> hidden layer(s) with ReLU -> 10 "
              "scores, trained with Adam. One hidden layer can fit any function in theory; "
              "in practice depth and regularisation decide how well it generalises."),

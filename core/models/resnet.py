@@ -76,6 +76,7 @@ class ResNet(nn.Module):
 SPEC = ModelSpec(
     **classification.FAMILY,
     name="resnet", title="ResNet", config_cls=ResNetConfig, build_network=ResNet,
+    section="Classifiers", icon=":material/stacked_line_chart:", url_path="resnet",
     summary=("Residual blocks add their input to their output (y = F(x) + x), so gradients flow "
              "through very deep stacks: ResNet-152 won ImageNet 2015 with 3.57% top-5 error. "
              "Here the compact 6n+2 version the paper uses for small images."),

@@ -37,6 +37,7 @@ class SoftmaxRegression(nn.Module):
 SPEC = ModelSpec(
     **classification.FAMILY,
     name="softmax", title="Softmax regression", config_cls=SoftmaxConfig,
+    section="Classifiers", icon=":material/show_chart:", url_path="softmax",
     build_network=SoftmaxRegression,
     summary=("A single linear layer maps the 784 pixels to 10 scores; the cross-entropy loss "
              "turns them into probabilities. No hidden layer, so it can only draw straight "

@@ -71,7 +71,8 @@ class ModelSpec:
     ``family`` is the kind of training (classification, gan, language_model): it picks the
     default page and how runs are listed. Everything a particular model does differently lives in
     its own objects: its config class, its network builder, its ``make_task`` and ``restore``
-    (usually its family's), its GAN trainer class, its health rules and its page panel.
+    (usually its family's), its GAN trainer class, its health rules, its page panel and where its
+    page sits in the menu (``section``, ``icon``, ``url_path``).
     """
     name: str                                   # registry key and CLI name
     title: str                                  # page title
@@ -96,6 +97,11 @@ class ModelSpec:
     paper: Paper | None = None                  # the GAN history table: year, citation, the fix
     # Its own measure in one line, from its ``evaluate`` figures (the history table's last column).
     headline: Callable[[dict], str] | None = None
+    # Its page in the app's menu (``ui/navigation.py`` builds the menu from the specs):
+    section: str = ""                           # the menu's heading: "Classifiers", "GANs", …
+    icon: str = ""                              # ":material/<name>:"
+    url_path: str = ""                          # the page's address: /<url_path>
+    menu_title: str = ""                        # the menu's label, when shorter than ``title``
 
 
 class Family(TypedDict):

@@ -386,6 +386,7 @@ def side_by_side_configs(budget_s: float) -> tuple:
 SPEC = ModelSpec(
     paper=Paper(2017, 'Berthelot et al. 2017, arXiv:1703.10717', 'an autoencoder D and an equilibrium term k_t that balances D and G, with a convergence measure'),
     name=NAME, title="BEGAN", config_cls=BEGANConfig, build_network=build, **gan_task.FAMILY,
+    section="GANs", icon=":material/balance:", url_path="began",
     trainer=BEGANTrainer, health=BEGANHealth(), panel="ui.panels.began:BEGANPanel",
     summary=("The discriminator is an autoencoder: it scores an image by how badly it reconstructs "
              "it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "

@@ -277,6 +277,7 @@ SPEC = ModelSpec(
     paper=Paper(2018, 'Brock et al. 2018, arXiv:1809.11096', 'scale, shared class embeddings, orthogonal regularisation and the truncation trick'),
     figures={"truncation_curve": page_truncation_curve},
     name=NAME, title="BigGAN", config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,
+    section="GANs", icon=":material/category:", url_path="biggan",
     trainer=BigGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.biggan:BigGANPanel",
     summary=("BigGAN (Brock et al. 2019), scaled down and class-conditional: choose the garment, "

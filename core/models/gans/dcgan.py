@@ -89,6 +89,7 @@ def build(config: DCGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.M
 SPEC = ModelSpec(
     paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434', 'convolutions, batch norm and strided layers instead of MLPs: stable training, sharper images', baseline=True),
     name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
+    section="GANs", icon=":material/blur_on:", url_path="dcgan",
     health=GANHealth(capacity=width_capacity()),
     summary=("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "
              "downsamples with strided ones, batch norm everywhere but G's output and D's input. "

@@ -82,6 +82,7 @@ def capacity_remedy(config: dict) -> Remedy | None:
 SPEC = ModelSpec(
     paper=Paper(2014, 'Goodfellow et al. 2014, arXiv:1406.2661', 'the idea: a generator trained against a discriminator (here as MLPs)'),
     name="gan", title="GAN", config_cls=GANConfig, build_network=build, **gan_task.FAMILY,
+    section="GANs", icon=":material/auto_awesome:", url_path="gan",
     health=GANHealth(capacity=capacity_remedy),
     summary=("Two networks play a game: the generator G turns random noise z into images, the "
              "discriminator D tells real from fake. Both are plain MLPs here, as in the tutorial's "

@@ -418,6 +418,7 @@ SPEC = ModelSpec(
     headline=headline,
     paper=Paper(2016, 'Chen et al. 2016, arXiv:1606.03657', 'latent codes with a meaning, learned without labels by maximising mutual information'),
     name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build,
+    section="GANs", icon=":material/tune:", url_path="infogan",
     **gan_task.FAMILY, trainer=InfoGANTrainer, health=GANHealth(latent_default=62),
     panel="ui.panels.infogan:InfoGANPanel",
     summary=("A GAN whose input carries codes with a meaning: a categorical code with 10 values and "

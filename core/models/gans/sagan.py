@@ -148,6 +148,7 @@ class SAGANTrainer(ConditionalGANTrainer):
 SPEC = ModelSpec(
     paper=Paper(2018, 'Zhang et al. 2018, arXiv:1805.08318', 'self-attention (every pixel looks at every other), spectral norm in G too, hinge loss, TTUR'),
     name=NAME, title="SAGAN", config_cls=SAGANConfig, build_network=build, **gan_task.FAMILY,
+    section="GANs", icon=":material/center_focus_strong:", url_path="sagan",
     trainer=SAGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.sagan:SAGANPanel",
     summary=("Self-Attention GAN (Zhang et al. 2019), class-conditional: pick a garment and G "

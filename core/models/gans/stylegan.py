@@ -809,6 +809,7 @@ SPEC = ModelSpec(
     paper=Paper(2018, 'Karras et al. 2018, arXiv:1812.04948', 'a mapping network to W and per-layer styles (AdaIN) with noise: control over coarse and fine features'),
     figures={"measurements": page_measurements},
     name=NAME, title="StyleGAN", config_cls=StyleGANConfig, build_network=build,
+    section="GANs", icon=":material/style:", url_path="stylegan",
     **gan_task.FAMILY, trainer=StyleGANTrainer, health=StyleGANHealth(),
     panel="ui.panels.stylegan:StyleGANPanel",
     summary=("StyleGAN redesigned the generator: a mapping network turns z into a style vector w, "

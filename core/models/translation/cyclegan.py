@@ -401,6 +401,7 @@ SPEC = ModelSpec(
     headline=headline,
     paper=Paper(2017, 'Zhu et al. 2017, arXiv:1703.10593', 'translation without pairs: two generators held together by a cycle-consistency loss'),
     name=NAME, title="CycleGAN", config_cls=CycleGANConfig, build_network=build,
+    section="Image-to-image", icon=":material/sync_alt:", url_path="cyclegan",
     **translation_task.FAMILY, trainer=CycleGANTrainer, health=HEALTH,
     panel="ui.panels.cyclegan:CycleGANPanel",
     summary=("CycleGAN needs no pairs — the property the tutorial gives pix2pix, which needs them: "

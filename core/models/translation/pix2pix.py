@@ -307,6 +307,7 @@ SPEC = ModelSpec(
     headline=headline,
     paper=Paper(2016, 'Isola et al. 2016, arXiv:1611.07004', 'image-to-image translation from pairs: a U-Net G, a PatchGAN D and an L1 term'),
     name=NAME, title="pix2pix", config_cls=Pix2PixConfig, build_network=build,
+    section="Image-to-image", icon=":material/draw:", url_path="pix2pix",
     **translation_task.FAMILY, trainer=Pix2PixTrainer, health=HEALTH,
     panel="ui.panels.pix2pix:Pix2PixPanel",
     summary=("pix2pix learns from pairs: each training input (here a garment's outline, or its "

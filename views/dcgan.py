@@ -1,3 +1,0 @@
-from ui.shell import render
-
-render("dcgan")
