@@ -13,6 +13,7 @@ Everything stays uint8 until a batch is drawn.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -82,15 +83,28 @@ def _as_uint8(images: torch.Tensor) -> torch.Tensor:
     return (images * 255).round().to(torch.uint8)
 
 
-@dataclass
 class PairSet:
-    """Inputs, targets (uint8, (N, 1, 28, 28)) and the targets' class labels, train and test."""
-    train_inputs: torch.Tensor
-    train_targets: torch.Tensor
-    train_labels: torch.Tensor
-    test_inputs: torch.Tensor
-    test_targets: torch.Tensor
-    test_labels: torch.Tensor
+    """Inputs, targets (uint8, (N, 1, 28, 28)) and the targets' class labels, train and test.
+
+    The training inputs are made on first use: a loaded model's page needs only the test pairs,
+    and making the inputs of 60,000 images (Sobel edges) took most of pix2pix's *Load pretrained*.
+    """
+
+    def __init__(self, make_input: Callable[[torch.Tensor], torch.Tensor],
+                 train: tuple[torch.Tensor, torch.Tensor],
+                 test: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):
+        self._make_input = make_input
+        self.train_targets, self.train_labels = train
+        self.test_inputs, self.test_targets, self.test_labels = test
+        self._train_inputs: torch.Tensor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def train_inputs(self) -> torch.Tensor:
+        with self._lock:
+            if self._train_inputs is None:
+                self._train_inputs = self._make_input(self.train_targets)
+            return self._train_inputs
 
 
 def make_pairs(data, task: str, classes: str = "all") -> PairSet:
@@ -98,14 +112,16 @@ def make_pairs(data, task: str, classes: str = "all") -> PairSet:
     make_input = PAIR_TASKS[task].make_input
     keep = torch.tensor(class_indices(tuple(data.class_names), CLASS_SETS[classes]))
 
-    def split(images: torch.Tensor, labels: torch.Tensor):
-        chosen = torch.isin(labels, keep).nonzero().squeeze(1)
-        targets = images.index_select(0, chosen)
-        inputs = _as_uint8(make_input(targets.float() / 255))
-        return inputs, targets, labels.index_select(0, chosen)
+    def chosen(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.isin(labels, keep).nonzero().squeeze(1)
+        return images.index_select(0, index), labels.index_select(0, index)
 
-    return PairSet(*split(data.train_images, data.train_labels),
-                   *split(data.test_images, data.test_labels))
+    def inputs(targets: torch.Tensor) -> torch.Tensor:
+        return _as_uint8(make_input(targets.float() / 255))
+
+    test_targets, test_labels = chosen(data.test_images, data.test_labels)
+    return PairSet(inputs, chosen(data.train_images, data.train_labels),
+                   (inputs(test_targets), test_targets, test_labels))
 
 
 def domain_indices(labels: torch.Tensor, class_a: int, class_b: int

@@ -148,8 +148,8 @@ class Pix2PixTrainer(TranslationTrainer):
         and the preview grid."""
         self.pairs = make_pairs(data, self.config.task, self.config.classes)
         subset = self.config.train_subset
-        self.count = min(subset, len(self.pairs.train_inputs)) if subset else \
-            len(self.pairs.train_inputs)
+        self.count = min(subset, len(self.pairs.train_targets)) if subset else \
+            len(self.pairs.train_targets)
         if self.count == 0:
             raise ValueError("no training pairs: the data have none of the chosen classes")
         generator = torch.Generator().manual_seed(self.config.seed + 7)
