@@ -72,3 +72,21 @@ def test_code_in_a_file_is_never_run(tmp_path):
 
 def test_missing_file():
     expect_refusal("/nonexistent/x.pt", "no such checkpoint file")
+
+
+def test_every_shipped_checkpoint_loads_under_todays_config_classes():
+    """The config classes share bases now (AdversarialLoop): every shipped file still builds its
+    model, and its stored settings read back as the same values."""
+    import dataclasses
+
+    from core.paths import CHECKPOINTS
+    from core.registry import load_config, load_model
+    shipped = sorted(CHECKPOINTS.glob("*.pt"))
+    assert shipped
+    for path in shipped:
+        payload = checkpoints.load(str(path))
+        spec, config = load_config(payload)
+        stored = {k: v for k, v in payload["config"].items()
+                  if k in {f.name for f in dataclasses.fields(config)}}
+        assert {k: getattr(config, k) for k in stored} == stored, path.name
+        assert load_model(payload) is not None, path.name
