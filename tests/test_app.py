@@ -89,6 +89,37 @@ def test_load_pretrained_shows_results_at_once():
     assert any(m.label == "Test accuracy" for m in app.metric)
 
 
+def test_load_pretrained_shows_the_models_settings_as_custom():
+    """After Load pretrained the form shows how the shipped model was made (not the page's
+    preset), and the preset box says the settings are custom; picking a preset goes back."""
+    from core import checkpoints
+    from core.paths import shipped_checkpoint
+    from ui.forms import CUSTOM
+    shipped = checkpoints.load(str(shipped_checkpoint("cnn")))["config"]
+    app = open_page("cnn")
+    first = app.selectbox(key="cnn.preset").value
+    button(app, "Load pretrained").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="cnn.preset").value == CUSTOM
+    assert app.selectbox(key="cnn.field.kernel_size").value == shipped["kernel_size"]
+    assert app.slider(key="cnn.field.conv1_channels").value == shipped["conv1_channels"]
+    assert app.slider(key="cnn.field.epochs").value == shipped["epochs"]
+    assert any("settings of the shipped model" in c.value for c in app.caption)
+    app.selectbox(key="cnn.preset").set_value(first).run()
+    assert app.selectbox(key="cnn.preset").value == first
+    assert not app.exception
+
+
+def test_moving_a_slider_makes_the_preset_custom():
+    from ui.forms import CUSTOM
+    app = open_page("cnn")
+    app.slider(key="cnn.field.epochs").set_value(app.slider(key="cnn.field.epochs").value + 1)
+    app.run()
+    assert app.selectbox(key="cnn.preset").value == CUSTOM
+    assert not app.exception
+
+
 def test_workspace_lists_and_reopens_a_run():
     from core import runs
     from core.registry import MODELS

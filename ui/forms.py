@@ -14,6 +14,7 @@ LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-
 BATCH_GRID = (1, 2, 4, 8, 16, 20, 32, 50, 64, 100, 128, 200, 256, 512, 1024, 2048, 4096)
 DECAY_GRID = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1)
 UI_MAX_EPOCHS = 60
+CUSTOM = "Custom settings (changed from the preset)"
 
 
 def _key(prefix: str, name: str) -> str:
@@ -26,10 +27,50 @@ def _preset_values(spec, preset: str) -> dict:
 
 
 def _apply_preset(spec, prefix: str) -> None:
+    preset = st.session_state[f"{prefix}.preset"]
+    if preset not in spec.presets:      # "Custom": the form keeps what it shows
+        return
     hidden = {f.name for f in dataclasses.fields(spec.config_cls) if f.metadata.get("hidden")}
-    for name, value in _preset_values(spec, st.session_state[f"{prefix}.preset"]).items():
+    for name, value in _preset_values(spec, preset).items():
         if name not in hidden or _key(prefix, name) not in st.session_state:
             st.session_state[_key(prefix, name)] = value
+
+
+def _differs_from_preset(spec, prefix: str, preset: str) -> bool:
+    """Whether the form (as the last run left it) no longer shows ``preset``'s values."""
+    wanted = _preset_values(spec, preset)
+    for field in dataclasses.fields(spec.config_cls):
+        key = _key(prefix, field.name)
+        if field.metadata.get("hidden") or key not in st.session_state:
+            continue
+        if st.session_state[key] != wanted.get(field.name, field.default):
+            return True
+    return False
+
+
+def showable(spec, values: dict) -> dict:
+    """The ``values`` (a loaded model's settings) the form's widgets can show: fields of this
+    config whose value is one of a select's choices, or inside a slider's range (learning rates
+    and batch sizes join their grid). What cannot be shown keeps the form's value."""
+    fields = {f.name: f for f in dataclasses.fields(spec.config_cls)}
+    shown = {}
+    for name, value in values.items():
+        field = fields.get(name)
+        if field is None or field.metadata.get("hidden"):
+            continue
+        meta = field.metadata
+        if meta.get("choices"):
+            if value in meta["choices"]:
+                shown[name] = value
+        elif field.type in (bool, "bool"):
+            if isinstance(value, bool):
+                shown[name] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            low, high = meta.get("low"), meta.get("high")
+            if meta.get("log") or name in ("batch_size", "weight_decay", "epochs") or (
+                    (low is None or value >= low) and (high is None or value <= high)):
+                shown[name] = int(value) if field.type in (int, "int") else float(value)
+    return shown
 
 
 def _grid(base: tuple, value) -> list:
@@ -84,8 +125,12 @@ def config_form(spec, prefix: str):
     if preset_key not in st.session_state:
         st.session_state[preset_key] = next(iter(spec.presets))
         _apply_preset(spec, prefix)
-    st.selectbox("Preset", list(spec.presets), key=preset_key, on_change=_apply_preset,
-                 args=(spec, prefix), help="sets every control below; change any of them after")
+    chosen = st.session_state[preset_key]
+    if chosen in spec.presets and _differs_from_preset(spec, prefix, chosen):
+        st.session_state[preset_key] = CUSTOM   # a slider moved, a remedy or a loaded model
+    st.selectbox("Preset", [*spec.presets, CUSTOM], key=preset_key, on_change=_apply_preset,
+                 args=(spec, prefix), help="sets every control below; change any of them after "
+                 "(the box then says Custom)")
     fields = dataclasses.fields(spec.config_cls)
     for field in fields:  # a field added to the config later gets its default
         st.session_state.setdefault(_key(prefix, field.name), field.default)

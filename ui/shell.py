@@ -30,7 +30,7 @@ from core.registry import MODELS, verified_model
 from core.runs import METRIC_COLUMNS
 from ui import class_views, links, state
 from ui.compare_controls import compare_controls
-from ui.forms import config_form
+from ui.forms import config_form, showable
 
 POLL_SECONDS = 1.0
 LONG_RUN_S = 3600
@@ -116,7 +116,7 @@ class Panel:
         st.title(self.spec.title)
         st.caption(self.spec.summary)
         self.data_warning()
-        controls, view = st.columns([1, 2.6], gap="large")
+        controls, view = st.columns([1.5, 2.5], gap="medium")   # preset names fit (~400 px)
         with controls:
             self.controls()
         with view:
@@ -140,13 +140,23 @@ class Panel:
         if st.button("Load pretrained", key=self.key("pretrained"), disabled=not shipped.exists(),
                      width="stretch", help="the checkpoint shipped in checkpoints/: results at once"):
             open_view(self.name, "shipped", None)
+            self.show_settings_of(state.load_checkpoint_file(shipped), "the shipped model")
             st.rerun()
         self.checkpoint_upload("Open a checkpoint (.pt)", "upload")
 
-    def follow(self, changes: dict, reason: str) -> None:
+    def follow(self, changes: dict, reason: str, loaded: bool = False) -> None:
         """Make the form show ``changes`` from the next page run on (a remedy restarted the run
-        with them). Widget values can only be set before the widgets are drawn, so they wait."""
-        st.session_state[self.key("pending")] = {"changes": dict(changes), "reason": reason}
+        with them, or a model was loaded). Widget values can only be set before the widgets are
+        drawn, so they wait."""
+        st.session_state[self.key("pending")] = {"changes": dict(changes), "reason": reason,
+                                                 "loaded": loaded}
+
+    def show_settings_of(self, payload: dict, what: str) -> None:
+        """The form shows a loaded model's settings (those its widgets can show), and the preset
+        box says they are custom: Train then starts from the model's settings."""
+        config = payload.get("config")
+        if isinstance(config, dict):
+            self.follow(showable(self.spec, config), what, loaded=True)
 
     def link_opened(self, link) -> None:
         """A link set this page's settings (``link.values``); a page whose own widgets hold a
@@ -165,10 +175,15 @@ class Panel:
         changed = st.session_state.get(self.key("changed_by"))
         if changed and config is not None and all(
                 getattr(config, name) == value for name, value in changed["changes"].items()):
-            shown = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
-                              else f"{name} = {value}" for name, value in changed["changes"].items())
-            st.caption(f"Changed by the remedy *{changed['reason']}* ({shown}): these are the "
-                       "settings of the restarted run, not the preset's.")
+            if changed.get("loaded"):
+                st.caption(f"The settings of {changed['reason']}, so you see how it was made; "
+                           "Train starts from them. Pick a preset to start from one.")
+            else:
+                shown = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
+                                  else f"{name} = {value}"
+                                  for name, value in changed["changes"].items())
+                st.caption(f"Changed by the remedy *{changed['reason']}* ({shown}): these are "
+                           "the settings of the restarted run, not the preset's.")
         elif changed:
             st.session_state.pop(self.key("changed_by"), None)
         if error:
@@ -195,6 +210,7 @@ class Panel:
 
     def opened_upload(self, name: str, payload: dict, raw: bytes) -> None:
         open_view(self.name, "upload", {"name": name, "payload": payload, "bytes": raw})
+        self.show_settings_of(payload, f"the opened file {name}")
 
     def checkpoint_upload(self, label: str, part: str) -> None:
         """An uploader that refuses what is not this model's checkpoint, with the reason."""
