@@ -3,6 +3,7 @@ one reader of a picture a learner uploads or draws."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,24 +16,38 @@ from core.data import image_folder
 
 MIN_SIDE = 8                 # an upload under 8 px a side is too small to read as 28 x 28
 DRAWING_SIZE = 28            # drawings are read at Fashion-MNIST's 28 px; anything smaller is refused
+READABLE = 64                # a generated image is drawn at least this many screen pixels a side
 
 
 # Grids -------------------------------------------------------------------------------------------
 
 def grid(images: torch.Tensor | Sequence[np.ndarray], columns: int = 8, padding: int | None = None,
-         scale: int = 1, background: int = 255) -> np.ndarray:
-    """Pictures in a grid, each enlarged ``scale`` times (nearest neighbour), with ``padding``
-    pixels of ``background`` around and between them (by default 2 pixels of the pictures before
-    enlarging: ``2 * scale``). ``images``: uint8 (N, C, H, W), or uint8 pictures (H, W, 3) of one
-    size. Every row has ``columns`` places (the last ones empty when fewer images). Returns
-    uint8 (rows, cols) for grey images, (rows, cols, 3) otherwise."""
+         scale: float = 1, background: int = 255, min_cell: int = 0,
+         max_width: int | None = None) -> np.ndarray:
+    """Pictures in a grid, each enlarged ``scale`` times (nearest neighbour: every screen pixel is
+    a copy of one image pixel, no blur), with ``padding`` pixels of ``background`` around and
+    between them (by default 2 pixels of the pictures before enlarging: ``2 * scale``).
+    ``images``: uint8 (N, C, H, W), or uint8 pictures (H, W, 3) of one size. Every row has
+    ``columns`` places (the last ones empty when fewer images). Returns uint8 (rows, cols) for
+    grey images, (rows, cols, 3) otherwise.
+
+    ``min_cell``: the scale is raised to the smallest whole number that draws each picture's
+    shorter side at least ``min_cell`` pixels (``READABLE``: what a learner can read on screen).
+    ``max_width``: when the grid at that whole scale would be wider, each picture is enlarged by
+    the fraction that fills ``max_width`` instead (still nearest neighbour: some image pixels
+    become 2 screen pixels, some 3), never below ``min_cell``."""
     if not isinstance(images, torch.Tensor):
         images = torch.from_numpy(np.stack(list(images))).permute(0, 3, 1, 2)
     images = images.detach().cpu()
-    count, channels = images.shape[:2]
-    padding = 2 * scale if padding is None else padding
-    if scale > 1:
-        images = images.repeat_interleave(scale, 2).repeat_interleave(scale, 3)
+    count, channels, height, width = images.shape
+    if min_cell:
+        scale = max(scale, math.ceil(min_cell / min(height, width)))
+    padding = round(2 * scale) if padding is None else padding
+    if max_width and min_cell and columns * (round(width * scale) + padding) + padding > max_width:
+        fits = (max_width - padding * (columns + 1)) // columns      # whole px a picture
+        scale = max(min_cell / min(height, width), fits / width)
+    if scale != 1:
+        images = enlarge(images, scale)
     if count == 1 and columns == 1:   # make_grid returns a lone image without its frame
         canvas = F.pad(images[0], (padding,) * 4, value=background)
     else:
@@ -42,6 +57,23 @@ def grid(images: torch.Tensor | Sequence[np.ndarray], columns: int = 8, padding:
         canvas = make_grid(images, nrow=columns, padding=padding, pad_value=background)
     picture = canvas.permute(1, 2, 0).numpy()     # (rows, cols, 3): make_grid makes grey RGB
     return picture[:, :, 0].copy() if channels == 1 else np.ascontiguousarray(picture)
+
+
+def enlarge(images, scale: float):
+    """Nearest-neighbour enlargement of the last two axes by ``scale`` (a whole number repeats
+    every pixel ``scale`` times; a fraction maps each output pixel to the image pixel it falls
+    in). Keeps the aspect ratio and copies pixel values exactly. ``images``: a tensor or array
+    (..., H, W); a picture (H, W, 3) is enlarged along H and W."""
+    is_picture = isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[2] in (3, 4)
+    values = images.transpose(2, 0, 1) if is_picture else images
+    height, width = values.shape[-2:]
+    tall, wide = round(height * scale), round(width * scale)
+    rows, cols = np.arange(tall) * height // tall, np.arange(wide) * width // wide
+    if isinstance(values, torch.Tensor):
+        enlarged = values[..., torch.from_numpy(rows), :][..., torch.from_numpy(cols)]
+    else:
+        enlarged = values[..., rows, :][..., cols]
+    return np.ascontiguousarray(enlarged.transpose(1, 2, 0)) if is_picture else enlarged
 
 
 def png_bytes(picture: np.ndarray) -> bytes:
