@@ -142,6 +142,35 @@ def _font(size: int):
     return ImageFont.load_default()
 
 
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values inside [low, high]: multiples of a step of 1, 2, 2.5 or 5 times a power
+    of ten, the step giving the number of ticks nearest ``count`` (0.8, 1.0, 1.2, 1.4, 1.6, 1.8
+    — not 0.671, 1.04, 1.4, 1.77)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    if high <= low:
+        return [low]
+    power = 10 ** math.floor(math.log10((high - low) / count))
+
+    def ticks(step: float) -> list[float]:
+        first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+        return [0.0 if index == 0 else round(index * step, 12) for index in range(first, last + 1)]
+
+    steps = [m * p for p in (power / 10, power, power * 10) for m in (1, 2, 2.5, 5)]
+    best = min(steps, key=lambda step: (abs(len(ticks(step)) - count), -step))
+    return ticks(best)
+
+
+def tick_label(value: float, ticks: list[float]) -> str:
+    """A tick's label with as many decimals as its step needs ("1.25", "2,000")."""
+    step = min((abs(b - a) for a, b in zip(ticks, ticks[1:])), default=abs(value) or 1)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    if step < 1 and round(step * 10 ** decimals) % 10 != 0 and \
+            abs(step * 10 ** decimals - round(step * 10 ** decimals)) > 1e-9:
+        decimals += 1
+    return f"{value:,.{decimals}f}"
+
+
 def line_chart_png(series: dict[str, tuple[list, list]], title: str, width: int = 720,
                    height: int = 360) -> bytes | None:
     """A plain line chart (label -> (steps, values)) as PNG bytes; None without any points."""
@@ -166,15 +195,16 @@ def line_chart_png(series: dict[str, tuple[list, list]], title: str, width: int 
 
     draw.text((left, 8), title, fill="black", font=font)
     draw.rectangle((left, top, right, bottom), outline=(180, 180, 180))
-    for i in range(5):
-        value = y0 + (y1 - y0) * i / 4
+    y_ticks = nice_ticks(y0, y1)
+    for value in y_ticks:
         _, y = at(x0, value)
         draw.line((left, y, right, y), fill=(235, 235, 235))
-        draw.text((4, y - 7), f"{value:.3g}", fill=(80, 80, 80), font=small)
-    for i in range(5):
-        value = x0 + (x1 - x0) * i / 4
+        draw.text((4, y - 7), tick_label(value, y_ticks), fill=(80, 80, 80), font=small)
+    x_ticks = nice_ticks(x0, x1)
+    for value in x_ticks:
         x, _ = at(value, y0)
-        draw.text((x - 12, bottom + 4), f"{value:,.0f}", fill=(80, 80, 80), font=small)
+        draw.text((x - 12, bottom + 4), tick_label(value, x_ticks), fill=(80, 80, 80),
+                  font=small)
     draw.text(((left + right) // 2 - 14, height - 18), "step", fill=(80, 80, 80), font=small)
     for index, (label, (steps, values)) in enumerate(series.items()):
         colour = COLOURS[index % len(COLOURS)]
@@ -254,6 +284,15 @@ def _value(name: str, value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def setting_text(name: str, value) -> str:
+    """A setting's value as a card shows it: a time budget of 0 is "no budget"."""
+    if name == "time_budget_s":
+        return "no budget" if not value else f"{float(value):g} s"
+    if value is None:
+        return "—"
+    return str(value)
+
+
 def markdown(card: dict, images: str = "embed") -> str:
     """The card as Markdown; ``images``: "embed" (data URLs), "beside" (loss.png and
     samples.png next to the .md file, as ``write`` saves them) or "none" (a page draws them)."""
@@ -278,7 +317,8 @@ def markdown(card: dict, images: str = "embed") -> str:
     lines.append("")
     if card["config_diff"]:
         lines += ["| setting | preset | this run |", "|---|---|---|"]
-        lines += [f"| {name} | {change['preset']} | {change['run']} |"
+        lines += [f"| {name} | {setting_text(name, change['preset'])} | "
+                  f"{setting_text(name, change['run'])} |"
                   for name, change in card["config_diff"].items()]
     else:
         lines.append("The preset's settings, unchanged.")

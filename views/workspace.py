@@ -29,26 +29,32 @@ if not all_runs:
     st.info("No runs yet: train a model on any page and it appears here.")
     st.stop()
 
+NOTHING = "—"   # the figure does not apply to this model (st.dataframe writes "None" for NaN)
+
+
+def figure(value, form: str) -> str:
+    """A final figure as the table shows it, or a dash where the run has none."""
+    if value is None or value != value:
+        return NOTHING
+    return form.format(value)
+
+
 rows = []
 for run in all_runs:
     info, status = run.info, run.status
     live = manager().active_for_run(run.id)
     final = status.get("final") or {}
-    nothing = float("nan")   # an empty cell, not "None": the figure does not apply to this model
     rows.append({"run": run.id, "model": info["model"],
-                 "status": live.state if live else status.get("status"),
+                 "status": (live.state if live else status.get("status")) or NOTHING,
                  "step": live.step if live else status.get("step", 0),
-                 "test accuracy": final.get("accuracy/test", nothing),
-                 "classes covered": final.get("classes/covered", nothing),
-                 "val perplexity": final.get("perplexity/val", nothing),
+                 "test accuracy": figure(final.get("accuracy/test"), "{:.1%}"),
+                 "classes covered": figure(final.get("classes/covered"), "{:.0f} of 10"),
+                 "val perplexity": figure(final.get("perplexity/val"), "{:.2f}"),
                  "created": pd.Timestamp(info["created"], unit="s").strftime("%Y-%m-%d %H:%M"),
-                 "ran on": runs.ran_on(status, with_host=not demo),
+                 "ran on": runs.ran_on(status, with_host=not demo) or NOTHING,
                  "source": info.get("note") or "app"})
 table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True,
-             column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
-                            "classes covered": st.column_config.NumberColumn(format="%d of 10"),
-                            "val perplexity": st.column_config.NumberColumn(format="%.2f")})
+st.dataframe(table, hide_index=True)
 
 pick_and_compare(all_runs, table)
 
