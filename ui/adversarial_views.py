@@ -10,27 +10,36 @@ picker, the latent explorer and the Inside views, ``TranslationPanel``
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+import io
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
+from PIL import Image
+
 from core import checkpoints
-from core.images import grid, png_bytes
 from core.jobs import manager
 from core.registry import load_model
-from ui import state
+from ui import pictures, state
 from ui.shell import Panel, checkpoint_metrics, open_view
 
-SCALE = 3  # 28-32 px samples drawn 3x larger
+SCALE = 3  # 28-32 px samples drawn 3x larger (at least 64 px: ``ui/pictures.py``)
+SAVED_COLUMNS = 8   # a run's saved grids (``core/runs.py``): 8 columns, 2 px apart, unscaled
 
 
 def show_grid(images: torch.Tensor, caption: str, key: str, columns: int = 8) -> None:
-    picture = grid(images, columns=columns, scale=SCALE)
-    st.image(picture, caption=caption)
-    st.download_button("Download PNG", png_bytes(picture), file_name=f"{key}.png", mime="image/png",
-                       key=f"{key}.png")
+    """uint8 images in a grid a learner can read (each at least 64 px), with a PNG download."""
+    pictures.show(pictures.readable_grid(images, columns=columns), caption, download=key)
+
+
+def saved_grid_picture(raw: bytes, columns: int = SAVED_COLUMNS) -> np.ndarray:
+    """A run's saved grid (PNG bytes, images unscaled, 2 px apart) enlarged so each image is at
+    least 64 px (nearest neighbour)."""
+    picture = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
+    side = max((picture.shape[1] - 2) // columns - 2, 1)
+    return pictures.readable_picture(picture, side)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -55,7 +64,6 @@ class AdversarialPanel(Panel):
     preview_caption = "fixed noise"
     samples_label = "Samples at step"
     no_samples_yet = "The first sample grid appears after the first steps."
-    saved_grid_width: int | Literal["content"] = 8 * 34 * SCALE // 2   # a run's saved grid
 
     # The health monitor --------------------------------------------------------------------------
     def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None,
@@ -122,9 +130,8 @@ class AdversarialPanel(Panel):
             chosen = st.select_slider(self.samples_label, steps, value=steps[-1],
                                       key=self.key("run", "scrub")) \
                 if len(steps) > 1 else steps[0]
-            st.image(files[steps.index(chosen)].read_bytes(),
-                     caption=f"{self.preview_caption}, step {chosen:,}",
-                     width=self.saved_grid_width)
+            pictures.show(saved_grid_picture(files[steps.index(chosen)].read_bytes()),
+                          f"{self.preview_caption}, step {chosen:,}")
 
     # Views ---------------------------------------------------------------------------------------
     def job_heading(self, job) -> None:
@@ -136,11 +143,10 @@ class AdversarialPanel(Panel):
         frame, config = job.metrics(), dataclasses.asdict(job.config)
         # The remedies stay after the run has ended.
         self.monitor_panel(frame, config, job, ended=not job.is_active)
-        left, right = st.columns([2, 1])
-        with right:
-            self.samples_scrubber(list(job.samples), self.key("job"))
-        with left:
-            self.training_charts(frame, self.key("job"), config)
+        # One above the other: the grid needs the view's width for 64 px images, and a chart
+        # beside another is too narrow for its title at 1400 px.
+        self.samples_scrubber(list(job.samples), self.key("job"))
+        self.training_charts(frame, self.key("job"), config)
 
     def job_done(self, job) -> None:
         if job.state == "finished":
@@ -150,11 +156,8 @@ class AdversarialPanel(Panel):
     def run_body(self, run, payload: dict | None) -> None:
         frame = run.metrics()
         self.monitor_panel(frame, run.info["config"])
-        left, right = st.columns([2, 1])
-        with right:
-            self.saved_samples(run)
-        with left:
-            self.training_charts(frame, self.key("run"), run.info["config"])
+        self.saved_samples(run)
+        self.training_charts(frame, self.key("run"), run.info["config"])
         if payload is not None:
             self.explorer(run.checkpoint_path)
             self.inside(run.checkpoint_path)

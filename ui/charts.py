@@ -6,15 +6,70 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=64, b=10), height=380, template="plotly_white",
+# Plotly's toolbar appears over the top right corner of a chart on hover: the title sits in a
+# band below it (TOOLBAR px from the top), so the toolbar never covers it.
+TOOLBAR = 30
+TOP = 92                     # top margin: the toolbar's band, a title and a subtitle
+# The first two colours are D's and G's lines (blue, orange), as the bands and the words say.
+BLUE, ORANGE = "#1f77b4", "#ff7f0e"
+COLOURS = [BLUE, ORANGE, "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]
+LAYOUT = dict(margin=dict(l=10, r=10, t=TOP, b=10), height=400, template="plotly_white",
+              colorway=COLOURS,
               legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
+CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+D_BAND = "rgba(31,119,180,0.20)"
 
 
 def titled(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
     """A short title that fits a half-width chart, and the detail as a smaller line under it."""
     figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle) if subtitle else None))
     return figure
+
+
+def readable(figure: go.Figure) -> go.Figure:
+    """A chart's title (and subtitle) below the band plotly's toolbar takes on hover, with the top
+    margin they need."""
+    title = figure.layout.title
+    if not (title.text or (title.subtitle and title.subtitle.text)):
+        return figure
+    subtitle = title.subtitle.text if title.subtitle and title.subtitle.text else ""
+    lines = 1 + (title.text or "").count("<br>")
+    lines += (1 + subtitle.count("<br>")) if subtitle else 0
+    top = TOOLBAR + 24 * lines + 16
+    figure.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=TOOLBAR)),
+                         margin=dict(t=max(top, figure.layout.margin.t or 0)))
+    return figure
+
+
+def plot(figure: go.Figure, key: str, container=None, **options) -> None:
+    """Draw a chart on the page (``container``: a column, or the page) with its title clear of
+    the toolbar (``readable``) and the app's toolbar settings."""
+    where = container if container is not None else st
+    config = {**CONFIG, **options.pop("config", {})}
+    if config.get("displayModeBar") is not False:     # no toolbar: no band to keep clear
+        readable(figure)
+    where.plotly_chart(figure, key=key, config=config, **options)
+
+
+def bands(figure: go.Figure, d_band, g_band) -> None:
+    """D's and G's healthy loss bands in their lines' colours, named in the legend: D's shaded
+    blue, G's between two orange dashed lines (G's band holds D's: two shadings on top of each
+    other would mix into grey)."""
+    low, high = d_band
+    figure.add_hrect(y0=low, y1=high, fillcolor=D_BAND, line_width=0, layer="below")
+    figure.add_scatter(x=[None], y=[None], mode="markers", name=f"D's healthy band {low:g}–{high:g}",
+                       marker=dict(symbol="square", size=14, color=D_BAND), hoverinfo="skip")
+    low, high = g_band
+    for level in (low, high):
+        figure.add_hline(y=level, line=dict(color=ORANGE, dash="dash", width=1.5))
+    figure.add_scatter(x=[None], y=[None], mode="lines", name=f"G's healthy band {low:g}–{high:g}",
+                       line=dict(color=ORANGE, dash="dash", width=1.5), hoverinfo="skip")
+
+
+BANDS = "shaded blue: D's healthy band; between the orange dashes: G's"
 
 
 def log_ticks(values) -> dict:
@@ -116,7 +171,7 @@ def per_class_figure(confusion, class_names) -> go.Figure:
 
 
 def lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
-           smooth: bool = False) -> go.Figure:
+          smooth: bool = False, subtitle: str = "") -> go.Figure:
     figure = go.Figure()
     for name, label in names.items():
         rows = series(frame, name)
@@ -124,8 +179,8 @@ def lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
         if smooth and len(rows) > 30:
             values = values.rolling(max(3, len(rows) // 40), min_periods=1).mean()
         figure.add_scatter(x=rows["step"], y=values, mode="lines", name=label)
-    figure.update_layout(title=title, xaxis_title="step", yaxis_title=yaxis, **LAYOUT)
-    return figure
+    figure.update_layout(xaxis_title="step", yaxis_title=yaxis, **LAYOUT)
+    return titled(figure, title, subtitle)
 
 
 def gan_loss_figure(frame: pd.DataFrame, thresholds, equilibrium: float | None = None,
@@ -133,13 +188,11 @@ def gan_loss_figure(frame: pd.DataFrame, thresholds, equilibrium: float | None =
     """Loss_D and Loss_G with the healthy bands shaded (and D's loss at equilibrium dotted)."""
     figure = lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
                    "Losses", loss_name)
-    for (low, high), colour, label in ((thresholds.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
-                                       (thresholds.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
-        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0)
+    bands(figure, thresholds.d_loss_band, thresholds.g_loss_band)
     steps = series(frame, "loss/discriminator")["step"].tolist() if not frame.empty else []
     if equilibrium is not None:
         reference_line(figure, steps, equilibrium, f"D at chance: {equilibrium:.2f}", "gray", "dot")
-    return titled(figure, "Losses", "shaded: healthy bands of D (blue) and G (orange)")
+    return titled(figure, "Losses", BANDS)
 
 
 def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
@@ -169,20 +222,43 @@ def grad_norm_figure(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def diversity_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
+def diversity_figure(frame: pd.DataFrame, collapse_below: float,
+                     nearest_below: float | None = None) -> go.Figure:
+    """The evidence of the monitor's mode-collapse rules: the samples' diversity (mean pairwise
+    distance) and, when logged, their nearest-neighbour distance, each as a ratio to real images
+    with the line it calls collapse (log scale: the near-duplicate line sits near 0.02), and the
+    classes the shipped CNN finds among them."""
     figure = go.Figure()
     diversity = series(frame, "diversity/ratio")
-    figure.add_scatter(x=diversity["step"], y=diversity["value"], mode="lines",
-                       name="diversity (generated / real)")
+    nearest = series(frame, "diversity/nearest")
+    figure.add_scatter(x=diversity["step"], y=diversity["value"], mode="lines", name="diversity "
+                       "(mean pairwise distance, generated / real)", line=dict(color=BLUE))
+    steps = diversity["step"].tolist() if not diversity.empty else []
+    reference_line(figure, steps, collapse_below, f"diversity: collapse below {collapse_below:g}",
+                   BLUE)
+    ratios = diversity["value"].tolist() + [collapse_below]
+    if not nearest.empty:
+        figure.add_scatter(x=nearest["step"], y=nearest["value"], mode="lines",
+                           name="nearest neighbour (distance, generated / real)",
+                           line=dict(color="firebrick"))
+        ratios += nearest["value"].tolist()
+        if nearest_below is not None:
+            reference_line(figure, nearest["step"].tolist(), nearest_below,
+                           f"near-duplicates below {nearest_below:g}", "firebrick")
+            ratios.append(nearest_below)
     covered = series(frame, "classes/covered")
     if not covered.empty:
-        figure.add_scatter(x=covered["step"], y=covered["value"], mode="lines+markers",
-                           name="classes covered (of 10)", yaxis="y2")
-    reference_line(figure, diversity["step"].tolist() if not diversity.empty else [],
-                   collapse_below, f"collapse below {collapse_below:g}", "firebrick")
-    figure.update_layout(title="Sample diversity", xaxis_title="step",
-                         yaxis=dict(title="pairwise-distance ratio", rangemode="tozero"),
+        figure.add_scatter(x=covered["step"], y=covered["value"],
+                           mode="lines+markers" if len(covered) <= 30 else "lines",
+                           name="classes covered (of 10, right axis)", yaxis="y2",
+                           line=dict(color="#2ca02c"))
+    log = not nearest.empty
+    figure.update_layout(xaxis_title="step",
+                         yaxis=dict(title="ratio to real images" + (" (log)" if log else ""),
+                                    **(dict(type="log", **log_ticks(ratios)) if log
+                                       else dict(rangemode="tozero"))),
                          yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5],
                                      tickvals=[0, 2, 4, 6, 8, 10], showgrid=False),
-                         **LAYOUT)
-    return figure
+                         **{**LAYOUT, "height": 440})
+    return titled(figure, "Sample diversity", "the mode-collapse evidence: each ratio against "
+                  "its dashed line" if log else "dashed: where the monitor calls collapse")

@@ -12,11 +12,12 @@ from core import cards, compare, runs
 from core.jobs import manager
 from core.links import url as link_url
 from core.registry import MODELS
-from ui import links, state
+from ui import charts, links, state
 from ui.compare_controls import OPEN
 from ui.pages import page
 from ui.shell import POLL_SECONDS, open_view
 
+MARKERS_UP_TO = 30      # curves with this many points or fewer show their points
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22")
 
@@ -41,13 +42,19 @@ def band_figure(frame: pd.DataFrame, name: str, legends: dict[str, str]) -> go.F
                                         line=dict(width=0), fill="tonexty",
                                         fillcolor=_rgba(colour, 0.18), showlegend=False,
                                         hoverinfo="skip", legendgroup=arm))
-        figure.add_trace(go.Scatter(x=rows["step"], y=rows["mean"], mode="lines",
-                                    line=dict(color=colour, width=2), name=label,
-                                    legendgroup=arm))
-    figure.update_layout(title=f"{name} (mean over seeds, band: min–max)", height=340,
-                         margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
+        # Few points (one evaluation per run: "loss/test") show as markers; a line of one point
+        # draws nothing.
+        few = len(rows) <= MARKERS_UP_TO
+        spread = dict(type="data", array=(rows["high"] - rows["mean"]).tolist(),
+                      arrayminus=(rows["mean"] - rows["low"]).tolist(), color=colour,
+                      thickness=1.5, width=6) if few and rows["runs"].max() > 1 else None
+        figure.add_trace(go.Scatter(x=rows["step"], y=rows["mean"],
+                                    mode="lines+markers" if few else "lines", error_y=spread,
+                                    line=dict(color=colour, width=2), marker=dict(size=8),
+                                    name=label, legendgroup=arm))
+    figure.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
                          legend=dict(orientation="h", y=-0.25))
-    return figure
+    return charts.titled(figure, name, "mean over seeds, band: min–max")
 
 
 def heatmap_figure(grid: pd.DataFrame, label: str, x_name: str, y_name: str) -> go.Figure:
@@ -156,9 +163,8 @@ def draw(comparison: compare.Comparison, spec, found: list) -> None:
     grid = compare.heatmap(comparison, found, metric.name) if metric else None
     if grid is not None:
         axes = comparison.axes
-        st.plotly_chart(heatmap_figure(grid, metric.label, axes[0]["name"],
-                                       axes[1]["name"] if len(axes) > 1 else ""),
-                        key="compare.heatmap")
+        charts.plot(heatmap_figure(grid, metric.label, axes[0]["name"],
+                                   axes[1]["name"] if len(axes) > 1 else ""), "compare.heatmap")
     legends = {arm["label"]: arm["label"] + (f": {compare.arm_label(arm['config'], fields)}"
                                              if comparison.kind != "sweep" else "")
                for arm in comparison.arms}
@@ -167,8 +173,8 @@ def draw(comparison: compare.Comparison, spec, found: list) -> None:
     for index, name in enumerate(names):
         frame = compare.band(found, name)
         if not frame.empty:
-            columns[index % 2].plotly_chart(band_figure(frame, name, legends),
-                                            key=f"compare.curve.{index}")
+            charts.plot(band_figure(frame, name, legends), f"compare.curve.{index}",
+                        container=columns[index % 2])
 
 
 def runs_section(comparison: compare.Comparison, spec) -> None:

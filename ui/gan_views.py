@@ -31,14 +31,14 @@ class GANPanel(AdversarialPanel):
         and classes covered, gradient norms."""
         health = self.spec.health
         t = health.thresholds
-        left, right = st.columns(2)
-        left.plotly_chart(charts.gan_loss_figure(frame, t, health.equilibrium_d_loss,
-                                                 health.loss_name), key=f"{key}.loss")
-        right.plotly_chart(charts.d_outputs_figure(frame), key=f"{key}.dout")
-        left, right = st.columns(2)
-        left.plotly_chart(charts.d_accuracy_figure(frame, t.d_accuracy_healthy), key=f"{key}.dacc")
-        right.plotly_chart(charts.diversity_figure(frame, t.collapse_diversity), key=f"{key}.div")
-        st.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+        # One a row: at 1400 px the view column is ≈ 570 px, too narrow for two with titles.
+        charts.plot(charts.gan_loss_figure(frame, t, health.equilibrium_d_loss,
+                                           health.loss_name), f"{key}.loss")
+        charts.plot(charts.d_outputs_figure(frame), f"{key}.dout")
+        charts.plot(charts.d_accuracy_figure(frame, t.d_accuracy_healthy), f"{key}.dacc")
+        charts.plot(charts.diversity_figure(frame, t.collapse_diversity, t.collapse_nearest),
+                    f"{key}.div")
+        charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
 
     # The finished model --------------------------------------------------------------------------
     def explorer(self, source) -> None:
@@ -49,13 +49,13 @@ class GANPanel(AdversarialPanel):
         payload, key = loaded
         model = model_for(key, payload)
         st.subheader("Explore the latent space")
-        left, right = st.columns(2)
-        with left:
-            seed = st.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=self.key("seed"))
-            z = model.noise(64, torch.Generator().manual_seed(int(seed)))  # the model's own prior
-            show_grid(to_uint8(model.generate(z)), f"64 samples, seed {seed}",
-                      f"{self.name}-seed{seed}")
-        with right:
+        # One above the other: 8 images a row at 64 px or more take the view column's width.
+        left, _ = st.columns([1, 2])
+        seed = left.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=self.key("seed"))
+        z = model.noise(64, torch.Generator().manual_seed(int(seed)))  # the model's own prior
+        show_grid(to_uint8(model.generate(z)), f"64 samples, seed {seed}",
+                  f"{self.name}-seed{seed}")
+        with st.container():
             first, second, method = st.columns([1, 1, 1.3])
             seed_a = first.number_input("From seed", 0, 2**31 - 1, 1, key=self.key("seed_a"))
             seed_b = second.number_input("To seed", 0, 2**31 - 1, 2, key=self.key("seed_b"))

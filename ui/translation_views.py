@@ -15,24 +15,39 @@ import streamlit as st
 import torch
 
 from core.data.fashion_mnist import DataUnavailable
-from core.images import grid, picture_from_drawing, picture_from_upload, png_bytes
+from core.images import grid, picture_from_drawing, picture_from_upload
 from core.models.gans.base import to_uint8
-from ui import charts, state
+from ui import charts, pictures, state
 from ui.adversarial_views import SCALE, AdversarialPanel, model_for, show_grid, source_payload
 
-try:   # a maintained drawing canvas (requirements.txt); without it the pages take uploads only
-    from streamlit_drawable_canvas import st_canvas
-except ImportError:           # pragma: no cover - installed by make run / make test
-    st_canvas = None
+
+def canvas_component():
+    """The drawing canvas (``streamlit-drawable-canvas``, requirements.txt), or None without it
+    (the pages take uploads only then). Imported when a page draws it: importing it declares a
+    Streamlit component, which only works inside a running app."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:       # pragma: no cover - installed by make run / make test
+        return None
+    return st_canvas
+
 
 CANVAS_PX = 280               # the canvas is drawn 10x the model's 28 px
 BIG = 6                       # single images drawn 6x (168 px)
 
 
-def picture(images: torch.Tensor, columns: int | None = None, scale: int = BIG) -> np.ndarray:
-    """Images in [-1, 1] as one uint8 picture, enlarged (nearest neighbour)."""
-    images = images.detach().cpu()
-    return grid(to_uint8(images), columns=columns or len(images), scale=scale)
+def picture(images: torch.Tensor, columns: int | None = None, scale: int = BIG,
+            max_width: int = pictures.VIEW_WIDTH) -> np.ndarray:
+    """Images in [-1, 1] as one uint8 picture, enlarged ``scale`` times (nearest neighbour) or
+    less when that is wider than ``max_width``, never below 64 px an image."""
+    images = to_uint8(images.detach().cpu())
+    columns = columns or len(images)
+    side = images.shape[-1]
+    while scale > 1 and columns * (side * scale + 2 * scale) > max_width:
+        scale -= 1                                    # the largest whole scale that fits
+    if side * scale < pictures.READABLE:
+        return pictures.readable_grid(images, columns=columns, max_width=max_width)
+    return grid(images, columns=columns, scale=scale)
 
 
 def from_unit(picture_01: torch.Tensor) -> torch.Tensor:
@@ -46,7 +61,6 @@ class TranslationPanel(AdversarialPanel):
     preview_caption = "fixed test images"
     samples_label = "Test images at step"
     no_samples_yet = "The first grid of test images appears after the first steps."
-    saved_grid_width = "content"
 
     # Data: Fashion-MNIST only (the pairs and domains are made from it) ---------------------------
     def data_controls(self) -> None:
@@ -59,14 +73,9 @@ class TranslationPanel(AdversarialPanel):
         t = health.thresholds
         kind = "BCE" if health.loss == "bce" else "least squares"
         figure = charts.lines(frame, {"loss/discriminator": "D", "loss/generator":
-                                      "G (adversarial term)"},
-                              f"GAN losses (shaded: healthy bands here, {kind})", kind)
-        for (low, high), colour, label in ((t.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
-                                           (t.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
-            figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0,
-                             annotation_text=f"{label} {low}–{high}",
-                             annotation_position="top left", annotation_font_size=10)
-        return figure
+                                      "G (adversarial term)"}, "GAN losses", kind)
+        charts.bands(figure, t.d_loss_band, t.g_loss_band)
+        return charts.titled(figure, "GAN losses", f"{kind}; {charts.BANDS}")
 
     def scores_figure(self, frame: pd.DataFrame) -> go.Figure:
         bce = self.spec.health.loss == "bce"
@@ -84,14 +93,13 @@ class TranslationPanel(AdversarialPanel):
         identity losses, class of the translations)."""
 
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
-        left, right = st.columns(2)
-        left.plotly_chart(self.loss_figure(frame), key=f"{key}.loss")
-        right.plotly_chart(self.scores_figure(frame), key=f"{key}.dout")
+        """One chart a row: the view column is too narrow at 1400 px for two with their titles."""
+        charts.plot(self.loss_figure(frame), f"{key}.loss")
+        charts.plot(self.scores_figure(frame), f"{key}.dout")
         self.model_charts(frame, key, config)
-        left, right = st.columns(2)
-        left.plotly_chart(charts.d_accuracy_figure(frame, self.spec.health.thresholds
-                                                   .d_accuracy_healthy), key=f"{key}.dacc")
-        right.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+        charts.plot(charts.d_accuracy_figure(frame, self.spec.health.thresholds
+                                             .d_accuracy_healthy), f"{key}.dacc")
+        charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
         st.caption("The monitor's bands — " + self.spec.health.bands_text() + ".")
 
     # The finished model --------------------------------------------------------------------------
@@ -125,6 +133,7 @@ class TranslationPanel(AdversarialPanel):
 def drawing_input(key: str, stroke_width: int, label: str, fill_hint: str = "") -> tuple:
     """A canvas to draw on (white on black); returns (picture (1, 1, 28, 28) in [0, 1] or None,
     a message or None). Without the canvas component, says how to get it."""
+    st_canvas = canvas_component()
     if st_canvas is None:
         return None, ("The drawing canvas needs the `streamlit-drawable-canvas` package "
                       "(`pip install -r requirements.txt`); upload an image below instead.")
@@ -159,16 +168,21 @@ def upload_input(key: str, label: str) -> tuple:
 
 def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: bool
                      ) -> go.Figure:
-    """D's per-patch verdict as a heatmap: rows and columns of patches, blue = real."""
-    values = scores.numpy()
+    """D's per-patch verdict as a heatmap: rows and columns of patches, blue = real.
+    ``scores``: one map (rows, columns) of patches."""
+    values = scores.detach().cpu().numpy()
+    if values.ndim != 2:
+        raise ValueError(f"a patch map is one (rows, columns) map, not {values.shape}")
     figure = go.Figure(go.Heatmap(z=values, colorscale="RdBu", zmin=0, zmax=1,
-                                  colorbar=dict(title="real" if probability else "score",
+                                  colorbar=dict(title=dict(text="real" if probability else
+                                                           "score", side="top"),
                                                 tickvals=[0, 0.25, 0.5, 0.75, 1],
-                                                tickformat=".2~f", thickness=12),
+                                                ticktext=["0", "0.25", "0.5", "0.75", "1"],
+                                                thickness=12, xpad=4),
                                   hovertemplate="patch row %{y}, column %{x}: %{z:.2f}"
                                                 "<extra></extra>"))
     figure.update_layout(title=title, yaxis_autorange="reversed", height=300,
-                         margin=dict(l=10, r=10, t=40, b=10),
+                         margin=dict(l=10, r=40, t=charts.TOP, b=10),
                          xaxis=dict(title=f"{values.shape[1]} patches of {patch}×{patch} px",
                                     showticklabels=False),
                          yaxis=dict(showticklabels=False, scaleanchor="x"))
@@ -176,12 +190,11 @@ def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: 
 
 
 def show_picture(images: torch.Tensor, caption: str, key: str, scale: int = BIG,
-                 columns: int | None = None, download: bool = False) -> None:
-    shown = picture(images, columns=columns, scale=scale)
-    st.image(shown, caption=caption)
-    if download:
-        st.download_button("Download PNG", png_bytes(shown), file_name=f"{key}.png",
-                           mime="image/png", key=f"{key}.png")
+                 columns: int | None = None, download: bool = False,
+                 max_width: int = pictures.VIEW_WIDTH) -> None:
+    """Images in [-1, 1] drawn at their own width, at least 64 px each (``picture``)."""
+    pictures.show(picture(images, columns=columns, scale=scale, max_width=max_width), caption,
+                  download=key if download else None)
 
 
 def class_caption(judge, images: torch.Tensor, names) -> list[str]:

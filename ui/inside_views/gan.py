@@ -9,7 +9,8 @@ import streamlit as st
 import torch
 
 from core import gan_eval, gan_task, inside
-from core.images import grid
+from core.models.gans.base import to_gan_range
+from ui import charts, pictures
 from ui.inside_views.common import (LAYOUT, LEGEND_BELOW, dataset, keep, kept, picture, resolve,
                                     wait_for)
 from ui.shell import checkpoint_metrics
@@ -56,7 +57,11 @@ def _scores_now(key: str, _model, _images) -> tuple[np.ndarray, np.ndarray, floa
 
 
 def histogram_figure(edges: np.ndarray, real: np.ndarray, fake: np.ndarray,
-                     boundary: float | None, title: str) -> go.Figure:
+                     boundary: float | None, title: str, autoencoder: bool = False) -> go.Figure:
+    """D's scores of real and generated images as two overlaid histograms (shares of each). An
+    autoencoder D (BEGAN) scores minus its reconstruction error: higher means rebuilt better,
+    not "more real", and G is trained to be rebuilt well, so its images usually score higher
+    than real ones; the chart says so in its subtitle and, when it happens, on the chart."""
     centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
     figure = go.Figure()
     for shares, name, colour in ((real, "real images", "#1f77b4"),
@@ -66,10 +71,24 @@ def histogram_figure(edges: np.ndarray, real: np.ndarray, fake: np.ndarray,
     if boundary is not None:
         figure.add_vline(x=boundary, line_dash="dash", line_color="gray",
                          annotation_text="D says \"real\" →", annotation_font_size=10)
-    figure.update_layout(title=title, barmode="overlay", xaxis_title="D's score (higher = "
-                         "more real)", yaxis_title="share of images", height=360,
-                         **{**LAYOUT, "legend": LEGEND_BELOW})
-    return figure
+    axis = "D's score (higher = more real)"
+    subtitle = ""
+    if autoencoder:
+        axis = "D's score = − reconstruction error (higher = rebuilt better)"
+        mean = lambda shares: float((np.asarray(shares) * centres).sum()
+                                    / max(float(np.sum(shares)), 1e-12))
+        higher = mean(fake) > mean(real)
+        subtitle = ("generated images score higher: D rebuilds them better than real ones"
+                    if higher else "higher = rebuilt better by D, not \"more real\"")
+        if higher:
+            figure.add_annotation(x=0.5, y=0.98, xref="paper", yref="paper", xanchor="center",
+                                  yanchor="top", showarrow=False, align="center",
+                                  text="generated → higher:<br>not \"more real\"",
+                                  font=dict(size=12, color="#ff7f0e"),
+                                  bgcolor="rgba(255,255,255,0.8)")
+    figure.update_layout(barmode="overlay", xaxis_title=axis, yaxis_title="share of images",
+                         height=380, **{**LAYOUT, "legend": LEGEND_BELOW})
+    return charts.titled(figure, title, subtitle)
 
 
 def trend_figure(histograms: list, chosen: int) -> go.Figure:
@@ -97,8 +116,11 @@ def side_shares(real: np.ndarray, fake: np.ndarray, boundary: float) -> tuple[fl
 
 def scores_view(panel, model, key: str, payload: dict, data) -> None:
     histograms = _recorded(key, payload)
-    left, right = st.columns(2)
+    # One above the other (training, then the finished model): beside each other at 1400 px
+    # each chart is ≈ 280 px, too narrow for its axis title.
+    left, right = st.container(), st.container()
     boundary = None
+    autoencoder = inside.decision_boundary(model) is None
     if data is not None:
         real, fake, boundary = _scores_now(key, model, data.train_images)
         edges = np.linspace(*np.percentile(np.concatenate([real, fake]), [0.5, 99.5]), 31)
@@ -106,9 +128,9 @@ def scores_view(panel, model, key: str, payload: dict, data) -> None:
             edges = np.linspace(edges[0] - 0.5, edges[0] + 0.5, 31)
         share = lambda values: np.histogram(np.clip(values, edges[0], edges[-1]), edges)[0] \
             / len(values)
-        right.plotly_chart(histogram_figure(edges, share(real), share(fake), boundary,
-                                            "The finished model"),
-                           key=panel.key("inside", "now"))
+        charts.plot(histogram_figure(edges, share(real), share(fake), boundary,
+                                     "The finished model", autoencoder),
+                    panel.key("inside", "now"), container=right)
         if boundary is not None:
             real_right, fake_right = side_shares(real, fake, boundary)
             right.caption(f"D calls {real_right:.0%} of {len(real)} training images real and "
@@ -134,11 +156,11 @@ def scores_view(panel, model, key: str, payload: dict, data) -> None:
             if len(steps) > 1 else steps[0]
         keep(step_key, chosen)
         histogram = histograms[steps.index(chosen)]
-        st.plotly_chart(histogram_figure(histogram.edges, histogram.real, histogram.fake,
-                                         boundary, f"During training, step {chosen:,}"),
-                        key=panel.key("inside", "then"))
+        charts.plot(histogram_figure(histogram.edges, histogram.real, histogram.fake,
+                                     boundary, f"During training, step {chosen:,}", autoencoder),
+                    panel.key("inside", "then"))
         if len(histograms) > 1:
-            st.plotly_chart(trend_figure(histograms, chosen), key=panel.key("inside", "trend"))
+            charts.plot(trend_figure(histograms, chosen), panel.key("inside", "trend"))
         st.caption(f"{gan_task.HISTOGRAM_IMAGES} real and {gan_task.HISTOGRAM_IMAGES} generated "
                    f"images every 2nd metric window of the first {gan_task.HISTOGRAM_EARLY_WINDOWS}"
                    f", then every {gan_task.HISTOGRAM_EVERY_WINDOWS}th, scored by D as its step "
@@ -149,17 +171,17 @@ def scores_view(panel, model, key: str, payload: dict, data) -> None:
 def generated(panel, model) -> tuple[torch.Tensor, torch.Tensor]:
     """A seed and an image picked among ``GENERATED`` drawn from it: (latent (1, L), images)."""
     seed_key, pick_key = panel.key("inside", "seed"), panel.key("inside", "pick")
-    left, right = st.columns([1, 3])
+    left, right = st.columns([1, 2])
     seed = int(left.number_input("Seed", 0, 2**31 - 1, kept(seed_key, 0), key=seed_key))
     keep(seed_key, seed)
-    pick = int(left.select_slider("Image", list(range(1, GENERATED + 1)),
-                                  value=kept(pick_key, 1), key=pick_key))
+    pick = int(right.select_slider("Image", list(range(1, GENERATED + 1)),
+                                   value=kept(pick_key, 1), key=pick_key))
     keep(pick_key, pick)
     latents = model.noise(GENERATED, torch.Generator().manual_seed(seed))
     images = model.generate(latents).detach().cpu()
     strip = [inside.to_rgb(image.numpy()) for image in images]
-    right.image(grid(strip, columns=GENERATED, scale=2, padding=2),
-                caption=f"seed {seed}: images 1–{GENERATED}; image {pick} is looked at below")
+    pictures.show(pictures.readable_grid(strip, columns=GENERATED),
+                  f"seed {seed}: images 1–{GENERATED}; image {pick} is looked at below")
     return latents[pick - 1:pick], images[pick - 1:pick]
 
 
@@ -167,14 +189,13 @@ def push_view(model, latent: torch.Tensor) -> None:
     push = inside.discriminator_push(model, latent)
     gradient = push.gradient.mean(0)
     columns = st.columns(3)
-    scale = max(3, 168 // push.image.shape[-1])
-    columns[0].image(picture(inside.to_rgb(push.image), scale), width=168,
-                     caption=f"the generated image · D's score {push.score + 0.0:.2f}")
-    columns[1].image(picture(inside.signed_colours(gradient), scale), width=168,
-                     caption="d score / d pixel: red = brighter would look more real, "
-                             "blue = darker")
-    columns[2].image(picture(inside.to_rgb(push.nudged), scale), width=168,
-                     caption=f"10 small steps that way · D's score {push.nudged_score + 0.0:.2f}")
+    scale = max(3, 168 // push.image.shape[-1])      # a whole scale: drawn at its own width
+    pictures.show(picture(inside.to_rgb(push.image), scale), container=columns[0],
+                  caption=f"the generated image · D's score {push.score + 0.0:.2f}")
+    pictures.show(picture(inside.signed_colours(gradient), scale), container=columns[1],
+                  caption="d score / d pixel: red = brighter would look more real, blue = darker")
+    pictures.show(picture(inside.to_rgb(push.nudged), scale), container=columns[2],
+                  caption=f"10 small steps that way · D's score {push.nudged_score + 0.0:.2f}")
     st.caption("The gradient of D's score with respect to the image is what G's loss passes back "
                "to G: G is pushed to change its images where this map is strong. Climbing it "
                "a little (right) shows what D would like to see more of.")
@@ -205,11 +226,18 @@ def nearest_view(model, images: torch.Tensor, data) -> None:
     query = inside.unit_features(judge, images)
     indices, distances = inside.nearest(bank, query, NEIGHBOURS)
     closer = float(np.searchsorted(reference, distances[0, 0]) / len(reference))
-    columns = st.columns([1.3] + [1] * NEIGHBOURS)
-    columns[0].image(picture(inside.to_rgb(images[0].numpy()), 3), caption="generated")
-    for column, index, distance in zip(columns[1:], indices[0], distances[0]):
-        column.image(picture(inside.to_rgb(data.train_images[index].float().numpy() / 127.5 - 1),
-                             3), caption=f"#{index:,} · {distance:.2f}")
+    # The training images as the model sees them (its size, [-1, 1]), so every cell has the
+    # generated image's size and aspect.
+    side = images.shape[-1]
+    found = to_gan_range(data.train_images[torch.as_tensor(indices[0])].float() / 255, side)
+    left, right = st.columns([1, 2.4])
+    pictures.show(pictures.readable_grid([inside.to_rgb(images[0].numpy())], columns=1,
+                                         min_cell=96), "generated", container=left)
+    pictures.show(pictures.readable_grid([inside.to_rgb(image.numpy()) for image in found],
+                                         columns=NEIGHBOURS // 2, max_width=400),
+                  "nearest first (left to right, then the second row): " + ", ".join(
+                      f"#{index:,} ({distance:.2f})"
+                      for index, distance in zip(indices[0], distances[0])), container=right)
     verdict = ("closer than almost any real test image is to its nearest training image: it may "
                "be a copy" if closer < 0.05 else
                "about as far as real test images are from theirs: new, not copied"

@@ -13,33 +13,32 @@ import torch
 from core import gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.demo import LimitError
-from core.images import grid
 from core.jobs import manager
 from core.models.gans.base import to_gan_range, to_uint8
 from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
 from core.models.spec import count_parameters
 from core.paths import CHECKPOINTS
 from core.registry import MODELS
-from ui import charts, datasets, state
-from ui.adversarial_views import SCALE
+from ui import charts, datasets, pictures, state
 from ui.gan_views import GANPanel
 from ui.shell import POLL_SECONDS, panel_for
 
 KEY = "began.side_by_side"
-SHOWN = 12                 # real images and their reconstructions drawn on the page
+SHOWN = 8                  # real images and their reconstructions drawn on the page (64 px each)
 JUDGED = 1000              # test images whose reconstructions the shipped CNN classifies
 MEASURED = CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
 
 
 def convergence_figure(frame: pd.DataFrame) -> go.Figure:
     """M_global = L(x) + |γ L(x) − L(G(z))|: lower is better; it should fall and settle."""
-    return charts.lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global "
-                        "(BEGAN; falls as images improve)", "M_global", smooth=True)
+    return charts.lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global",
+                        "M_global", smooth=True, subtitle="BEGAN's: it falls as the images "
+                        "improve")
 
 
 def k_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = charts.lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t (how much D "
-                          "attends to generated images)", "k_t")
+    figure = charts.lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t", "k_t",
+                          subtitle="how much D attends to generated images")
     figure.update_layout(yaxis_range=[0, 1.02])
     return figure
 
@@ -48,8 +47,8 @@ def reconstruction_figure(frame: pd.DataFrame, gamma: float) -> go.Figure:
     """L(x) and L(G(z)) with γ·L(x), the target L(G(z)) the controller steers to."""
     figure = charts.lines(frame, {"began/loss_real": "L(x) (real)",
                                   "began/loss_fake": "L(G(z)) (generated)"},
-                          f"Autoencoder losses (target: L(G(z)) = γ·L(x), γ = {gamma:g})",
-                          "mean |v − D(v)|", smooth=True)
+                          "Autoencoder losses", "mean |v − D(v)|", smooth=True,
+                          subtitle=f"the target: L(G(z)) = γ·L(x), γ = {gamma:g}")
     real = charts.series(frame, "began/loss_real")
     figure.add_scatter(x=real["step"], y=gamma * real["value"], mode="lines", name="γ·L(x)",
                        line=dict(dash="dash", color="gray"))
@@ -60,15 +59,14 @@ class BEGANPanel(GANPanel):
 
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         """BEGAN's own measures in place of the BCE bands and D's accuracy."""
-        left, right = st.columns(2)
-        left.plotly_chart(convergence_figure(frame), key=f"{key}.mglobal")
-        right.plotly_chart(k_figure(frame), key=f"{key}.k")
-        left, right = st.columns(2)
-        left.plotly_chart(reconstruction_figure(frame, float(config.get("gamma", 0.5))),
-                          key=f"{key}.recon")
-        right.plotly_chart(charts.diversity_figure(frame, self.spec.health.thresholds
-                                                   .collapse_diversity), key=f"{key}.div")
-        st.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
+        t = self.spec.health.thresholds
+        charts.plot(convergence_figure(frame), f"{key}.mglobal")
+        charts.plot(k_figure(frame), f"{key}.k")
+        charts.plot(reconstruction_figure(frame, float(config.get("gamma", 0.5))),
+                    f"{key}.recon")
+        charts.plot(charts.diversity_figure(frame, t.collapse_diversity,
+                                            getattr(t, "collapse_nearest", None)), f"{key}.div")
+        charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
 
     def explorer_extras(self, model, key: str) -> None:
         what_d_keeps(model, key)
@@ -155,9 +153,9 @@ def _live(job_ids: dict) -> None:
                        "too short": st.warning}.get(verdict.state, st.error)
                 box(f"**{verdict.state}** — {verdict.headline}")
                 if job.samples:
-                    step, images = job.samples[-1]
-                    st.image(grid(images, columns=8, scale=SCALE - 1),
-                             caption=f"fixed noise, step {step:,}")
+                    step, images = job.samples[-1]   # half the page: 6 a row at 64 px
+                    pictures.show(pictures.readable_grid(images[:36], columns=6),
+                                  f"fixed noise (the first 36), step {step:,}")
                 if job.final.get("classes/covered") is not None:
                     st.caption(f"{job.final['classes/covered']:.0f} of 10 classes covered, "
                                f"diversity {job.final.get('diversity/ratio', 0):.2f}× real "
@@ -192,7 +190,7 @@ def what_d_keeps(trainer, key: str) -> None:
     st.caption("Top: test images. Bottom: what this model's autoencoder D makes of them. G is "
                "rewarded for images D reconstructs well, so what D loses here, G's images lack — "
                "which is why BEGAN's samples are smooth and why some garments go missing.")
-    st.image(grid(torch.cat([real, rebuilt]), columns=SHOWN, scale=SCALE - 1))
+    pictures.show(pictures.readable_grid(torch.cat([real, rebuilt]), columns=SHOWN))
     if shares is None:
         return
     real_shares, rebuilt_shares = shares

@@ -13,7 +13,7 @@ from core.data.fashion_mnist import DataUnavailable
 from core import figures
 from core.models.gans.biggan import CURVE_PER_CLASS, page_truncation_curve
 from core.models.gans.conditional import TRUNCATION_VALUES
-from ui import state
+from ui import charts, pictures, state
 from ui.panels.conditional import (ConditionalGANPanel, attention_viewer, class_names, one_thread,
                                    picture)
 
@@ -34,14 +34,14 @@ def curve_figure(rows: list[dict]) -> go.Figure:
                        name="diversity within a class (× real)")
     figure.add_scatter(x=psi, y=[row["frechet_distance"] for row in rows], mode="lines+markers",
                        name="Fréchet distance (right axis)", yaxis="y2", line=dict(dash="dot"))
-    figure.update_layout(title="The truncation trick, measured on this model",
-                         xaxis=dict(title="ψ (truncation threshold)", tickvals=psi),
+    figure.update_layout(xaxis=dict(title="ψ (truncation threshold)", tickvals=psi),
                          yaxis=dict(title="accuracy / diversity ratio", rangemode="tozero"),
                          yaxis2=dict(title="Fréchet distance (lower is better)", overlaying="y",
                                      side="right", rangemode="tozero"),
-                         legend=dict(orientation="h", y=-0.25), height=420,
+                         legend=dict(orientation="h", y=-0.25), height=440,
                          margin=dict(l=50, r=50, t=50, b=40))
-    return figure
+    return charts.titled(figure, "The truncation trick, measured", "on this model: fidelity "
+                         "against diversity as ψ varies")
 
 
 @st.cache_resource(show_spinner="Measuring the truncation curve on this model ...",
@@ -107,7 +107,7 @@ class BigGANPanel(ConditionalGANPanel):
         with one_thread():
             z = model.sample_z(ROWS, torch.Generator().manual_seed(int(seed)), psi)
             images = model.class_interpolation(start, end, z, STEPS)
-        st.image(picture(images, STEPS, 3))
+        pictures.show(picture(images, STEPS))
         st.caption(f"{names[start]} → {names[end]}, {ROWS} z from seed {seed}"
                    + (f", ψ = {psi:g}" if psi else ", no truncation"))
 
@@ -122,7 +122,7 @@ class BigGANPanel(ConditionalGANPanel):
                     "10-class grey model.")
             return
         rows, seconds = measured
-        st.plotly_chart(curve_figure(rows), key=self.key("curve"))
+        charts.plot(curve_figure(rows), self.key("curve"))
         by_psi = {row["psi"]: row for row in rows}
         low, full = by_psi.get(0.5), by_psi.get(1.0)
         summary = ""

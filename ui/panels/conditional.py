@@ -14,10 +14,10 @@ import torch
 
 from core import gan_eval
 from core.data.fashion_mnist import CLASS_NAMES
-from core.images import grid, png_bytes
+from core.images import png_bytes
 from core.models.gans.base import to_uint8
-from ui import charts
-from ui.adversarial_views import SCALE, model_for, source_payload
+from ui import charts, pictures
+from ui.adversarial_views import model_for, source_payload
 from ui.gan_views import GANPanel
 
 ROW = 8            # samples of the chosen class
@@ -53,15 +53,11 @@ def hinge_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
                                   "loss/generator": "Loss_G = −mean D(G(z))",
                                   "loss/d_real": "D's hinge on real", "loss/d_fake":
                                   "D's hinge on generated"},
-                          "Hinge losses (shaded: the hinge monitor's healthy bands)", "hinge loss",
-                          smooth=True)
-    for (low, high), colour, label in ((thresholds.d_loss_band, "rgba(31,119,180,0.12)", "D band"),
-                                       (thresholds.g_loss_band, "rgba(255,127,14,0.10)", "G band")):
-        figure.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0,
-                         annotation_text=f"{label} {low:g}–{high:g}",
-                         annotation_position="top left", annotation_font_size=10)
-    figure.add_hline(y=2.0, line_dash="dot", line_color="gray",
-                     annotation_text="Loss_D = 2: D scores everything 0", annotation_font_size=10)
+                          "Hinge losses", "hinge loss", smooth=True,
+                          subtitle=f"the hinge monitor's bands — {charts.BANDS}")
+    charts.bands(figure, thresholds.d_loss_band, thresholds.g_loss_band)
+    steps = charts.series(frame, "loss/discriminator")["step"].tolist() if not frame.empty else []
+    charts.reference_line(figure, steps, 2.0, "Loss_D = 2: D scores everything 0", "gray", "dot")
     return figure
 
 
@@ -69,7 +65,8 @@ def scores_figure(frame: pd.DataFrame) -> go.Figure:
     """D's raw scores (a hinge D has no probabilities): the margins are +1 and −1."""
     figure = charts.lines(frame, {"d_score/real": "mean D(x, y)",
                                   "d_score/fake": "mean D(G(z), y)"},
-                          "Discriminator scores (hinge margins at ±1)", "score", smooth=True)
+                          "Discriminator scores", "score", smooth=True,
+                          subtitle="dashed: the hinge margins at ±1")
     for level in (1, -1):
         figure.add_hline(y=level, line_dash="dash", line_color="gray")
     return figure
@@ -79,27 +76,30 @@ def accuracy_figure(frame: pd.DataFrame) -> go.Figure:
     figure = charts.lines(frame, {"d_accuracy/real": "on real (score > 0)",
                                   "d_accuracy/fake": "on generated (score < 0)",
                                   "d_accuracy/mean": "mean"},
-                          "Discriminator accuracy (sign of its score)", "accuracy")
+                          "Discriminator accuracy", "accuracy",
+                          subtitle="right when the sign of its score is")
     figure.update_layout(yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
     return figure
 
 
-def classes_figure(frame: pd.DataFrame, collapse_below: float) -> go.Figure:
+def classes_figure(frame: pd.DataFrame, collapse_below: float,
+                   nearest_below: float | None = None) -> go.Figure:
     """Diversity and classes covered, and how often the CNN sees the class G was asked for."""
-    figure = charts.diversity_figure(frame, collapse_below)
+    figure = charts.diversity_figure(frame, collapse_below, nearest_below)
     intended = charts.series(frame, "classes/intended_accuracy")
     if not intended.empty:
         figure.add_scatter(x=intended["step"], y=intended["value"] * 10, mode="lines+markers",
                            name="intended-class accuracy × 10", yaxis="y2",
                            line=dict(dash="dot"))
-    figure.update_layout(title="Diversity, classes covered, intended-class accuracy (× 10)")
-    return figure
+    return charts.titled(figure, "Diversity and classes", "classes covered and the intended-class "
+                         "accuracy × 10 on the right axis; dashed: where the monitor calls collapse")
 
 
 # The class explorer ----------------------------------------------------------------------------
 
-def picture(images: torch.Tensor, columns: int, scale: int = SCALE) -> np.ndarray:
-    return grid(to_uint8(images), columns=columns, scale=scale)
+def picture(images: torch.Tensor, columns: int) -> np.ndarray:
+    """Images in [-1, 1] in a grid a learner can read (each at least 64 px)."""
+    return pictures.readable_grid(to_uint8(images), columns=columns)
 
 
 def judged(images: torch.Tensor, label: int) -> str:
@@ -126,16 +126,13 @@ class ConditionalGANPanel(GANPanel):
         """The hinge losses with their bands, D's scores and accuracy, diversity and the
         intended-class accuracy, gradient norms, then the model's own (``model_charts``)."""
         t = self.spec.health.thresholds
-        left, right = st.columns(2)
-        left.plotly_chart(hinge_loss_figure(frame, t), key=f"{key}.loss")
-        right.plotly_chart(scores_figure(frame), key=f"{key}.scores")
-        left, right = st.columns(2)
-        left.plotly_chart(accuracy_figure(frame), key=f"{key}.dacc")
-        right.plotly_chart(classes_figure(frame, t.collapse_diversity), key=f"{key}.div")
-        left, right = st.columns(2)
-        left.plotly_chart(charts.grad_norm_figure(frame), key=f"{key}.grad")
-        with right:
-            self.model_charts(frame, key, config)
+        charts.plot(hinge_loss_figure(frame, t), f"{key}.loss")
+        charts.plot(scores_figure(frame), f"{key}.scores")
+        charts.plot(accuracy_figure(frame), f"{key}.dacc")
+        charts.plot(classes_figure(frame, t.collapse_diversity,
+                                   getattr(t, "collapse_nearest", None)), f"{key}.div")
+        charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
+        self.model_charts(frame, key, config)
 
     def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         """A model's own chart beside the gradient norms (SAGAN: γ over training)."""
@@ -176,8 +173,8 @@ class ConditionalGANPanel(GANPanel):
             seeds = list(range(int(seed), int(seed) + GRID_SEEDS))
             table = model.class_grid(seeds, psi)
         shown = f"ψ = {psi:g}" if psi else "no truncation"
-        row_picture = picture(row, ROW, 4)
-        st.image(row_picture)
+        row_picture = picture(row, ROW)
+        pictures.show(row_picture)
         st.caption(f"{names[label]}: {ROW} samples, seed {seed}, {shown}" + judged(row, label))
         st.download_button("Download PNG", png_bytes(row_picture),
                            file_name=f"{self.name}-{label}-seed{seed}.png", mime="image/png",
@@ -185,7 +182,7 @@ class ConditionalGANPanel(GANPanel):
         st.markdown(f"**Class × seed** — rows: the {model.class_count} classes (top to bottom: "
                     f"{', '.join(names)}); columns: seeds {seeds[0]} … {seeds[-1]} (the same z "
                     f"down a column), {shown}.")
-        st.image(picture(table, GRID_SEEDS, 2))
+        pictures.show(picture(table, GRID_SEEDS))
         self.explorer_extras(model, key)
 
 
@@ -225,31 +222,72 @@ def image_figure(image: np.ndarray, x: int, y: int) -> go.Figure:
     return figure
 
 
+def attention_ratio(weights: np.ndarray) -> np.ndarray:
+    """Attention weights (K, K) as multiples of uniform attention (1 / K²): 1 = uniform."""
+    return weights * weights.size
+
+
+def attention_summary(weights: np.ndarray) -> str:
+    """What a learner sees in one map, in words: how far from uniform it is, and how many cells
+    it spreads over (the exponential of its entropy: K² when uniform, 1 on a single cell)."""
+    cells = weights.size
+    flat = np.clip(weights.ravel().astype(float), 1e-12, None)
+    spread = float(np.exp(-(flat * np.log(flat)).sum()))
+    low, high = float(weights.min()), float(weights.max())
+    if spread > 0.9 * cells:
+        return (f"nearly uniform: every weight {low:.3f}–{high:.3f}, against 1/{cells} = "
+                f"{1 / cells:.4f} for uniform attention — this pixel looks at the whole image "
+                f"about evenly (spread over ≈ {spread:.0f} of {cells} cells)")
+    if spread < 1.5:
+        return (f"one cell: weight {high:.2f} ({high * cells:.0f}× uniform) on a single key "
+                f"cell — this pixel copies one place of the image (spread over ≈ {spread:.1f} "
+                f"of {cells} cells)")
+    return (f"focused: up to {high:.3f} ({high * cells:.1f}× uniform), least {low:.4f} "
+            f"({low * cells:.2f}×) — spread over ≈ {spread:.1f} of {cells} cells")
+
+
 def heatmap_figure(image: np.ndarray, weights: np.ndarray, x: int, y: int, title: str
                    ) -> go.Figure:
     """Where one query pixel looks: the attention weights over the key cells (K, K), laid over
-    the image (H, W) cell by cell, the query pixel marked."""
+    the image (H, W) cell by cell, the query pixel marked. The colour is the weight against
+    uniform attention (1/K²) on a log scale centred at uniform: white = as uniform attention
+    would weigh that cell, red = more, blue = less. A map near uniform looks white, however its
+    weights vary among themselves."""
     size, cells = image.shape[0], weights.shape[0]
     cell = size / cells
     centres = (np.arange(cells) + 0.5) * cell - 0.5
+    ratio = attention_ratio(weights)
+    logs = np.log2(np.clip(ratio, 1e-6, None))
+    # One scale for every map, from 1/K² to K² times uniform: a map near uniform looks white
+    # beside one that puts all its weight on a cell.
+    reach = float(np.log2(weights.size))
+    ticks = [t for t in range(-int(reach), int(reach) + 1) if t % 2 == 0]
+    labels = [("uniform" if t == 0 else f"{2 ** t:g}×" if t > 0 else f"1/{2 ** -t:g}×")
+              for t in ticks]
     figure = go.Figure(go.Heatmap(z=image, colorscale="gray", showscale=False, hoverinfo="skip",
                                   zmin=0, zmax=255))
-    figure.add_heatmap(z=weights, x=centres, y=centres, colorscale="Hot", reversescale=True,
-                       opacity=0.65, zmin=0, colorbar=dict(title="weight", thickness=10),
-                       hovertemplate="cell (%{x:.0f}, %{y:.0f}): %{z:.3f}<extra></extra>")
+    figure.add_heatmap(z=np.clip(logs, -reach, reach), x=centres, y=centres, colorscale="RdBu",
+                       reversescale=True, zmid=0, zmin=-reach, zmax=reach, opacity=0.7,
+                       customdata=np.stack([weights, ratio], axis=-1),
+                       colorbar=dict(title=dict(text="weight ÷ uniform (1/%d)" % weights.size,
+                                                side="top"),
+                                     orientation="h", y=-0.04, yanchor="top", len=1,
+                                     thickness=10, tickvals=ticks, ticktext=labels),
+                       hovertemplate="cell (%{x:.0f}, %{y:.0f}): weight %{customdata[0]:.4f} = "
+                                     "%{customdata[1]:.2f}× uniform<extra></extra>")
     figure.add_scatter(x=[x], y=[y], mode="markers", showlegend=False, hoverinfo="skip",
-                       marker=dict(size=9, symbol="x", color="deepskyblue",
-                                   line=dict(width=2)))
-    figure.update_layout(width=290, height=250, margin=dict(l=10, r=10, t=40, b=10),
-                         title=dict(text=title, font=dict(size=12)),
-                         xaxis=dict(visible=False, range=[-0.5, size - 0.5]),
-                         yaxis=dict(visible=False, range=[size - 0.5, -0.5], scaleanchor="x"))
+                       marker=dict(size=10, symbol="x", color="limegreen",
+                                   line=dict(width=2, color="black")))
+    figure.update_layout(height=390, margin=dict(l=10, r=10, t=40, b=80), title=title,
+                         xaxis=dict(visible=False, range=[-0.5, size - 0.5], constrain="domain"),
+                         yaxis=dict(visible=False, range=[size - 0.5, -0.5], scaleanchor="x",
+                                    constrain="domain"))
     return figure
 
 
 def attention_viewer(panel, model, key: str) -> None:
-    """Pick a generated image and a query pixel; see where that pixel attends, per attention
-    layer (G's and D's) and head."""
+    """Pick a generated image and a query pixel; see where that pixel attends, in each attention
+    block (G's and D's), for the chosen head when a block has several."""
     st.subheader("Attention viewer")
     if not model.config.self_attention:
         st.info("This model was trained without self-attention (γ fixed at 0): there is nothing "
@@ -274,29 +312,39 @@ def attention_viewer(panel, model, key: str) -> None:
     with one_thread():
         image = to_uint8(model.generate(latent))[0, 0].numpy()
         layers = model.attention_maps(latent)
+    heads = max(len(layer["maps"]) for layer in layers)
+    head = 0
+    if heads > 1:
+        head = st.selectbox("Head", list(range(heads)), format_func=lambda h: f"head {h + 1}",
+                            key=panel.key("attention", "head"),
+                            help="each head of a block has its own queries and keys: it can "
+                                 "look elsewhere")
     chart_key = panel.key("attention", "image")
-    left, right = st.columns([1.15, 2])
+    left, right = st.columns([1, 1.2])
     with left:
-        st.plotly_chart(image_figure(image, x, y), key=chart_key, width="content",
-                        on_select=functools.partial(_clicked, panel, chart_key),
-                        selection_mode="points", config={"displayModeBar": False})
+        charts.plot(image_figure(image, x, y), chart_key, width="content",
+                    on_select=functools.partial(_clicked, panel, chart_key),
+                    selection_mode="points", config={"displayModeBar": False})
+    maps = []
+    for layer in layers:
+        cell = size // layer["size"]
+        query = (y // cell) * layer["size"] + (x // cell)
+        shown = min(head, len(layer["maps"]) - 1)
+        weights = layer["maps"][shown][query].view(layer["key_size"], layer["key_size"]).numpy()
+        heads_note = f", head {shown + 1}" if len(layer["maps"]) > 1 else ""
+        maps.append((f"{layer['network']} at {layer['size']}×{layer['size']}{heads_note} "
+                     f"(γ = {layer['gamma']:+.3f})", weights))
     with right:
         st.caption(f"Query pixel ({x}, {y}). Each map is one row of an attention block's softmax: "
                    "how much that pixel's position (a cell of the block's 16×16 feature map) "
                    "draws on each key cell (keys are pooled to 8×8, so a cell covers 4×4 pixels); "
-                   "the weights sum to 1. γ: how strongly the block's output is added.")
-        figures = []
-        for layer in layers:
-            cell = size // layer["size"]
-            query = (y // cell) * layer["size"] + (x // cell)
-            for head, maps in enumerate(layer["maps"]):
-                weights = maps[query].view(layer["key_size"], layer["key_size"]).numpy()
-                heads = f", head {head + 1}" if len(layer["maps"]) > 1 else ""
-                figures.append(heatmap_figure(
-                    image, weights, x, y, f"{layer['network']} at {layer['size']}×"
-                    f"{layer['size']}{heads} (γ = {layer['gamma']:+.3f})"))
-        columns = st.columns(min(len(figures), 2))
-        for index, figure in enumerate(figures):
-            columns[index % len(columns)].plotly_chart(
-                figure, key=panel.key("attention", f"map{index}"), width="content",
-                config={"displayModeBar": False})
+                   "the weights sum to 1. The colour is each weight against uniform attention "
+                   "(1/64 a cell): white = uniform, red = more, blue = less. γ: how strongly the "
+                   "block's output is added.")
+        st.markdown("\n".join(f"- **{title.split(' (')[0]}** — {attention_summary(weights)}."
+                               for title, weights in maps))
+    columns = st.columns(2)
+    for index, (title, weights) in enumerate(maps):
+        charts.plot(heatmap_figure(image, weights, x, y, title),
+                    panel.key("attention", f"map{index}"), container=columns[index % 2],
+                    config={"displayModeBar": False})

@@ -1,6 +1,6 @@
 """CycleGAN's page: both G losses, both D losses, the cycle and identity terms while it trains;
 then round trips A → B → A and B → A → B of test images with their cycle errors, an image of
-domain A of your own (drawn or uploaded), and the λ = 0 model beside the shipped one."""
+domain A of your own (drawn or uploaded), and the λ = 0 model under the shipped one."""
 from __future__ import annotations
 
 import pandas as pd
@@ -23,32 +23,32 @@ class CycleGANPanel(TranslationPanel):
     preview_caption = "fixed test images — rows: A, A → B, back to A; B, B → A, back to B"
 
     def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
-        left, right = st.columns(2)
-        left.plotly_chart(charts.lines(frame, {"loss/generator_ab": "G_AB (fool D_B)",
-                                               "loss/generator_ba": "G_BA (fool D_A)",
-                                               "loss/discriminator_a": "D_A",
-                                               "loss/discriminator_b": "D_B"},
-                                       "Both generators and both discriminators",
-                                       "least squares" if config.get("gan_loss") !=
-                                       "bce" else "BCE", smooth=True),
-                          key=f"{key}.both")
-        right.plotly_chart(charts.lines(frame, {"loss/cycle_a": "cycle |G_BA(G_AB(a)) − a|",
-                                                "loss/cycle_b": "cycle |G_AB(G_BA(b)) − b|",
-                                                "loss/identity_a": "identity |G_BA(a) − a|",
-                                                "loss/identity_b": "identity |G_AB(b) − b|"},
-                                        f"Cycle (λ = {config.get('lambda_cycle', 10):g}) and "
-                                        f"identity (λ = {config.get('lambda_identity', 5):g}) "
-                                        "terms, unweighted", "mean |difference|", smooth=True),
-                           key=f"{key}.cycle")
+        loss = "least squares" if config.get("gan_loss") != "bce" else "BCE"
+        charts.plot(charts.lines(frame, {"loss/generator_ab": "G_AB (fool D_B)",
+                                         "loss/generator_ba": "G_BA (fool D_A)",
+                                         "loss/discriminator_a": "D_A",
+                                         "loss/discriminator_b": "D_B"},
+                                 "Both generators, both discriminators", loss, smooth=True,
+                                 subtitle=f"their adversarial losses ({loss})"), f"{key}.both")
+        charts.plot(charts.lines(frame, {"loss/cycle_a": "cycle |G_BA(G_AB(a)) − a|",
+                                         "loss/cycle_b": "cycle |G_AB(G_BA(b)) − b|",
+                                         "loss/identity_a": "identity |G_BA(a) − a|",
+                                         "loss/identity_b": "identity |G_AB(b) − b|"},
+                                 "Cycle and identity terms", "mean |difference|", smooth=True,
+                                 subtitle=f"unweighted; the loss weighs them λ = "
+                                 f"{config.get('lambda_cycle', 10):g} and "
+                                 f"{config.get('lambda_identity', 5):g}"), f"{key}.cycle")
         figure = charts.lines(frame, {"translation/accuracy_ab": "A → B classified as B",
                                       "translation/accuracy_ba": "B → A classified as A",
                                       "cycle/ratio": "cycle error / distance to another image",
                                       "diversity/ratio": "diversity (translations / real)"},
-                              "Test checks (shipped CNN, fixed test images)", "share or ratio")
+                              "Test checks", "share or ratio", subtitle="shipped CNN, fixed test "
+                              "images; dashed: the round trip is broken above it")
         t = self.spec.health.thresholds
-        figure.add_hline(y=t.cycle_broken, line_dash="dash", line_color="firebrick",
-                         annotation_text="round trip broken above", annotation_font_size=10)
-        st.plotly_chart(figure, key=f"{key}.checks")
+        steps = charts.series(frame, "cycle/ratio")["step"].tolist() if not frame.empty else []
+        charts.reference_line(figure, steps, t.cycle_broken, "round trip broken above",
+                              "firebrick")
+        charts.plot(figure, f"{key}.checks")
 
     def final_summary(self, final: dict) -> str:
         if "translation/accuracy_ab" in final:
@@ -78,12 +78,9 @@ class CycleGANPanel(TranslationPanel):
                                     key=self.key("start", domain))
             chosen = torch.arange(int(start), min(int(start) + ROW, count))
             images = model.test_images(domain, chosen)
-            columns = st.columns(2 if comparison is not None else 1)
-            for column, (label, shown) in zip(columns, (("this model", model),
-                                                        ("λ = 0 model", comparison))):
-                if shown is None:
-                    continue
-                with column:
+            # One above the other: a round trip is 8 images of 64 px a row, the view's width.
+            for label, shown in (("this model", model), ("λ = 0 model", comparison)):
+                if shown is not None:
                     self.round_trip_row(shown, images, domain, this, other, judge, label)
         self.own_image(model, judge, name_a, name_b)
         self.measured(payload, comparison)
@@ -107,7 +104,7 @@ class CycleGANPanel(TranslationPanel):
         path = shipped_checkpoint(NO_CYCLE)
         if not path.exists():
             return None
-        if not st.toggle("Show the λ = 0 model beside it (cycle and identity terms off)",
+        if not st.toggle("Show the λ = 0 model under it (cycle and identity terms off)",
                          value=True, key=self.key("compare")):
             return None
         try:
@@ -119,7 +116,7 @@ class CycleGANPanel(TranslationPanel):
 
     def own_image(self, model, judge, name_a: str, name_b: str) -> None:
         st.subheader(f"Your own {name_a}")
-        left, right = st.columns([1, 1.3])
+        left, right = st.columns([1.05, 1])    # the 280 px canvas fits the left one
         with left:
             drawn, message = drawing_input(self.key("canvas"), 24,
                                            f"Draw a {name_a} (white on black, filled in):")
@@ -140,7 +137,7 @@ class CycleGANPanel(TranslationPanel):
                          f"{how}: yours → {name_b} → back; cycle error {float(errors[0]):.3f}"
                          + (f"; the CNN sees yours as {captions[0]} and the translation as "
                             f"{captions[1]}" if captions[0] else ""),
-                         self.key("own"), download=True)
+                         self.key("own"), download=True, max_width=260)
 
     def measured(self, payload: dict, comparison) -> None:
         figures = (payload.get("evaluation") or {}).get("figures") or {}

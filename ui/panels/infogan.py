@@ -13,15 +13,14 @@ import streamlit as st
 import torch
 
 from core import gan_eval
-from core.images import grid, png_bytes
 from core.models.gans.base import to_uint8
 from core.models.gans.infogan import code_meanings
-from ui import charts
+from ui import charts, pictures
 from ui.adversarial_views import model_for, source_payload
 from ui.gan_views import GANPanel
 
 SLIDER_RANGE = 2.0      # the codes were trained on [-1, 1]; the sliders go beyond to extrapolate
-TRAVERSAL_COLUMNS = 10
+TRAVERSAL_COLUMNS = 8  # −2 … +2 (8 images of 64 px: the view column's width at 1400 px)
 SAMPLES = 8             # the row drawn at the chosen codes, one image per z of the seed
 
 
@@ -29,7 +28,8 @@ def information_figure(frame: pd.DataFrame, categories: int = 10) -> go.Figure:
     """The mutual-information bound of the categorical code and Q's accuracy on it."""
     figure = charts.lines(frame, {"info/mutual_information": "I(c1; G) lower bound = ln K − CE "
                                   "(nats)", "loss/info": "information loss (weighted, G step)"},
-                          "Mutual information (infoGAN's extra loss)", "nats")
+                          "Mutual information", "nats", subtitle="infoGAN's extra loss; dashed: "
+                          "its ceiling, the entropy of c1")
     accuracy = charts.series(frame, "info/categorical_accuracy")
     figure.add_scatter(x=accuracy["step"], y=accuracy["value"], mode="lines", yaxis="y2",
                        name="Q's accuracy on c1", line=dict(dash="dot"))
@@ -44,8 +44,7 @@ class InfoGANPanel(GANPanel):
 
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         """infoGAN's extra loss on top of the tutorial's diagnostics."""
-        st.plotly_chart(information_figure(frame, int(config.get("categories", 10))),
-                        key=f"{key}.info")
+        charts.plot(information_figure(frame, int(config.get("categories", 10))), f"{key}.info")
         super().training_charts(frame, key, config)
 
     def explorer(self, source) -> None:
@@ -97,8 +96,8 @@ def _continuous_label(index: int, meanings: dict | None) -> str:
     return f"continuous code {name} — {row['statistic']} (ρ = {row['correlation']:+.2f})"
 
 
-def _picture(images: torch.Tensor, columns: int, scale: int):
-    return grid(to_uint8(images), columns=columns, scale=scale)
+def _picture(images: torch.Tensor, columns: int):
+    return pictures.readable_grid(to_uint8(images), columns=columns)
 
 
 def explorer(spec, payload: dict, key: str) -> None:
@@ -135,21 +134,18 @@ def explorer(spec, payload: dict, key: str) -> None:
                  for code in range(config.continuous_codes)]
         elapsed_ms = (time.perf_counter() - started) * 1000
 
-    picture = _picture(row, SAMPLES, 4)
-    st.image(picture, caption=f"c1 = {value}, " + ", ".join(
+    pictures.show(_picture(row, SAMPLES), f"c1 = {value}, " + ", ".join(
         f"c{index + 2} = {v:+.1f}" for index, v in enumerate(continuous))
-        + f", {SAMPLES} z from seed {seed}")
-    st.download_button("Download PNG", png_bytes(picture), file_name=f"infogan-c{value}.png",
-                       mime="image/png", key=f"{spec.name}.row.png")
+        + f", {SAMPLES} z from seed {seed}", download=f"infogan-c{value}")
     st.markdown("**Traversals** — rows: c1 = 0 … {} (top to bottom); columns: one continuous "
                 "code from −2 to +2 (the outer columns are beyond the training range), the others "
                 "at the sliders' values; the first z of the seed.".format(config.categories - 1))
-    columns = st.columns(min(len(grids), 2))
-    for code, images in enumerate(grids):
-        with columns[code % len(columns)]:
-            traversal_picture = _picture(images, TRAVERSAL_COLUMNS, 2)
-            st.image(traversal_picture, caption=f"sweeping c{code + 2} "
-                     + (f"({meanings['continuous'][code]['statistic']})" if meanings else ""))
+    # One code a tab: a traversal is 8 images of 64 px a row, the view column's width.
+    tabs = st.tabs([f"sweeping c{code + 2}" + (f" ({meanings['continuous'][code]['statistic']})"
+                                              if meanings else "") for code in range(len(grids))])
+    for code, (tab, images) in enumerate(zip(tabs, grids)):
+        pictures.show(_picture(images, TRAVERSAL_COLUMNS), "c" + str(code + 2) + ": " + ", ".join(
+            f"{float(v):+.2g}" for v in sweep) + " (left to right)", container=tab)
     st.caption(f"Generated {len(row) + sum(len(g) for g in grids)} images in {elapsed_ms:.0f} ms "
                "on one CPU thread.")
     meanings_panel(meanings, config)

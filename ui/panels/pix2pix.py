@@ -23,25 +23,35 @@ MEASURED = CHECKPOINTS / f"{NAME}_ablation.json"     # written by bench/translat
 ROW = 8
 
 
+def drawing_map_figure(model, inputs: torch.Tensor, output: torch.Tensor):
+    """D's per-patch verdict on the model's output for one input of the learner's: ``patch_map``
+    gives one map per image (N, rows, columns), and this output's is the first."""
+    return patch_map_figure(model.patch_map(inputs, output)[0], model.patch_size(),
+                            "What D sees in this output", model.config.gan_loss == "bce")
+
+
 class Pix2PixPanel(TranslationPanel):
 
     preview_caption = "fixed test pairs — rows: input, output, truth"
 
     def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
-        left, right = st.columns(2)
         figure = charts.lines(frame, {"loss/l1": "L1, training batches", "test/l1":
                                       "L1, fixed test pairs"},
-                              "L1 = mean |y − G(x)| (pixels in [−1, 1])", "L1", smooth=True)
-        left.plotly_chart(figure, key=f"{key}.l1")
+                              "L1 = mean |y − G(x)|", "L1", smooth=True,
+                              subtitle="pixels in [−1, 1]")
+        charts.plot(figure, f"{key}.l1")
         checks = charts.lines(frame, {"test/class_accuracy": "outputs in the truth's class "
                                       "(shipped CNN)",
                                       "match/own_vs_other": "own / other target distance",
                                       "diversity/ratio": "diversity (outputs / truths)"},
-                              "Test checks", "share or ratio")
-        checks.add_hline(y=self.spec.health.thresholds.ignored_input, line_dash="dash",
-                         line_color="firebrick", annotation_text="input ignored above",
-                         annotation_font_size=10)
-        right.plotly_chart(checks, key=f"{key}.checks")
+                              "Test checks", "share or ratio",
+                              subtitle="dashed: the own / other distance above which the "
+                              "input is ignored")
+        steps = charts.series(frame, "match/own_vs_other")["step"].tolist() \
+            if not frame.empty else []
+        charts.reference_line(checks, steps, self.spec.health.thresholds.ignored_input,
+                              "input ignored above", "firebrick")
+        charts.plot(checks, f"{key}.checks")
 
     def final_summary(self, final: dict) -> str:
         if "quality/class_accuracy" in final:
@@ -64,7 +74,7 @@ class Pix2PixPanel(TranslationPanel):
                    f"output is under it ({model.patch_size()}×{model.patch_size()} px patches).")
         noisy = st.toggle("Dropout at test time (the paper's only noise: outputs vary)",
                           key=self.key("dropout"))
-        left, right = st.columns([1, 1.4])
+        left, right = st.columns([1.05, 1])    # the 280 px canvas fits the left one
         with left:
             if model.config.task == "edges":
                 drawn, message = drawing_input(
@@ -106,12 +116,8 @@ class Pix2PixPanel(TranslationPanel):
                 show_picture(torch.cat([inputs, output]),
                              f"input the model reads ({how}) → its output"
                              + (f": the shipped CNN sees {caption}" if caption else ""),
-                             self.key("drawn-output"), download=True)
-                st.plotly_chart(patch_map_figure(model.patch_map(inputs, output),
-                                                 model.patch_size(),
-                                                 "What D sees in this output",
-                                                 model.config.gan_loss == "bce"),
-                                key=self.key("drawn-map"))
+                             self.key("drawn-output"), download=True, max_width=260)
+                charts.plot(drawing_map_figure(model, inputs, output), self.key("drawn-map"))
         self.test_pairs(model, judge, names, noisy)
         self.measured(payload)
 
@@ -124,23 +130,20 @@ class Pix2PixPanel(TranslationPanel):
         torch.manual_seed(0)
         output = model.translate(inputs, dropout=noisy).cpu()
         captions = class_caption(judge, torch.cat([output, targets]), names)
-        left, right = st.columns([1.3, 1])
-        with left:
-            show_picture(torch.cat([inputs, output, targets]),
-                         f"input → output → truth ({names[int(labels[0])]}); L1 "
-                         f"{float((output - targets).abs().mean()):.3f}"
-                         + (f"; the CNN sees the output as {captions[0]}" if captions[0] else ""),
-                         self.key("test-pair"))
-        with right:
-            st.markdown("**What D looks at** — the same D on the generated pair and on the "
-                        "real one; each cell is one patch's verdict.")
-            probability = model.config.gan_loss == "bce"
-            maps = model.patch_map(torch.cat([inputs, inputs]), torch.cat([output, targets]))
-            first, second = st.columns(2)
-            first.plotly_chart(patch_map_figure(maps[0], model.patch_size(), "(input, output)",
-                                                probability), key=self.key("map-fake"))
-            second.plotly_chart(patch_map_figure(maps[1], model.patch_size(), "(input, truth)",
-                                                 probability), key=self.key("map-real"))
+        show_picture(torch.cat([inputs, output, targets]),
+                     f"input → output → truth ({names[int(labels[0])]}); L1 "
+                     f"{float((output - targets).abs().mean()):.3f}"
+                     + (f"; the CNN sees the output as {captions[0]}" if captions[0] else ""),
+                     self.key("test-pair"))
+        st.markdown("**What D looks at** — the same D on the generated pair and on the "
+                    "real one; each cell is one patch's verdict.")
+        probability = model.config.gan_loss == "bce"
+        maps = model.patch_map(torch.cat([inputs, inputs]), torch.cat([output, targets]))
+        first, second = st.columns(2)
+        charts.plot(patch_map_figure(maps[0], model.patch_size(), "(input, output)",
+                                     probability), self.key("map-fake"), container=first)
+        charts.plot(patch_map_figure(maps[1], model.patch_size(), "(input, truth)",
+                                     probability), self.key("map-real"), container=second)
         start = (int(index) // ROW) * ROW
         chosen = torch.arange(start, min(start + ROW, count))
         inputs, targets, _ = model.test_pairs(chosen)

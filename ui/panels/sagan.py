@@ -16,7 +16,8 @@ def gamma_figure(frame: pd.DataFrame) -> go.Figure:
     moves is how much each network came to use attention."""
     figure = charts.lines(frame, {f"{NAME}/gamma_g": "γ in G (16×16)",
                                   f"{NAME}/gamma_d": "γ in D (16×16)"},
-                          "Attention strength γ over training (starts at 0)", "γ")
+                          "Attention strength γ", "γ", subtitle="over training; it starts at 0 "
+                          "(the block adds nothing)")
     figure.add_hline(y=0, line_dash="dot", line_color="gray")
     return figure
 
@@ -25,7 +26,7 @@ class SAGANPanel(ConditionalGANPanel):
 
     def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         if config.get("self_attention", True):
-            st.plotly_chart(gamma_figure(frame), key=f"{key}.gamma")
+            charts.plot(gamma_figure(frame), f"{key}.gamma")
         else:
             st.caption("No attention in this run (γ fixed at 0).")
 

@@ -12,35 +12,36 @@ import streamlit as st
 import torch
 
 from core import gan_eval
-from core.images import grid, png_bytes
 from core.models.gans.base import slerp, to_uint8
 from core import figures
 from core.models.gans.stylegan import (MEASURED_PATHS, crossover_after, image_features,
                                        page_measurements)
-from ui import charts
-from ui.adversarial_views import SCALE, show_grid, source_payload
+from ui import charts, pictures
+from ui.adversarial_views import show_grid, source_payload
 from ui.gan_views import GANPanel
 
 MIX_ROWS, MIX_COLUMNS = 5, 6          # the style-mixing grid: coarse sources x fine sources
 PSI_VALUES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 NOISE_DRAWS = 16                      # noise maps drawn for the per-pixel standard deviation
-STEPS = 9                             # frames of an interpolation
+STEPS = 8                             # frames of an interpolation (64 px each: the view's width)
 
 
 # Training charts ---------------------------------------------------------------------------------
 
 def r1_figure(frame: pd.DataFrame, gamma: float, every: int) -> go.Figure:
     figure = charts.lines(frame, {"stylegan/r1": "|∇D(x)|² on real images"},
-                          f"R1: D's gradient at real images (penalty γ/2·|∇D(x)|², γ = {gamma:g}, "
-                          f"every {every} steps)", "|∇D(x)|²", smooth=True)
-    figure.update_layout(yaxis_type="log")
+                          "R1: D's gradient at real images", "|∇D(x)|²", smooth=True,
+                          subtitle=f"penalty γ/2·|∇D(x)|², γ = {gamma:g}, every {every} steps")
+    values = charts.series(frame, "stylegan/r1")["value"] if not frame.empty else []
+    figure.update_layout(yaxis=dict(type="log", **charts.log_ticks(values)))
     return figure
 
 
 def w_figure(frame: pd.DataFrame) -> go.Figure:
     figure = charts.lines(frame, {"stylegan/w_spread": "w spread (mean |w − w̄|)",
                                   "stylegan/w_average_norm": "|w̄| (tracked average, for ψ)"},
-                          "The style space W", "distance", smooth=True)
+                          "The style space W", "distance", smooth=True,
+                          subtitle="noise strength on the right axis")
     strength = charts.series(frame, "stylegan/noise_strength")
     figure.add_scatter(x=strength["step"], y=strength["value"], mode="lines", yaxis="y2",
                        name="mean |noise strength|", line=dict(dash="dot"))
@@ -91,10 +92,9 @@ class StyleGANPanel(GANPanel):
     def training_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
         """The tutorial's diagnostics (with this model's bands), then R1 and the style space."""
         super().training_charts(frame, key, config)
-        left, right = st.columns(2)
-        left.plotly_chart(r1_figure(frame, float(config.get("r1_gamma", 0)),
-                                    int(config.get("r1_every", 16))), key=f"{key}.r1")
-        right.plotly_chart(w_figure(frame), key=f"{key}.w")
+        charts.plot(r1_figure(frame, float(config.get("r1_gamma", 0)),
+                              int(config.get("r1_every", 16))), f"{key}.r1")
+        charts.plot(w_figure(frame), f"{key}.w")
 
     def explorer(self, source) -> None:
         loaded = source_payload(source)
@@ -149,13 +149,11 @@ def style_mixing(panel, model, judge) -> None:
     cells = [blank_like(column_images), column_images]
     for row in range(MIX_ROWS):
         cells += [rows_images[row:row + 1], mixed[row * MIX_COLUMNS:(row + 1) * MIX_COLUMNS]]
-    picture = grid(to_uint8(torch.cat(cells)), columns=MIX_COLUMNS + 1, scale=SCALE)
-    st.image(picture, caption=f"top row: the column seeds {column_seed}–"
-             f"{column_seed + MIX_COLUMNS - 1} (fine styles); left column: the row seeds "
-             f"{row_seed}–{row_seed + MIX_ROWS - 1} (coarse styles); crossover at "
-             f"{crossover_label(model, crossover)}")
-    st.download_button("Download PNG", png_bytes(picture), file_name="stylegan-mixing.png",
-                       mime="image/png", key=panel.key("mix", "png"))
+    picture = pictures.readable_grid(to_uint8(torch.cat(cells)), columns=MIX_COLUMNS + 1)
+    pictures.show(picture, f"top row: the column seeds {column_seed}–"
+                  f"{column_seed + MIX_COLUMNS - 1} (fine styles); left column: the row seeds "
+                  f"{row_seed}–{row_seed + MIX_ROWS - 1} (coarse styles); crossover at "
+                  f"{crossover_label(model, crossover)}", download="stylegan-mixing")
     if judge is None:
         return
     row_classes, column_classes = classes_of(judge, rows_images), classes_of(judge, column_images)
@@ -256,23 +254,21 @@ def interpolation(panel, model, judge) -> None:
     w_start, w_end = model.styles(start), model.styles(end)
     w_path = torch.stack([w_start.lerp(w_end, float(value)) for value in t], dim=1).flatten(0, 1)
     z_frames, w_frames = model.generate(z_path), model.synthesize(w_path)
-    left, right = st.columns(2)
-    with left:
-        show_grid(to_uint8(z_frames), f"in Z: {rows} walks from seed {seed_a} to {seed_b} "
-                  "(and two more pairs of seeds)", "stylegan-walk-z", columns=STEPS)
-    with right:
-        show_grid(to_uint8(w_frames), "in W: the same endpoints", "stylegan-walk-w",
-                  columns=STEPS)
+    # One above the other, so each walk's images are 64 px and Z's row lies over W's.
+    show_grid(to_uint8(z_frames), f"in Z: {rows} walks from seed {seed_a} to {seed_b} "
+              "(and two more pairs of seeds)", "stylegan-walk-z", columns=STEPS)
+    show_grid(to_uint8(w_frames), "in W: the same endpoints", "stylegan-walk-w", columns=STEPS)
     if judge is None:
         return
     figure = go.Figure()
     for name, frames in (("in Z", z_frames), ("in W", w_frames)):
         figure.add_scatter(x=list(range(1, STEPS)), y=step_distances(judge, frames, rows),
                            mode="lines+markers", name=name)
-    figure.update_layout(title="How far each step moves the image (shipped CNN's features; "
-                         "even steps = a smooth walk)", xaxis_title="step",
-                         yaxis_title="feature distance", **{**charts.LAYOUT, "height": 300})
-    st.plotly_chart(figure, key=panel.key("walk", "steps"))
+    figure.update_layout(xaxis_title="step", yaxis_title="feature distance",
+                         **{**charts.LAYOUT, "height": 340})
+    charts.titled(figure, "How far each step moves the image", "in the shipped CNN's features; "
+                  "even steps = a smooth walk")
+    charts.plot(figure, panel.key("walk", "steps"))
 
 
 # Perceptual path length --------------------------------------------------------------------------
@@ -283,10 +279,9 @@ def path_length_figure(ppl: dict) -> go.Figure:
         values = np.asarray(ppl[space]["lengths"], dtype=float)
         figure.add_histogram(x=np.log10(np.clip(values, 1e-3, None)), name=label, opacity=0.6,
                              nbinsx=60)
-    figure.update_layout(barmode="overlay", title="Path lengths of single paths (log scale)",
-                         xaxis_title="log10 path length", yaxis_title="paths",
-                         **{**charts.LAYOUT, "height": 320})
-    return figure
+    figure.update_layout(barmode="overlay", xaxis_title="log10 path length", yaxis_title="paths",
+                         **{**charts.LAYOUT, "height": 360})
+    return charts.titled(figure, "Path lengths of single paths", "log scale")
 
 
 def path_length_section(model, measured: dict | None) -> None:
@@ -311,7 +306,7 @@ def path_length_section(model, measured: dict | None) -> None:
                "not shorter in W: this model does not confirm the paper's claim")
     st.markdown(f"On this model the paths are **{verdict}**.")
     if ppl["z"].get("lengths"):
-        st.plotly_chart(path_length_figure(ppl), key="stylegan-ppl-histogram")
+        charts.plot(path_length_figure(ppl), "stylegan-ppl-histogram")
     mixing = measured.get("mixing")
     if mixing:
         st.caption(f"Style mixing measured on {mixing['pairs']:,} pairs, crossing over above "
