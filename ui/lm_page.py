@@ -21,6 +21,7 @@ from core.lm_task import MAX_EVAL_TOKENS, POEM_FORMS, LanguageModel, perplexity
 from core.paths import CHECKPOINTS, cache_root
 from core.registry import load_model
 from core.runs import METRIC_COLUMNS
+from core.wording import RATIO_NOTE, times
 from ui import lm_charts, state
 from ui.compare_controls import compare_controls
 from ui.pinyin_view import render_pinyin_tab
@@ -343,7 +344,11 @@ class LanguageModelPanel(Panel):
         smoothing = smoothing_column.selectbox(
             "Smoothing", ["kneser-ney", "add-k"], key=self.key("smoothing"),
             format_func=lm_charts.SMOOTHING_LABELS.get,
-            help="how probability is given to continuations never seen in training")
+            help="how probability is given to continuations never seen in training. add-k: "
+                 "add k to every count. Kneser-Ney (interpolated): take a fixed discount off "
+                 "every count seen and give that mass to the next shorter history, always mixed "
+                 "in; the shorter histories count in how many different contexts a token "
+                 "follows (continuation counts), not how often it occurs")
         k = k_column.select_slider("k (add-k)", [0.001, 0.01, 0.1, 0.5, 1.0], value=0.1,
                                    key=self.key("k"), disabled=smoothing != "add-k")
         curve = curve_for(corpus_name, level, min_count, k, counts_key_of(corpus))
@@ -357,8 +362,12 @@ class LanguageModelPanel(Panel):
             f"({curve['kneser-ney'][best_order - 1]:.2f}); with add-k (k = {k:g}) at "
             f"**n = {addk_best}** ({addk[addk_best - 1]:.2f}), and it rises after: "
             "a longer history fits the training text better, but most long contexts of the "
-            "validation text were never seen in training — the data runs out. Kneser-Ney backs "
-            "off to shorter histories gracefully, so it degrades far less.")
+            "validation text were never seen in training — the data runs out. Kneser-Ney "
+            "degrades far less: it takes a fixed discount off every count it has seen and "
+            "always mixes in the next shorter history with that mass (interpolation), and its "
+            "shorter histories count in how many *different* contexts a token follows "
+            "(continuation counts) rather than how often it occurs — a token common only after "
+            "one word gets little weight after unseen ones.")
         return order, smoothing, k
 
     def generate_tab(self, corpus, corpus_name, model, model_label, ngram_model) -> None:
@@ -458,10 +467,11 @@ class LanguageModelPanel(Panel):
             if column in shown:
                 winner = "A" if shown.loc["A", column] >= shown.loc["B", column] else "B"
                 gap = abs(shown.loc["A", column] - shown.loc["B", column])
-                ratio = (f"{math.exp(gap):,.1f}×" if gap < 9
-                         else f"e^{gap:.1f} ≈ {math.exp(gap):.1e}×")
-                verdicts.append(f"{label} prefers **{winner}** ({ratio} likelier).")
+                loser = "B" if winner == "A" else "A"
+                verdicts.append(f"{label} prefers **{winner}**: it finds it {times(gap)} times "
+                                f"as probable as {loser} (P({winner}) / P({loser}) = e^{gap:.1f}).")
         st.markdown(" ".join(verdicts))
+        st.caption(RATIO_NOTE)
         if any(row["unknown"] for row in rows):
             st.caption("Tokens never seen in training are scored as `<unk>`.")
         if model is not None:

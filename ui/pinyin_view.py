@@ -7,13 +7,12 @@ package is missing.
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import pinyin
+from core.wording import RATIO_NOTE, times
 
 KEY = "lm.pinyin"
 # Pairs that sound the same; the first sentence of each is the one that makes sense. After the
@@ -37,8 +36,9 @@ def _model(folder: str) -> pinyin.SunPinyinModel:
 
 
 def ratio_text(gap: float) -> str:
-    """e^gap as "4.3×" or, for big gaps, "e^12.0 ≈ 1.6e+05×"."""
-    return f"{math.exp(gap):,.1f}×" if gap < 9 else f"e^{gap:.1f} ≈ {math.exp(gap):.1e}×"
+    """How many times as probable, for a difference ``gap`` of ln P: "4.3", "2,760" or, for
+    big gaps, "e^25.9 ≈ 1.8 × 10^11" (``core.wording.times``)."""
+    return times(gap)
 
 
 def render_pinyin_tab() -> None:
@@ -89,16 +89,20 @@ def _conversion(model: pinyin.SunPinyinModel) -> None:
         _tutorial_verdict(model, best)
     rows = [{"#": rank, "sentence": s.text, "words": s.segmented,
              "ln P": s.log_probability,
-             "less likely than the best": ("—" if rank == 1 else
-                                           ratio_text(best.log_probability - s.log_probability))}
+             "P(best) / P(this): times less probable": (
+                 "—" if rank == 1 else ratio_text(best.log_probability - s.log_probability))}
             for rank, s in enumerate(conversion.sentences, start=1)]
     st.dataframe(pd.DataFrame(rows).set_index("#").style.format({"ln P": "{:.2f}"}),
                  width="stretch")
     st.caption("The search is sunpinyin's: a Viterbi over the lexicon's words that fit the "
                "syllables (for each reading the 32 it lists first), keeping the 32 best model "
                "states at each syllable, so the list holds the best sentences that beam kept. "
-               "ln P counts each word given the two before it, and the end of the clause.")
+               "ln P counts each word given the two before it, and the end of the clause. "
+               + RATIO_NOTE + " The last column is that ratio: how many times less probable "
+               "than the first sentence the model finds each one.")
     st.plotly_chart(words_figure([("best", best)]), key=f"{KEY}.chart.best")
+    st.caption(f"The words of the best sentence, {best.text}, in order: word 1 is its first "
+               "word, not a runner-up.")
 
 
 def _tutorial_verdict(model: pinyin.SunPinyinModel, best: pinyin.Sentence) -> None:
@@ -115,8 +119,10 @@ def _tutorial_verdict(model: pinyin.SunPinyinModel, best: pinyin.Sentence) -> No
         f"{best.log_probability:.2f}), which is not a sentence a person would say (sunpinyin, "
         f"the input method this model comes from, writes the same). The tutorial's "
         f"{right_text} scores ln P {right.log_probability:.2f} "
-        f"({ratio_text(best.log_probability - right.log_probability)} less likely than its "
-        f"choice) and {wrong_text} {wrong.log_probability:.2f}; of the two the model prefers "
+        f"({best.log_probability - right.log_probability:.1f} lower: the model finds it "
+        f"{ratio_text(best.log_probability - right.log_probability)} times less probable than its "
+        f"choice, since a difference d of ln P is a ratio e^d of probabilities) and {wrong_text} "
+        f"{wrong.log_probability:.2f}; of the two the model prefers "
         f"{'食油 (cooking oil)' if preferred is right else '石油 (petroleum)'}. See why below, under "
         f"*Which sentence is likelier?*")
 
@@ -152,8 +158,9 @@ def _pair(model: pinyin.SunPinyinModel) -> None:
     winner = "A" if scored["A"].log_probability >= scored["B"].log_probability else "B"
     loser = "B" if winner == "A" else "A"
     gap = scored[winner].log_probability - scored[loser].log_probability
-    verdict = (f"The word trigram prefers **{winner}** ({scored[winner].text}): "
-               f"{ratio_text(gap)} likelier than {loser}.")
+    verdict = (f"The word trigram prefers **{winner}** ({scored[winner].text}): it finds it "
+               f"{ratio_text(gap)} times as probable as {loser} — P({winner}) / P({loser}) = "
+               f"e^(ln P({winner}) − ln P({loser})) = e^{gap:.1f}.")
     why = _why(scored["A"], scored["B"], _not_words(model, scored["A"], scored["B"]))
     if (a, b) != EXAMPLES[example]:
         st.markdown(f"{verdict} {why}")
@@ -225,7 +232,8 @@ def words_table(scored: dict[str, pinyin.Sentence]) -> pd.DataFrame:
 
 
 def words_figure(sentences: list[tuple[str, pinyin.Sentence]]) -> go.Figure:
-    """ln P of each word, coloured by the context the model could use (trigram … unigram)."""
+    """ln P of each word, coloured by the context the model could use (trigram … unigram). The x
+    axis is each word's position in its sentence ("word 3"; with two sentences "A · word 3")."""
     figure = go.Figure()
     shown = set()
     for label, sentence in sentences:
@@ -233,12 +241,15 @@ def words_figure(sentences: list[tuple[str, pinyin.Sentence]]) -> go.Figure:
         for position, word in enumerate(words, start=1):
             name = word.context
             figure.add_bar(
-                x=[f"{label} {position}"], y=[word.log_probability], text=[word.word],
+                x=[f"{label} · word {position}" if len(sentences) > 1 else f"word {position}"],
+                y=[word.log_probability], text=[word.word],
                 textposition="outside", name=name, legendgroup=name,
                 showlegend=name not in shown, marker_color=CONTEXT_COLORS[name],
                 hovertemplate=f"{word.word}: ln P %{{y:.2f}} ({name})<extra>{label}</extra>")
             shown.add(name)
     figure.update_layout(title="ln P of each word (colour: the context the model used)",
-                         xaxis_title="sentence and word position",
+                         xaxis_title=("sentence · position of the word in it"
+                                      if len(sentences) > 1 else
+                                      "position of the word in the sentence"),
                          yaxis_title="ln P (higher is likelier)", **LAYOUT)
     return figure

@@ -31,7 +31,8 @@ class LMConfig(BaseConfig):
                                 advanced=True, size="width")
     seq_len: int = param(64, "time steps per training sequence (truncated backprop length)",
                          low=4, high=512, label="sequence length")
-    learning_rate: float = param(2e-3, "Adam step size", low=1e-5, high=1.0, log=True,
+    learning_rate: float = param(2e-3, "Adam step size (1e-5 to 1e-2: Adam's useful range; the "
+                                 "tutorial's RNN: 1e-3)", low=1e-5, high=1e-2, log=True,
                                  label="learning rate (lr)")
     batch_size: int = param(64, "sequences per optimisation step", low=1, high=1024,
                             label="batch size")
@@ -85,7 +86,11 @@ SPEC = ModelSpec(
     build_network=build_network,
     summary="A language model gives P(w1, …, wT) = Π P(wt | w1…wt−1). The n-gram model makes "
             "it tractable with the Markov assumption — each token depends on the previous n−1 — "
-            "while a recurrent network carries the whole history in its hidden state.",
+            "while a recurrent network carries the whole history in its hidden state. Every "
+            "model here is scored by its perplexity on text it did not train on: e to the mean "
+            "of −ln P per token, the number of equally likely tokens the model is, on average, "
+            "choosing between (lower is better; guessing uniformly over a vocabulary of V "
+            "tokens gives V).",
     presets={
         "GRU (shipped settings)": {},
         "Quick look (1 epoch)": {"epochs": 1, "hidden_size": 128},
