@@ -52,12 +52,30 @@ PROBLEMS = ("convergence failure", "mode collapse", "oscillation")
 EQUILIBRIUM_D_LOSS = 2 * math.log(2)
 
 
+TUTORIAL = "the tutorial"
+
+
 @dataclass
 class Remedy:
     label: str
     changes: dict
     why: str
     from_scratch: bool = False    # the change alters G's layers: no checkpoint can be resumed
+    source: str = TUTORIAL        # where the remedy comes from: the tutorial, a paper, this project
+
+    @property
+    def help(self) -> str:
+        """The button's tooltip: why it helps, and where the remedy comes from."""
+        return f"{self.why} (from {self.source})"
+
+
+def remedies_heading(remedies: list[Remedy]) -> str:
+    """What the remedy buttons are called on a page, by where they come from: "The tutorial's
+    remedies" only when every one is the tutorial's."""
+    sources = list(dict.fromkeys(remedy.source for remedy in remedies))
+    if not sources or sources == [TUTORIAL]:
+        return "The tutorial's remedies"
+    return "Remedies from " + "; ".join(sources)
 
 
 @dataclass
@@ -246,8 +264,11 @@ class GANHealth:
         quarter = max(len(g_loss) // 4, 1)
         first, last = g_loss.iloc[:quarter].mean(), g_loss.iloc[-quarter:].mean()
         return w.verdict("convergence failure",
-                         "Convergence failure: the discriminator wins outright, so the generator "
-                         "gets no useful gradient and keeps drawing noise.",
+                         "Convergence failure: the discriminator wins outright — it is certain "
+                         "about every image. G's non-saturating loss still gets a gradient (the "
+                         "largest when D is this sure), but from so sharp a D it is uninformative "
+                         "and unstable: it says \"fake\" everywhere rather than how to look "
+                         "real, so G keeps drawing noise.",
                          [f"d_loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
                           f"and D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} "
                           f"({w.span})",
@@ -286,14 +307,14 @@ class GANHealth:
         t, d_loss = self.thresholds, w.recent("loss/discriminator").mean()
         d_accuracy = w.recent("d_accuracy/mean")
         notes = []
-        accuracy = f" and D is right {d_accuracy.mean():.0%} of the time" \
-            if not d_accuracy.empty else ""
+        accuracy = f", although D is still right {d_accuracy.mean():.0%} of the time (right, " \
+            "but no longer confident: its outputs sit near ½)" if not d_accuracy.empty else ""
         if d_loss < t.d_loss_band[0]:
             notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
         elif d_loss > t.d_loss_band[1]:
-            notes.append(f"d_loss {d_loss:.2f} is above the tutorial's band{accuracy}: D "
-                         f"is near chance, as at the equilibrium GAN theory aims for (D = ½ for "
-                         f"every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
+            notes.append(f"d_loss {d_loss:.2f} is above the tutorial's band: D's loss is near "
+                         f"its value at chance{accuracy} — the equilibrium GAN theory aims for "
+                         f"(D = ½ for every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
                          "tutorial's band describes a run settling in its first epochs; this "
                          "project's best long runs end here. Not a problem while the images stay "
                          "varied")
@@ -342,15 +363,33 @@ class GANHealth:
              if not nearest.empty else [])
 
     @property
+    def chart_notes(self) -> dict[str, str]:
+        """What good looks like on each chart, in a sentence for a beginner (shown beside it):
+        keyed by chart ("d_outputs", "grad_norm"; a model adds its own)."""
+        return {
+            "d_outputs": "Healthy: D(x) above D(G(z)) with a gap that stays open but does not "
+                         "run to 1 and 0. Both near ½ means D cannot tell; D(x) ≈ 1 with "
+                         "D(G(z)) ≈ 0 for many steps means D has won (convergence failure).",
+            "grad_norm": "Healthy: both norms wobble within about one order of magnitude. A "
+                         "spike is one large step (a sudden change of the images, often "
+                         "followed by a loss jump); G's norm collapsing towards 0 means G gets "
+                         "almost no signal; D's growing steadily means D is getting sharper.",
+        }
+
+    @property
     def explanation(self) -> str:
         """The sentence a page shows with the verdict: which bands it uses, and why."""
         t = self.thresholds
         return (f"The tutorial's rules of thumb: d_loss {t.d_loss_band[0]:g}–{t.d_loss_band[1]:g}, "
                 f"g_loss {t.g_loss_band[0]:g}–{t.g_loss_band[1]:g}, D right about "
-                f"{t.d_accuracy_healthy:.0%} of the time (shaded on the charts). They describe a "
-                "run settling in its first epochs; a long run may end nearer D at chance (d_loss "
-                f"≈ 2 ln 2 = {EQUILIBRIUM_D_LOSS:.2f}, the dotted line), the equilibrium GAN "
-                "theory predicts, and is judged then by its diversity and classes. Convergence "
+                f"{t.d_accuracy_healthy:.0%} of the time (shaded on the charts). d_loss here is "
+                "the sum of D's two terms, BCE on real images + BCE on generated ones, as the "
+                "tutorial's DCGAN script prints errD, and the 0.5–0.8 band follows that sum; the "
+                "tutorial's MLP GAN script prints their mean, (real + fake) / 2, half as much. "
+                "The bands describe a run settling in its first epochs; a long run may end with "
+                f"d_loss nearer its value at chance (2 ln 2 = {EQUILIBRIUM_D_LOSS:.2f}, the dotted "
+                "line), the equilibrium GAN theory predicts, and is judged then by its "
+                "diversity and classes. Convergence "
                 f"failure: d_loss below {t.failure_d_loss:g} (above the floor label smoothing "
                 f"sets) with D right > {t.failure_d_accuracy:.0%} of the time while g_loss "
                 f"climbs past {t.failure_g_loss:g}; mode collapse: near-duplicates, low "
@@ -385,7 +424,8 @@ class GANHealth:
                 remedies.append(smoothing)
             if not config.get("spectral_norm"):
                 remedies.append(Remedy("Spectral norm on D", {"spectral_norm": True},
-                                       "limits how sharp D can get, so G keeps a gradient"))
+                                       "limits how sharp D can get, so its gradient stays "
+                                       "informative for G"))
             remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
                                    "slows the discriminator down relative to G"))
         elif state in ("mode collapse", "oscillation"):

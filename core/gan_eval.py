@@ -24,6 +24,21 @@ from core.paths import shipped_checkpoint
 CLASSIFIER = shipped_checkpoint(cnn.SPEC.name)   # the judge: the shipped CNN
 COVERAGE_SHARE = 0.05
 
+# What the figures measure, for the caption beside a chart or table that shows them.
+FRECHET_SCOPE = ("Fréchet distance: FID's formula in the shipped Fashion-MNIST CNN's features, "
+                 "not Inception's — comparable between the models here, not with a paper's FID")
+INTENDED_SCOPE = ("intended-class accuracy: the share of samples the shipped CNN reads as the "
+                  "class G was asked for — how recognisable a sample is as its class, not how "
+                  "faithful it is to real images")
+
+
+def sample_size_note(per_class: int, reference_per_class: int) -> str:
+    """Why a figure measured on fewer samples differs from the README's: a Fréchet distance from
+    n samples is biased upwards, the more the smaller n."""
+    return (f"measured on {per_class:,} samples per class where the README's figures use "
+            f"{reference_per_class:,}: a Fréchet distance from fewer samples is biased upwards, "
+            "so these read higher than the README's")
+
 
 class Judge:
     """The shipped CNN in eval mode, returning logits and penultimate features."""

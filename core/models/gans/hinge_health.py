@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, Window
+from core.diagnostics import TUTORIAL, GANHealth, Remedy, Thresholds, Verdict, Window
+
+SAGAN = "SAGAN (Zhang et al. 2018)"
+BIGGAN = "BigGAN (Brock et al. 2018)"
 
 
 @dataclass(frozen=True)
@@ -107,14 +110,16 @@ class HingeHealth(GANHealth):
         lr_d, lr_g = config.get("learning_rate_d", 4e-4), config.get("learning_rate_g", 1e-4)
         steps = config.get("discriminator_steps")
         ttur = Remedy("TTUR (D 4e-4, G 1e-4)", {"learning_rate_d": 4e-4, "learning_rate_g": 1e-4},
-                      "two time-scales: a faster D guides a slower G (SAGAN's setting)")
+                      "two time-scales: a faster D guides a slower G (SAGAN's setting)",
+                      source=f"{SAGAN}, after Heusel et al. 2017")
         if state == "convergence failure":
             remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
-                                   "slows the discriminator down relative to G"))
+                                   "slows the discriminator down relative to G",
+                                   source=f"{SAGAN}: TTUR's rates set D against G"))
             if steps is not None and steps > 1:
                 remedies.append(Remedy("One D step per G step", {"discriminator_steps": 1},
                                        "D gets fewer updates per G update; SAGAN needs only one "
-                                       "with TTUR"))
+                                       "with TTUR", source=SAGAN))
             if (lr_d, lr_g) != (4e-4, 1e-4) and lr_d > 4e-4:
                 remedies.append(ttur)
         elif state in ("mode collapse", "oscillation"):
@@ -123,19 +128,21 @@ class HingeHealth(GANHealth):
                                        {"latent_dim": self.latent_default},
                                        "a tiny z gives G almost nothing to vary within a class; "
                                        "G's input layer changes, so it restarts at step 0",
-                                       from_scratch=True))
+                                       from_scratch=True,
+                                       source=f"{TUTORIAL} (nz = 1 provokes collapse)"))
             remedies.append(Remedy("Lower learning rates (÷2)",
                                    {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
                                    "BigGAN: collapse follows a too-large step; halving both "
-                                   "delays it"))
+                                   "delays it", source=BIGGAN))
             if (lr_d, lr_g) != (4e-4, 1e-4):
                 remedies.append(ttur)
             if steps is not None and steps < 5:
                 remedies.append(Remedy(f"{steps + 1} D steps per G step",
                                        {"discriminator_steps": steps + 1},
                                        "a better-trained D punishes G for repeating itself "
-                                       "(BigGAN uses 2)"))
+                                       "(BigGAN uses 2)", source=BIGGAN))
             if config.get("beta1", 0.0) > 0:
                 remedies.append(Remedy("Adam β1 = 0", {"beta1": 0.0},
-                                       "no momentum in the updates, as SAGAN and BigGAN train"))
+                                       "no momentum in the updates, as SAGAN and BigGAN train",
+                                       source=f"{SAGAN} and {BIGGAN}"))
         return remedies

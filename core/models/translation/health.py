@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, Window, d_loss_floor
 
+PIX2PIX = "pix2pix (Isola et al. 2017)"
+CYCLEGAN = "CycleGAN (Zhu et al. 2017)"
 STATES = ("convergence failure", "mode collapse", "round trip broken", "not translating",
           "oscillation")
 
@@ -111,8 +113,9 @@ class TranslationHealth(GANHealth):
             return None
         winning, certain = shares
         return w.verdict("convergence failure",
-                         "D wins outright: its verdict on every patch is certain, so the "
-                         "adversarial term gives G no useful gradient (only "
+                         "D wins outright: its verdict on every patch is certain, and the "
+                         "adversarial term's gradient, from so sharp a D, tells G little about "
+                         "how to look real (only "
                          + ("L1" if self.paired else "the cycle and identity terms")
                          + " still teach it).",
                          [f"D loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
@@ -219,9 +222,11 @@ class TranslationHealth(GANHealth):
         cycle = config.get("lambda_cycle", 10.0)
         restore_cycle = Remedy("Cycle λ = 10", {"lambda_cycle": 10.0},
                                "the paper's weight: G_BA(G_AB(a)) must give a back, so G_AB "
-                               "must keep what makes a different from other images")
+                               "must keep what makes a different from other images",
+                               source=CYCLEGAN)
         replay = Remedy("Replay buffer of 50", {"replay_buffer": 50},
-                        "D also sees generated images from earlier steps, which damps swings")
+                        "D also sees generated images from earlier steps, which damps swings",
+                        source=f"{CYCLEGAN}, after Shrivastava et al. 2017")
         if state == "convergence failure":
             if not config.get("label_smoothing"):
                 remedies.append(Remedy("Label smoothing (real = 0.9)", {"label_smoothing": 0.1},
@@ -233,10 +238,11 @@ class TranslationHealth(GANHealth):
         elif state == "mode collapse":
             if self.paired and config.get("lambda_l1", 100.0) < 10:
                 remedies.append(Remedy("λ = 100 (add the L1 term)", {"lambda_l1": 100.0},
-                                       "the paper: L1 ties each output to its own target"))
+                                       "the paper: L1 ties each output to its own target",
+                                       source=PIX2PIX))
             if self.paired and not config.get("adversarial", True):
                 remedies.append(Remedy("cGAN term on", {"adversarial": True},
-                                       "L1 alone averages the possible outputs"))
+                                       "L1 alone averages the possible outputs", source=PIX2PIX))
             if not self.paired and cycle < 5:
                 remedies.append(restore_cycle)
             if not self.paired and not config.get("replay_buffer"):
@@ -246,16 +252,21 @@ class TranslationHealth(GANHealth):
             remedies.append(restore_cycle if cycle < 10 else
                             Remedy(f"Cycle λ = {min(cycle * 2, 50):g}",
                                    {"lambda_cycle": min(cycle * 2, 50.0)},
-                                   "a stronger pull back to the input"))
+                                   "a stronger pull back to the input",
+                                   source=f"this project; the cycle term is from {CYCLEGAN}"))
         elif state == "not translating" and not self.paired:
             identity = config.get("lambda_identity", 5.0)
             if identity > 0:
                 remedies.append(Remedy(f"Identity λ = {identity / 2:g}",
                                        {"lambda_identity": identity / 2},
                                        "the identity term rewards G for leaving images as they "
-                                       "are; too strong, it keeps them in their own domain"))
-            remedies.append(Remedy("Faster D (learning rate ×2)", {"learning_rate_d": lr_d * 2},
-                                   "a sharper D tells G sooner what the other domain looks like"))
+                                       "are; too strong, it keeps them in their own domain",
+                                       source=f"this project; the identity term is "
+                                              f"from {CYCLEGAN}"))
+            remedies.append(Remedy("Faster D (learning rate ×2)",
+                                   {"learning_rate_d": min(lr_d * 2, 1e-2)},
+                                   "a sharper D tells G sooner what the other domain looks like",
+                                   source="this project"))
         elif state == "oscillation":
             remedies.append(slower)
             if not self.paired and not config.get("replay_buffer"):
