@@ -14,6 +14,12 @@ class ConfigError(ValueError):
     """A configuration value is out of range or of the wrong type."""
 
 
+# The learning rates worth offering for each optimizer (the form's slider spans these; the config
+# itself takes a wider range, from the CLI too). SGD keeps 10 for the divergence demo (README:
+# "try SGD with lr 10"); Adam's steps are scaled per weight, so above 1e-2 it mostly diverges.
+LR_RANGES: dict[str, tuple[float, float]] = {"sgd": (1e-4, 10.0), "adam": (1e-5, 1e-2)}
+
+
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
           choices: tuple | None = None, log: bool = False, label: str | None = None,
           advanced: bool = False, hidden: bool = False, zero_means: str | None = None,
@@ -60,15 +66,25 @@ class BaseConfig:
 @dataclass
 class TrainConfig(BaseConfig):
     """A classifier's training settings; each model's config extends it with its own knobs."""
-    learning_rate: float = param(1e-3, "step size of the optimizer (the tutorial's lr)",
+    learning_rate: float = param(1e-3, "step size of the optimizer (the tutorial's lr). The "
+                                 "slider offers Adam 1e-5 to 1e-2 and SGD 1e-4 to 10 (SGD above "
+                                 "about 1 diverges: a demo)",
                                  low=1e-6, high=10.0, log=True, label="learning rate (lr)")
     batch_size: int = param(100, "images per optimisation step (the tutorial's batch_size)",
                             low=1, high=4096, label="batch size")
     epochs: int = param(2, "passes over the training set", low=1, high=200)
     optimizer: str = param("adam", "SGD as in the softmax script, Adam as in the MLP/CNN scripts",
                            choices=("sgd", "adam"))
-    momentum: float = param(0.0, "SGD momentum (ignored by Adam)", low=0.0, high=0.999, advanced=True)
-    weight_decay: float = param(0.0, "L2 penalty on the weights", low=0.0, high=0.1, advanced=True)
+    momentum: float = param(0.0, "SGD momentum μ, in Nesterov's form: the step follows a running "
+                            "sum of past gradients (v = μ·v + g) and looks ahead along it (the "
+                            "weights move by −lr·(g + μ·v)); 0 = plain SGD. Ignored by Adam, "
+                            "which keeps its own running averages", low=0.0, high=0.999,
+                            advanced=True)
+    weight_decay: float = param(0.0, "weight decay wd. With SGD it is an L2 penalty: wd·w is added "
+                                "to each gradient. With Adam it is AdamW's decoupled decay "
+                                "(Loshchilov & Hutter 2019): each step also shrinks every weight "
+                                "by lr·wd·w, apart from Adam's per-weight scaling, which an L2 "
+                                "penalty would go through", low=0.0, high=0.1, advanced=True)
     augment: bool = param(False, "random 2-pixel shifts and horizontal flips of training images",
                           advanced=True)
     label_smoothing: float = param(0.0, "cross-entropy label smoothing", low=0.0, high=0.5,

@@ -36,7 +36,9 @@ def _fused(build):
 
 
 def make_optimizer(config, parameters) -> torch.optim.Optimizer:
-    """A classifier's SGD or Adam(W), from its config."""
+    """A classifier's SGD or Adam(W), from its config: SGD with momentum is Nesterov's form and
+    takes weight decay as an L2 term in the gradient; Adam with weight decay is AdamW (decoupled
+    decay). The fields' help texts say so to the learner."""
     parameters = list(parameters)
     if config.optimizer == "sgd":
         return _fused(lambda **fused: torch.optim.SGD(

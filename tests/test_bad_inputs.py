@@ -57,9 +57,9 @@ def test_every_slider_at_both_extremes_renders(model):
 @pytest.mark.parametrize("model, settings", [
     ("gan", {"gan.field.latent_dim": 1}),                               # nz = 1
     ("cnn", {"cnn.field.batch_size": 4096}),                            # batch > the data
-    ("mlp", {"mlp.field.learning_rate": 10.0}),                         # lr at the top
-    ("dcgan", {"dcgan.field.learning_rate_d": 0.1, "dcgan.field.learning_rate_g": 0.1}),
-    ("lm", {"lm.field.learning_rate": 1.0, "lm.field.clip_grad": 0.0}),
+    ("mlp", {"mlp.field.learning_rate": 1e-2}),                         # Adam's lr at the top
+    ("dcgan", {"dcgan.field.learning_rate_d": 1e-2, "dcgan.field.learning_rate_g": 1e-2}),
+    ("lm", {"lm.field.learning_rate": 1e-2, "lm.field.clip_grad": 0.0}),
 ])
 def test_odd_settings_train_or_stop_with_a_message(model, settings, monkeypatch):
     monkeypatch.setattr(jobs, "_manager", jobs.JobManager(limits=FAST))

@@ -5,7 +5,7 @@ import dataclasses
 
 import streamlit as st
 
-from core.config import ConfigError, from_dict
+from core.config import LR_RANGES, ConfigError, from_dict
 from core.demo import field_cap
 from ui import state
 
@@ -13,6 +13,9 @@ LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-
            0.2, 0.3, 0.5, 1.0, 3.0, 10.0)
 BATCH_GRID = (1, 2, 4, 8, 16, 20, 32, 50, 64, 100, 128, 200, 256, 512, 1024, 2048, 4096)
 DECAY_GRID = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1)
+# Settings that matter close to 1 (Adam's betas, momentum, decays of running averages): a slider
+# in steps of 0.01 would show 0.999 as "1.00" and could not reach it.
+NEAR_ONE_GRID = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
 UI_MAX_EPOCHS = 60
 CUSTOM = "Custom settings (changed from the preset)"
 
@@ -77,6 +80,27 @@ def _grid(base: tuple, value) -> list:
     return sorted(set(base) | {value})
 
 
+def _within(base: tuple, low, high) -> tuple:
+    return tuple(v for v in base if (low is None or v >= low) and (high is None or v <= high))
+
+
+def lr_options(field: dataclasses.Field, value: float, optimizer: str | None = None) -> list:
+    """A learning rate's slider stops: ``LR_GRID`` within the field's range and, for a config
+    with an optimizer choice, within that optimizer's ``LR_RANGES`` (Adam 1e-5…1e-2, SGD
+    1e-4…10); the current value joins them (a link or a loaded model may hold another)."""
+    low, high = field.metadata.get("low"), field.metadata.get("high")
+    if optimizer in LR_RANGES:
+        low = max(low or 0.0, LR_RANGES[optimizer][0])
+        high = min(high if high is not None else float("inf"), LR_RANGES[optimizer][1])
+    return _grid(_within(LR_GRID, low, high), value)
+
+
+def near_one(field: dataclasses.Field) -> bool:
+    """A float setting in [0, 1) whose useful values crowd near 1 (β, momentum, a decay)."""
+    high = field.metadata.get("high")
+    return field.type in (float, "float") and high is not None and 0.99 <= high < 1.0
+
+
 def _widget(field: dataclasses.Field, key: str):
     meta = dict(field.metadata)
     label = meta.get("label") or field.name.replace("_", " ")
@@ -100,7 +124,12 @@ def _widget(field: dataclasses.Field, key: str):
     if field.type in (bool, "bool"):
         return st.toggle(label, key=key, help=help_text)
     if meta.get("log"):
-        return st.select_slider(label, _grid(LR_GRID, value), key=key, help=help_text,
+        optimizer = st.session_state.get(key.rsplit(".", 1)[0] + ".optimizer")
+        return st.select_slider(label, lr_options(field, value, optimizer), key=key,
+                                help=help_text, format_func=lambda v: f"{v:g}")
+    if near_one(field):
+        options = _grid(_within(NEAR_ONE_GRID, meta.get("low"), meta.get("high")), value)
+        return st.select_slider(label, options, key=key, help=help_text,
                                 format_func=lambda v: f"{v:g}")
     if field.name == "batch_size":
         return st.select_slider(label, _grid(BATCH_GRID, value), key=key, help=help_text)
@@ -128,6 +157,7 @@ def config_form(spec, prefix: str):
     chosen = st.session_state[preset_key]
     if chosen in spec.presets and _differs_from_preset(spec, prefix, chosen):
         st.session_state[preset_key] = CUSTOM   # a slider moved, a remedy or a loaded model
+        st.session_state[f"{prefix}.preset_base"] = chosen   # what the settings started from
     st.selectbox("Preset", [*spec.presets, CUSTOM], key=preset_key, on_change=_apply_preset,
                  args=(spec, prefix), help="sets every control below; change any of them after "
                  "(the box then says Custom)")

@@ -52,9 +52,9 @@ class AdversarialLoop(BaseConfig):
     a field only to change its default or say what its paper used; a redeclared field keeps its
     place in the forms."""
     learning_rate_d: float = param(2e-4, "discriminator learning rate (TTUR uses 4e-4)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate D")
+                                   high=1e-2, log=True, label="learning rate D")
     learning_rate_g: float = param(2e-4, "generator learning rate (TTUR uses 1e-4)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label="learning rate G")
     batch_size: int = param(64, "real images per step (the tutorial's batch_size)", low=2,
                             high=1024, label="batch size")
     epochs: int = param(2, "passes over the training set", low=1, high=200)

@@ -40,9 +40,9 @@ TRUNCATION_VALUES = (0.25, 0.5, 0.75, 1.0, 1.5)   # the ψ of the fidelity/diver
 class ConditionalConfig(AdversarialLoop):
     """Settings SAGAN and BigGAN share (SAGAN's defaults: TTUR D 4e-4 / G 1e-4, Adam β 0 / 0.9)."""
     learning_rate_d: float = param(4e-4, "discriminator learning rate (SAGAN's TTUR: 4e-4)",
-                                   low=1e-6, high=1.0, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
     learning_rate_g: float = param(1e-4, "generator learning rate (SAGAN's TTUR: 1e-4)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label="learning rate G")
     epochs: int = param(10, "passes over the training set", low=1, high=200)
     latent_dim: int = param(128, "length of the noise vector z (the papers: 128); the class comes "
                             "on top", low=1, high=200, label="nz (latent size)")

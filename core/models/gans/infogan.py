@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class InfoGANConfig(AdversarialConfig):
     learning_rate_g: float = param(1e-3, "generator (and Q head) learning rate: the paper's 1e-3, "
                                    "5x D's; at 2e-4 the categorical code stayed a minor detail here",
-                                   low=1e-6, high=1.0, log=True, label="learning rate G")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate G")
     latent_dim: int = param(62, "length of the incompressible noise z (the paper's MNIST net uses "
                             "62; the codes come on top)", low=1, high=200, label="nz (noise size)")
     categories: int = param(10, "values of the categorical code c1 (10 in the paper: one per digit)",

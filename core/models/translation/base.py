@@ -41,9 +41,9 @@ class TranslationConfig(AdversarialLoop):
                                "before the decay starts (the papers: half)", low=0.0, high=1.0,
                                advanced=True)
     learning_rate_g: float = param(2e-4, "generator learning rate (the papers: 2e-4)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label="learning rate G")
     learning_rate_d: float = param(2e-4, "discriminator learning rate (the papers: 2e-4)",
-                                   low=1e-6, high=1.0, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
     beta1: float = param(0.5, "Adam's beta1 (the papers: 0.5)", low=0.0, high=0.999,
                          label="Adam beta1")
     label_smoothing: float = label_smoothing_param()
