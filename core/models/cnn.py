@@ -1,6 +1,6 @@
 """The tutorial's CNN: convolution + batch norm + ReLU + max-pool stages, then a linear classifier.
 
-LeNet's idea (LeCun et al. 1998) with batch norm (Ioffe & Szegedy 2015, https://arxiv.org/abs/1502.03167).
+LeCun et al.'s idea (1989; LeNet-5, 1998) with batch norm (Ioffe & Szegedy 2015, https://arxiv.org/abs/1502.03167).
 """
 from __future__ import annotations
 
@@ -64,9 +64,11 @@ SPEC = ModelSpec(
     **classification.FAMILY,
     name="cnn", title="CNN", config_cls=CNNConfig, build_network=ConvNet,
     section="Classifiers", icon=":material/grid_on:", url_path="cnn",
-    summary=("Convolutions look for small patterns wherever they appear; max-pooling shrinks the "
-             "image without losing what matters. The tutorial's net: two 5x5 conv stages "
-             "(16 and 32 filters) with batch norm, then one linear layer."),
+    summary=("Convolutions look for small patterns wherever they appear; max-pooling keeps the "
+             "strongest response in each 2×2 window and discards the other three, so the maps "
+             "shrink 4× and the net tolerates small shifts, at the cost of exactly where a pattern "
+             "was. The tutorial's net: two 5x5 conv stages (16 and 32 filters) with batch norm, "
+             "then one linear layer."),
     presets={
         "Tutorial (16/32 filters, 5x5, Adam 1e-3, batch 100, 2 epochs)": {},
         "Recommended (3x3, fc 128, batch 128, one-cycle lr 3e-3, 3 epochs)": {

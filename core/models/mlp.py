@@ -42,8 +42,10 @@ SPEC = ModelSpec(
     name="mlp", title="MLP (FNN)", config_cls=MLPConfig, build_network=MLP,
     section="Classifiers", icon=":material/hub:", url_path="mlp",
     summary=("The tutorial's feed-forward network: pixels -> hidden layer(s) with ReLU -> 10 "
-             "scores, trained with Adam. One hidden layer can fit any function in theory; "
-             "in practice depth and regularisation decide how well it generalises."),
+             "scores, trained with Adam. In theory one wide enough hidden layer can approximate "
+             "any continuous function on a bounded domain as closely as you like (the universal "
+             "approximation theorem); in practice depth and regularisation decide how well it "
+             "generalises."),
     presets={
         "Tutorial (500 hidden, Adam 1e-3, batch 100, 2 epochs)": {},
         "Recommended (2 x 1024, dropout 0.3, batch 128, 20 epochs, cosine)": {

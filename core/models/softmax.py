@@ -39,9 +39,10 @@ SPEC = ModelSpec(
     name="softmax", title="Softmax regression", config_cls=SoftmaxConfig,
     section="Classifiers", icon=":material/show_chart:", url_path="softmax",
     build_network=SoftmaxRegression,
-    summary=("A single linear layer maps the 784 pixels to 10 scores; the cross-entropy loss "
-             "turns them into probabilities. No hidden layer, so it can only draw straight "
-             "boundaries between classes: the tutorial says it tops out near 86%."),
+    summary=("A single linear layer maps the 784 pixels to 10 scores; softmax turns them into "
+             "probabilities, and the cross-entropy loss compares those with the true class "
+             "(PyTorch folds the softmax into its loss). No hidden layer, so it can only draw "
+             "straight boundaries between classes: the tutorial says it tops out near 86%."),
     presets={
         "Tutorial (SGD lr 0.01, batch 20, 5 epochs)": {},
         "Recommended (SGD + momentum, batch 64, 10 epochs, cosine)": {

@@ -6,7 +6,8 @@ Boundary Equilibrium GAN (Berthelot et al. 2017), https://arxiv.org/abs/1703.107
   L_D = L(x) - k_t L(G(z_D)),  L_G = L(G(z_G))
   k_t+1 = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)
   M_global = L(x) + |gamma L(x) - L(G(z_G))|   (the paper's convergence measure)
-The tutorial reports BEGAN never collapsed for its author where DCGAN did. Networks: the
+The tutorial reports BEGAN never collapsed for its author where DCGAN did; here the γ 0.5 preset
+did collapse (docs/infogan-began.md). Networks: the
 paper's ELU encoder/decoder shape at 32 px, narrowed for a CPU (one 3x3 conv per scale).
 """
 from __future__ import annotations
@@ -23,14 +24,16 @@ from core.models.gans.base import GANTrainer, generator_average_param, gradient_
 from core.models.gans import dcgan
 from core.models.spec import ModelSpec, Paper
 
+BEGAN_PAPER = "BEGAN (Berthelot et al. 2017)"
+
 
 @dataclass
 class BEGANConfig(BaseConfig):
     learning_rate_d: float = param(5e-4, "discriminator (autoencoder) learning rate (the paper: "
                                    "1e-4 for 100k+ steps; 5e-4 for a short CPU run)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate D")
+                                   high=1e-2, log=True, label="learning rate D")
     learning_rate_g: float = param(5e-4, "generator learning rate (the paper: 1e-4)", low=1e-6,
-                                   high=1.0, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label="learning rate G")
     batch_size: int = param(32, "real images per step (the paper: 16)", low=2, high=1024,
                             label="batch size")
     epochs: int = param(2, "passes over the training set", low=1, high=200)
@@ -326,45 +329,63 @@ class BEGANHealth(GANHealth):
                 f"M_global (rising to {t.m_rise:g}× its best means the run moves away from "
                 "convergence), and the same diversity and class checks as every GAN page.")
 
+    @property
+    def chart_notes(self) -> dict[str, str]:
+        """The GAN charts' notes, and what a healthy k_t and M_global look like."""
+        return {**super().chart_notes,
+                "k_t": "Healthy: k_t rises from 0 in the first steps, then settles somewhere "
+                       "between 0 and 1 and wanders slowly. Stuck at 0 means D ignores the "
+                       "generated images; stuck at 1 means the "
+                       "controller cannot hold L(G(z)) ≈ γ·L(x) (equilibrium lost).",
+                "m_global": "Healthy: M_global falls quickly, then slowly, and settles; a "
+                            "sustained rise means the run is moving away from convergence."}
+
     def remedies(self, state: str, config: dict) -> list[Remedy]:
-        """No BCE here, so no smoothing, spectral-norm or TTUR remedies: BEGAN's own."""
+        """No BCE here, so no smoothing, spectral-norm or TTUR remedies: BEGAN's own (each
+        says where it comes from)."""
         remedies = []
         lr_d, lr_g = config.get("learning_rate_d", 5e-4), config.get("learning_rate_g", 5e-4)
         if state == "mode collapse":
             if config.get("latent_dim", 64) < 10:
                 remedies.append(Remedy("nz = 64", {"latent_dim": 64},
                                        "a tiny z gives G almost nothing to vary; G's input layer "
-                                       "changes, so it restarts at step 0", from_scratch=True))
+                                       "changes, so it restarts at step 0", from_scratch=True,
+                                       source=f"{BEGAN_PAPER}: its z of 64"))
             if not config.get("pull_away"):
                 remedies.append(Remedy("Pull-away term (0.1)", {"pull_away": 0.1},
                                        "EBGAN's remedy for autoencoder discriminators: G is "
-                                       "rewarded when D's codes for its images differ"))
+                                       "rewarded when D's codes for its images differ",
+                                       source="EBGAN (Zhao et al. 2016)"))
             if not config.get("generator_batch_norm"):
                 remedies.append(Remedy("Batch norm in G (from scratch)",
                                        {"generator_batch_norm": True},
                                        "G's first samples then differ, so they spread over more "
                                        "kinds of garment; changes G's layers, so it restarts at "
-                                       "step 0", from_scratch=True))
+                                       "step 0", from_scratch=True,
+                                       source="this project's runs (not in the paper)"))
             if not config.get("latent_constraint") and \
                     config.get("embedding_dim", 64) == config.get("latent_dim", 64):
                 remedies.append(Remedy("Latent constraint (BEGAN-CS, 0.1)",
                                        {"latent_constraint": 0.1},
                                        "D's encoder must read z back from G's images, so images "
-                                       "of different z stay apart (Chang et al. 2018)"))
+                                       "of different z stay apart (Chang et al. 2018)",
+                                       source="BEGAN-CS (Chang et al. 2018)"))
             gamma = config.get("gamma", 0.7)
             if gamma < 0.9:
                 remedies.append(Remedy(f"Raise γ to {min(gamma + 0.2, 1.0):.1f}",
                                        {"gamma": round(min(gamma + 0.2, 1.0), 2)},
                                        "the paper: a higher diversity ratio γ gives more varied "
-                                       "images"))
+                                       "images", source=BEGAN_PAPER))
         remedies.append(Remedy("Lower learning rates (÷2)",
                                {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
-                               "the paper halves the learning rate when M_global stalls"))
+                               "the paper halves the learning rate when M_global stalls",
+                               source=BEGAN_PAPER))
         lambda_k = config.get("lambda_k", 1e-3)
         if state in ("convergence failure", "oscillation") and lambda_k > 1e-4:
             slower = 1e-3 if lambda_k > 1e-3 else 1e-4      # values the λ_k select offers
             remedies.append(Remedy(f"Slower controller (λ_k = {slower:g})", {"lambda_k": slower},
-                                   "k_t swings less, so D's attention to fakes changes gently"))
+                                   "k_t swings less, so D's attention to fakes changes gently",
+                                   source=f"{BEGAN_PAPER}: λ_k = 0.001"))
         return remedies
 
 
@@ -392,7 +413,8 @@ SPEC = ModelSpec(
              "it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "
              "learns to make images D reconstructs well. A controller k_t keeps L(G(z)) ≈ γ·L(x), "
              "and γ trades sharpness for diversity. M_global is the paper's convergence measure: "
-             "it falls as the images improve. The tutorial's author found it never collapsed."),
+             "it falls as the images improve. The tutorial's author found it never collapsed; "
+             "here it can: the γ 0.5 preset collapsed onto one class in this project's runs."),
     presets={
         "Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)": {},
         "More kinds of garment (batch norm in G + pull-away 0.1)": {

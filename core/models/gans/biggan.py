@@ -4,14 +4,16 @@ hierarchical latents, orthogonal regularisation, G's weight average and the trun
 Large Scale GAN Training for High Fidelity Natural Image Synthesis (Brock et al. 2019),
 https://arxiv.org/abs/1809.11096 . What the paper changed (on top of SAGAN's hinge loss, spectral
 norm, projection D and self-attention):
-  - scale: 2-4x wider nets and batches of 2,048 (128 TPU cores for two days on ImageNet);
+  - scale: 2-4x the parameters of earlier GANs (every layer 50% wider) and 8x the batch (2,048),
+    trained on 128 to 512 TPU v3 cores for one to two days on ImageNet;
   - a shared class embedding: one embedding of the class feeds every conditional batch norm of G
     (through its own linear map) instead of a separate table per layer;
   - hierarchical latents: z is split into chunks, one per block of G, each concatenated with the
     class embedding to set that block's batch-norm gain and bias, so z acts at every scale;
   - orthogonal regularisation β‖WᵀW ⊙ (1 − I)‖²_F on G, which keeps G smooth enough for
-  - the truncation trick: sampling z from a normal truncated at ψ (values above ψ drawn again)
-    trades diversity for fidelity as ψ falls;
+  - the truncation trick: sampling z from a normal truncated at a threshold ψ (entries above ψ
+    in magnitude drawn again) trades diversity for fidelity as ψ falls — small ψ, strong
+    truncation (StyleGAN's ψ is an interpolation weight instead: 1 = none);
   - two D steps per G step and an exponential moving average of G's weights for sampling.
 ImageNet 128 px: Inception score 166.5, FID 7.4 (previous best 52.5 / 18.7, SAGAN's). Here: the
 paper's 32 px (CIFAR) architecture — residual G and D blocks, attention at 16×16 — at CPU widths.
@@ -40,9 +42,9 @@ BLOCKS = 3          # G's residual blocks at 32 px: 4 -> 8 -> 16 -> 32
 @dataclass
 class BigGANConfig(ConditionalConfig):
     learning_rate_d: float = param(2e-4, "discriminator learning rate (the paper: 2e-4)",
-                                   low=1e-6, high=1.0, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
     learning_rate_g: float = param(5e-5, "generator learning rate (the paper: 5e-5, 4x slower "
-                                   "than D)", low=1e-6, high=1.0, log=True,
+                                   "than D)", low=1e-6, high=1e-2, log=True,
                                    label="learning rate G")
     beta2: float = param(0.999, "Adam's beta2 (BigGAN: 0.999)", low=0.0, high=0.9999,
                          label="Adam beta2")
@@ -281,8 +283,12 @@ SPEC = ModelSpec(
     trainer=BigGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.biggan:BigGANPanel",
     summary=("BigGAN (Brock et al. 2019), scaled down and class-conditional: choose the garment, "
-             "then trade variety for fidelity with the truncation trick. What the paper changed: "
-             "scale (batches of 2,048 and wider nets; it took 128 TPUs two days on ImageNet), a "
+             "then trade variety for fidelity with the truncation trick. Its ψ is a threshold: "
+             "every entry of z larger than ψ in magnitude is drawn again, so a small ψ truncates "
+             "strongly and ψ = 2 hardly at all (StyleGAN's ψ is another thing: a weight towards "
+             "the average style, where 1 means no truncation). What the paper changed: scale "
+             "(2–4× the parameters of earlier GANs, each layer 50% wider, and 8× the batch, "
+             "2,048; 128 to 512 TPU v3 cores for one to two days on ImageNet), a "
              "class embedding shared by every conditional batch norm of G, hierarchical latents "
              "(a chunk of z for every block), orthogonal regularisation so G stays smooth enough "
              "to truncate, two D steps per G step and G's weight average. On ImageNet 128 px: "

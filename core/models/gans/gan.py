@@ -87,7 +87,10 @@ SPEC = ModelSpec(
     summary=("Two networks play a game: the generator G turns random noise z into images, the "
              "discriminator D tells real from fake. Both are plain MLPs here, as in the tutorial's "
              "script. Watch the losses and the health monitor: this model tends to collapse onto a "
-             "few kinds of clothing."),
+             "few kinds of clothing. Comparing with the tutorial's printout: its MLP GAN script "
+             "prints d_loss as the mean of D's two terms, (real + fake) / 2, while its DCGAN "
+             "script prints their sum; this page records the sum, as the DCGAN does (the healthy "
+             "0.5–0.8 band follows the sum), so halve it to compare with the MLP script."),
     presets={
         "Tutorial defaults (Adam 2e-4, beta1 0.5, batch 64, nz 100)": {},
         "Mode-collapse demo (nz = 1)": {"latent_dim": 1},

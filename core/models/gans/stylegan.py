@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from core import gan_task
 from core.config import BaseConfig, ConfigError, param
-from core.diagnostics import GANHealth, Remedy, Thresholds, Window
+from core.diagnostics import TUTORIAL, GANHealth, Remedy, Thresholds, Window
 from core.models.gans.base import (GANTrainer, discriminator_metrics, gradient_norm, make_adam, ramped_decay, slerp)
 from core.models.spec import ModelSpec, Paper
 
@@ -37,10 +37,10 @@ EMA_RAMPUP = 0.05     # the weight average's half-life: at most 5% of the steps 
 @dataclass
 class StyleGANConfig(BaseConfig):
     learning_rate_d: float = param(2e-3, "discriminator learning rate (StyleGAN2: 0.002)",
-                                   low=1e-6, high=1.0, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
     learning_rate_g: float = param(2e-3, "generator learning rate (StyleGAN2: 0.002; the mapping "
                                    "network learns at this times the mapping multiplier)",
-                                   low=1e-6, high=1.0, log=True, label="learning rate G")
+                                   low=1e-6, high=1e-2, log=True, label="learning rate G")
     batch_size: int = param(32, "real images per step (the paper: 32 at its smallest scales)",
                             low=4, high=1024, label="batch size")
     epochs: int = param(10, "passes over the training set (10 at batch 32: 18,750 steps, about "
@@ -641,7 +641,7 @@ def image_features(judge, images: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def path_lengths(trainer, judge, space: str, paths: int = 10_000, epsilon: float = PPL_EPSILON,
                  seed: int = 0, batch: int = 500) -> torch.Tensor:
-    """Perceptual path length samples (Karras et al. 2019, section 4.2): for random endpoints and
+    """Perceptual path length samples (Karras et al. 2019, section 4.1): for random endpoints and
     t ~ U(0, 1), d(G(path(t)), G(path(t + ε))) / ε², with d the squared distance of the shipped
     CNN's unit-normalised features. In Z the path is spherical (slerp of z), in W linear (lerp of
     w). Same noise maps and no truncation for both. Returns the ``paths`` values."""
@@ -753,14 +753,26 @@ class StyleGANHealth(GANHealth):
                            f"{spread.mean():.3g}")
         return numbers
 
+    @property
+    def chart_notes(self) -> dict[str, str]:
+        """The GAN charts' notes, and what a healthy R1 looks like."""
+        return {**super().chart_notes,
+                "r1": "R1 is |∇D(x)|², how steeply D's score changes around real images. "
+                      "Healthy: small and roughly level, perhaps slowly rising. A climb by "
+                      "orders of magnitude means D is getting sharp at the data (raise γ); "
+                      "near 0 all along with blurry images may mean γ is too strong."}
+
     def remedies(self, state: str, config: dict) -> list[Remedy]:
+        """StyleGAN's remedies (R1, G_ema) and the tutorial's (lower rates, nz), each with its
+        source."""
         remedies = []
         lr_d, lr_g = config.get("learning_rate_d", 2e-3), config.get("learning_rate_g", 2e-3)
         gamma = float(config.get("r1_gamma", 0.05))
         stronger = Remedy(f"Stronger R1 (γ = {min(max(gamma * 10, 0.01), 100):g})",
                           {"r1_gamma": min(max(gamma * 10, 0.01), 100.0)},
-                          "a larger penalty on D's gradient at real images keeps D smooth, so G "
-                          "keeps a useful gradient")
+                          "a larger penalty on D's gradient at real images keeps D smooth, so "
+                          "its gradient stays informative for G",
+                          source="StyleGAN (Karras et al. 2019; R1 from Mescheder et al. 2018)")
         if state == "convergence failure":
             if gamma < 100:
                 remedies.append(stronger)
@@ -772,7 +784,8 @@ class StyleGANHealth(GANHealth):
                                        {"latent_dim": self.latent_default},
                                        "a tiny z gives G almost nothing to vary; the mapping "
                                        "network's input changes, so it restarts at step 0",
-                                       from_scratch=True))
+                                       from_scratch=True,
+                                       source=f"{TUTORIAL} (nz = 1 provokes collapse)"))
             remedies.append(Remedy("Lower learning rates (÷2)",
                                    {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
                                    "the tutorial: a too-large lr easily causes this"))
@@ -781,7 +794,8 @@ class StyleGANHealth(GANHealth):
             if not config.get("generator_ema"):
                 remedies.append(Remedy("G weight average (0.999)", {"generator_ema": 0.999},
                                        "the finished images come from an average of G over the "
-                                       "last ~1,000 steps, which smooths out a swing"))
+                                       "last ~1,000 steps, which smooths out a swing",
+                                       source="StyleGAN (Karras et al. 2019): G_ema"))
         return remedies
 
 
@@ -815,9 +829,13 @@ SPEC = ModelSpec(
     summary=("StyleGAN redesigned the generator: a mapping network turns z into a style vector w, "
              "and w steers every layer of a synthesis network that starts from a learned constant "
              "(coarse layers: silhouette and kind of garment; fine layers: texture and shading), "
-             "while per-layer noise adds random detail. The tutorial: it solved feature "
-             "entanglement (特性重叠). Here: StyleGAN2's modulated convolutions, style mixing, "
-             "truncation in W, and the measured proof that W is smoother than Z — or not."),
+             "while per-layer noise adds random detail. The tutorial says it solved feature "
+             "entanglement (特性重叠); the paper's claim is milder — W is less entangled than Z "
+             "— with path length as evidence. Here: StyleGAN2's modulated convolutions, style "
+             "mixing, truncation in W and that evidence measured: is W smoother than Z on this "
+             "model, or not? Its ψ is a weight towards the average style: w' = w̄ + ψ(w − w̄), "
+             "so ψ = 1 is no truncation and ψ = 0 the average garment for every seed — not "
+             "BigGAN's ψ, a threshold on z where small means strong truncation."),
     presets={
         "CPU preset (32 px, G/D 64 channels, batch 32, 10 epochs, at most an hour)": {
             "time_budget_s": 3600.0},

@@ -319,7 +319,7 @@ SPEC = ModelSpec(
     presets={
         "Quick CPU run (edges → garment, about 5 minutes)": {"time_budget_s": 300.0,
                                                              "epochs": 20},
-        "Paper settings (λ = 100, batch 64, 3 epochs)": {},
+        "Paper's losses and lr (λ = 100, Adam 2e-4; batch 64, not the paper's 1–10)": {},
         "Shoes only (edges2shoes, about 5 minutes)": {"classes": "shoes",
                                                       "time_budget_s": 300.0, "epochs": 20},
         "Thumbnail → 28 px (super-resolution ×4, about 5 minutes)": {
