@@ -41,12 +41,76 @@ def layers_of(network: nn.Module) -> list[tuple[str, nn.Module]]:
     return found
 
 
+def _pair_values(value) -> tuple:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _pair(value) -> str:
+    first, second = _pair_values(value)[:2]
+    return f"{first}×{second}"
+
+
+def layer_kind(module: nn.Module) -> str:
+    """What a layer does, in words: "conv 5×5, 16 filters", "max-pool 2×2", "ReLU",
+    "fully connected 1,568 → 10", "residual block: 2 convs 3×3 + skip, 32 channels, stride 2"."""
+    if isinstance(module, nn.Conv2d):
+        stride = max(_pair_values(module.stride))
+        return (f"conv {_pair(module.kernel_size)}, {module.out_channels} filters"
+                + (f", stride {stride}" if stride > 1 else ""))
+    if isinstance(module, nn.MaxPool2d):
+        return f"max-pool {_pair(module.kernel_size)}"
+    if isinstance(module, (nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
+        return "average-pool"
+    if isinstance(module, nn.Linear):
+        return f"fully connected {module.in_features:,} → {module.out_features:,}"
+    if isinstance(module, nn.LeakyReLU):
+        return "leaky ReLU"
+    if isinstance(module, nn.ReLU):
+        return "ReLU"
+    convs = [child for child in module.children() if isinstance(child, nn.Conv2d)]
+    if hasattr(module, "shortcut") and convs:           # a residual block: convs + a skip
+        stride = max(_pair_values(convs[0].stride))
+        return (f"residual block: {len(convs)} convs {_pair(convs[0].kernel_size)} + skip, "
+                f"{convs[-1].out_channels} channels" + (f", stride {stride}" if stride > 1 else ""))
+    return type(module).__name__
+
+
+def layer_titles(network: nn.Module) -> dict[str, str]:
+    """Each shown layer's path (``layers_of``) → what a learner reads: where it sits and what it
+    does, e.g. "stage 1 · max-pool 2×2" (a conv stage), "residual block 4 · …", "hidden layer 1 ·
+    ReLU", "output layer · fully connected 256 → 10" (the last linear layer)."""
+    layers = layers_of(network)
+    linears = [path for path, module in layers if isinstance(module, nn.Linear)]
+    titles, hidden, blocks = {}, 0, 0
+    for path, module in layers:
+        parts = path.split(".")
+        kind = layer_kind(module)
+        if isinstance(module, nn.Linear):
+            if path == linears[-1]:
+                titles[path] = f"output layer · {kind}"
+                continue
+            hidden += 1
+        if kind.startswith("residual block"):
+            blocks += 1
+            titles[path] = f"residual block {blocks} · {kind.removeprefix('residual block: ')}"
+        elif len(parts) >= 3 and parts[-2].isdigit():      # container.stage.layer: a conv stage
+            titles[path] = f"stage {int(parts[-2]) + 1} · {kind}"
+        elif parts[0] == "stem":
+            titles[path] = f"stem · {kind}"
+        elif hidden:
+            titles[path] = f"hidden layer {hidden} · {kind}"
+        else:
+            titles[path] = kind
+    return titles
+
+
 @dataclass
 class Activation:
     """One layer's output for one image."""
     name: str            # the layer's path in the network, e.g. "features.0.0"
     kind: str            # its class: Conv2d, ReLU, MaxPool2d, BasicBlock, Linear, ...
     values: np.ndarray   # (C, H, W) maps or (F,) a vector
+    title: str = ""      # what a learner reads: "stage 1 · max-pool 2×2" (``layer_titles``)
 
 
 @contextlib.contextmanager
@@ -77,8 +141,10 @@ def feature_maps(model, image: torch.Tensor) -> tuple[list[Activation], np.ndarr
     network = network_of(model)
     with looking(network), torch.no_grad(), recording(network) as recorded:
         logits = network(as_batch(image, network)[:1])
+    titles = layer_titles(network)
     activations = [Activation(name, kind, output[0].float().cpu()
-                              .clone(memory_format=torch.contiguous_format).numpy())
+                              .clone(memory_format=torch.contiguous_format).numpy(),
+                              titles.get(name, kind))
                    for name, kind, output in recorded]
     return activations, logits.softmax(1)[0].float().cpu().numpy()
 
@@ -93,6 +159,7 @@ class WeightPictures:
     pictures: np.ndarray  # (N, h, w): a template per unit, or a filter (averaged over channels)
     count: int            # units or filters in the layer (``pictures`` may hold fewer)
     shape: tuple          # the layer's weight shape
+    title: str = ""       # what a learner reads: "stage 1 · conv 5×5, 16 filters"
 
 
 def first_layer_weights(model, image_shape: tuple | None = None,
@@ -103,18 +170,19 @@ def first_layer_weights(model, image_shape: tuple | None = None,
     if image_shape is None:
         image_shape = model.image_shape if isinstance(model, ClassifierTrainer) else (1, 28, 28)
     channels, height, width = image_shape
+    titles = layer_titles(network)
     for name, module in network.named_modules():
         if isinstance(module, nn.Conv2d):
             weight = module.weight.detach().float().cpu()            # (out, in, k, k)
             return WeightPictures("filters", name, weight[:limit].mean(1).numpy(),
-                                  weight.shape[0], tuple(weight.shape))
+                                  weight.shape[0], tuple(weight.shape), titles.get(name, name))
         if isinstance(module, nn.Linear):
             weight = module.weight.detach().float().cpu()            # (out, C*H*W)
             if weight.shape[1] != channels * height * width:
                 return None
             pictures = weight[:limit].reshape(-1, channels, height, width).mean(1)  # (N, H, W)
             return WeightPictures("templates", name, pictures.numpy(), weight.shape[0],
-                                  tuple(weight.shape))
+                                  tuple(weight.shape), titles.get(name, name))
     return None
 
 
@@ -186,7 +254,8 @@ def explain(model, images: torch.Tensor, targets, method: str,
     if method == "grad-cam":
         found = grad_cam(model, images, targets)
         if found is not None:
-            return found[0], f"Grad-CAM at layer {found[1]}"
+            title = layer_titles(network_of(model)).get(found[1], found[1])
+            return found[0], f"Grad-CAM at layer {title}"
         method = "gradient"
     maps = saliency(model, images, targets, method=method, samples=samples)
     # Each map scaled to its own largest value (a saliency map's scale means little).

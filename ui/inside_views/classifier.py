@@ -87,19 +87,20 @@ def weights_view(model, names: list[str]) -> None:
     limit = float(np.percentile(np.abs(found.pictures), 99.5)) or 1.0
     pictures = [inside.signed_colours(weights, limit) for weights in found.pictures]
     shown = len(pictures)
+    layer = f"The first layer ({found.title or found.layer}; weights {found.shape})"
     if found.kind == "templates" and found.count == len(names):
-        st.caption(f"Layer `{found.layer}` {found.shape}: one weight per pixel for each class — "
+        st.caption(f"{layer}: one weight per pixel for each class — "
                    "its template. Red pixels raise the class's score when they are bright, blue "
                    "ones lower it: the score is the image laid over the template, summed.")
         st.image([picture(p, 4) for p in pictures], caption=names, width=112)
     elif found.kind == "templates":
-        st.caption(f"Layer `{found.layer}` {found.shape}: each hidden unit's weights over the "
+        st.caption(f"{layer}: each hidden unit's weights over the "
                    f"pixels, the first {shown} of {found.count} units. Red: a bright pixel there "
                    "excites the unit; blue: inhibits it.")
         st.image(grid(pictures, columns=16, scale=2, padding=2))
     else:
         size = found.pictures.shape[-1]
-        st.caption(f"Layer `{found.layer}` {found.shape}: the first {shown} of {found.count} "
+        st.caption(f"{layer}: the first {shown} of {found.count} "
                    f"{size}×{size} filters (averaged over input channels when there are several). "
                    "Each slides over the image and responds where the image looks like it: red "
                    "weights want brightness, blue want darkness.")
@@ -214,8 +215,9 @@ def layer_picture(activation: inside.Activation, shown: int) -> None:
         pictures = list(inside.viridis(scaled))
         st.image(grid(pictures, columns=min(8, len(pictures)), scale=max(1, 42 // height),
                       padding=1),
-                 caption=f"{activation.name} · {activation.kind} · {count} × {height} × {width}"
-                         + (f" (first {min(shown, count)})" if count > shown else ""))
+                 caption=f"{activation.title or activation.kind} · {count} maps of {height} × "
+                         f"{width}" + (f" (first {min(shown, count)} shown)" if count > shown
+                                      else ""))
     else:
         count = values.shape[0]
         columns = min(32, count)
@@ -223,7 +225,7 @@ def layer_picture(activation: inside.Activation, shown: int) -> None:
         padded[:count] = values
         cells = inside.magnitude_colours(np.nan_to_num(padded, nan=float(values.min())))
         cells = cells.reshape(-1, columns, 3)
-        st.image(picture(cells, 8), caption=f"{activation.name} · {activation.kind} · {count} "
+        st.image(picture(cells, 8), caption=f"{activation.title or activation.kind} · {count} "
                                             "values")
 
 
