@@ -5,12 +5,16 @@ from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET
 from core.device import describe
 from core.jobs import manager
+from core.registry import MODELS
+from ui.navigation import SECTIONS
+from ui.pages import page
 
 st.title("DL Studio")
 st.markdown(
-    "Learn deep learning by doing it: train every classic model of the tutorial in your browser, "
-    "watch the loss fall and the accuracy climb, then look inside — which classes it confuses, "
-    "which images it gets wrong. Every page can also **load a pretrained model** at once.")
+    "Learn deep learning by doing it: train every model of the tutorial in your browser — "
+    "classifiers, GANs, image-to-image translation, language models — watch the loss fall and "
+    "the samples take shape, then look inside. Every model page can also **load a pretrained "
+    "model** at once.")
 
 left, right = st.columns(2)
 with left:
@@ -27,25 +31,74 @@ with right:
     st.markdown(
         "1. Pick a **preset** (the tutorial's settings, or a better recommended one) and move the sliders.\n"
         "2. Press **Train**: it runs in the background — switch pages, it keeps going; **Stop** stops it.\n"
-        "3. Watch the loss and accuracy live, beside the tutorial's own accuracy.\n"
-        "4. At the end: confusion matrix, per-class accuracy and the images it got wrong.\n"
+        "3. Watch it live: a classifier's loss and accuracy beside the tutorial's own, a GAN's "
+        "losses, samples and health monitor, a language model's perplexity.\n"
+        "4. At the end: a classifier's confusion matrix and the images it got wrong; a GAN's "
+        "latent space to explore; and *Inside*, what the network does layer by layer.\n"
         "5. Every run is kept on the **Runs** page: reopen, resume or delete it.")
 
+# A suggested path: each section's pages in the menu's order, the sections in this order.
+PATH = {
+    "Classifiers": "one idea more on each page: a single layer, hidden layers, convolutions, "
+                   "residual connections. Train the tutorial's preset, then the recommended one, "
+                   "and open *Inside*.",
+    "Workspace": "reopen a run, compare two settings side by side, or share a board with a "
+                 "class.",
+    "GANs": "two networks trained against each other. Start with the first two and try their "
+            "mode-collapse demo and a remedy; then each later page adds one fix from its paper, "
+            "and *GANs compared* measures them side by side.",
+    "Image-to-image": "GANs that translate an image: from pairs first, then without pairs.",
+    "Language": "from counting n-grams to recurrent networks, on poems, prose or your own text.",
+}
+sections = [name for name in PATH if name in SECTIONS] + \
+    [name for name in SECTIONS if name and name not in PATH]
+
+st.subheader("Where to start: a path for a beginner")
+st.markdown("\n".join(
+    f"{number}. **{section}** ({' → '.join(entry.title for entry in SECTIONS[section])}): "
+    f"{PATH.get(section, '')}" for number, section in enumerate(sections, start=1)))
+
+st.subheader("On this site now: every page")
+for section in sections:
+    st.markdown(f"**{section}**")
+    columns = st.columns(4)
+    for index, entry in enumerate(SECTIONS[section]):
+        spec = MODELS.get(entry.model) if entry.model else None
+        with columns[index % 4]:
+            st.page_link(page(entry), label=entry.title, icon=entry.icon,
+                         help=spec.summary if spec else None)
+
 st.subheader("The map: from the perceptron to ResNet")
-st.caption("The tutorial's timeline; ImageNet top-5 error rates as it quotes them.")
+st.caption("ImageNet top-5 test error as the tutorial quotes it; each of these figures is an "
+           "ensemble's, several networks averaged (AlexNet 5, VGG 7, ResNet 6); a single "
+           "network did worse (ResNet-152 alone: 4.49% on the validation set).")
 timeline = pd.DataFrame([
-    ("1950s", "MLP (multi-layer perceptron)", "the prototype of today's deep networks", "—", "MLP (FNN)"),
-    ("1998", "LeNet", "the first CNN; ideas used ever since", "—", "CNN"),
-    ("2012", "AlexNet", "8 layers; restarted the deep-learning wave", "16.4%", "CNN"),
-    ("2014", "VGG", "19 layers", "7.3%", "CNN"),
-    ("2015", "ResNet", "152 layers; below the human error rate quoted then", "3.57%", "ResNet"),
+    ("1958", "Perceptron (Rosenblatt)",
+     "a single layer of weights and a threshold, trained by the perceptron rule: only straight "
+     "boundaries", "—", "Softmax regression (one layer too)"),
+    ("1980", "Neocognitron (Fukushima)",
+     "layers of local feature detectors and pooling, the first convolutional design, trained "
+     "without back-propagation", "—", "—"),
+    ("1986", "MLP trained by back-propagation (Rumelhart, Hinton & Williams)",
+     "hidden layers learn their own features: the prototype of today's deep networks", "—",
+     "MLP (FNN)"),
+    ("1989", "LeCun's CNN (LeCun et al.)",
+     "convolutions trained by back-propagation, reading handwritten zip codes; LeNet-5 "
+     "followed in 1998", "—", "CNN"),
+    ("2012", "AlexNet", "8 layers trained on GPUs; restarted the deep-learning wave", "16.4%",
+     "CNN"),
+    ("2014", "VGG", "19 layers of small 3×3 convolutions", "7.3%", "CNN"),
+    ("2015", "ResNet",
+     "152 layers, trainable thanks to skip connections; below the human error rate quoted then "
+     "(5.1%)", "3.57%", "ResNet"),
 ], columns=["year", "model", "why it matters", "ImageNet top-5 error", "page here"])
 st.dataframe(timeline, hide_index=True)
-st.markdown(
-    "**On this site now:** softmax regression, MLP, CNN and ResNet on Fashion-MNIST "
-    "(60,000 training and 10,000 test images of clothing, 10 classes); the GAN, DCGAN, infoGAN "
-    "and BEGAN, with a live health monitor that applies the tutorial's rules of thumb — is D "
-    "winning outright (convergence failure)? is G drawing the same thing over and over (mode "
-    "collapse)? — and offers its remedies; and **language models**: the n-gram (the Markov "
-    "assumption) against RNN, GRU and LSTM on Tang poems, Chinese prose, English or your own "
-    "text, with a poem writer and a sentence scorer (食油 or 石油?).")
+
+st.subheader("The GAN line: from the first GAN to StyleGAN")
+st.caption("Each paper by the year it was first posted (arXiv), with what it fixed or added; "
+           "each links to its page. *GANs compared* measures the shipped ones on one protocol.")
+papers = sorted((spec for spec in MODELS.values() if spec.paper is not None and spec.url_path),
+                key=lambda spec: spec.paper.year)
+for spec in papers:
+    st.page_link(page(spec.name), label=f"{spec.paper.year} · {spec.title}: {spec.paper.fixed}",
+                 icon=spec.icon, help=spec.paper.cite)
