@@ -315,7 +315,11 @@ def test_compare_with_from_a_model_page_queues_a_and_b_on_the_same_seeds():
 def test_a_link_sets_the_page_and_a_bad_value_is_refused_with_a_message():
     app = open_app("cnn", preset="recommended", learning_rate="0.0005", epochs="4",
                    kernel_size="4", batch_size="-5", bogus="1")
-    assert app.selectbox(key="cnn.preset").value.lower().startswith("recommended")
+    # The form differs from the preset now, so its box says Custom; the link still names the
+    # preset the settings start from.
+    from ui.forms import CUSTOM
+    assert app.selectbox(key="cnn.preset").value == CUSTOM
+    assert app.session_state["cnn.preset_base"].lower().startswith("recommended")
     assert app.select_slider(key="cnn.field.learning_rate").value == 0.0005
     assert app.slider(key="cnn.field.epochs").value == 4
     warning = " ".join(w.value for w in app.warning)
@@ -324,6 +328,7 @@ def test_a_link_sets_the_page_and_a_bad_value_is_refused_with_a_message():
     # The URL now says what the form shows (the refused values are gone from it).
     params = {k: v[-1] if isinstance(v, list) else v for k, v in app.query_params.items()}
     assert params["learning_rate"] == "0.0005" and params["epochs"] == "4"
+    assert params["preset"].startswith("recommended")
     assert "bogus" not in app.query_params and "batch_size" not in app.query_params
 
 

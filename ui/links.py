@@ -58,6 +58,8 @@ def show_notices(panel) -> None:
 def page_params(panel, config) -> dict[str, str]:
     """The query parameters that reopen this page with ``config``."""
     preset = st.session_state.get(panel.key("preset"))
+    if preset not in panel.spec.presets:     # "Custom": the link names the preset it started from
+        preset = st.session_state.get(panel.key("preset_base"))
     return {MODEL: panel.name, **links.encode(panel.spec, preset, config)}
 
 
