@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import checkpoints, runs
+from core import cards, checkpoints, runs
 from core.config import from_dict
 from core.data import images_status
 from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
@@ -69,7 +69,8 @@ def open_view(model: str, kind: str, value) -> None:
 def config_caption(config: dict, spec) -> str:
     defaults = spec.config_cls()
     changed = {k: v for k, v in config.items() if getattr(defaults, k, v) != v}
-    shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the tutorial's settings"
+    shown = ", ".join(f"{k} {cards.setting_text(k, v)}" if k == "time_budget_s" else f"{k}={v}"
+                      for k, v in changed.items()) or "the tutorial's settings"
     return f"Settings: {shown}"
 
 
