@@ -36,10 +36,10 @@ def grid(images: torch.Tensor | Sequence[np.ndarray], columns: int = 8, padding:
     ``max_width``: when the grid at that whole scale would be wider, each picture is enlarged by
     the fraction that fills ``max_width`` instead (still nearest neighbour: some image pixels
     become 2 screen pixels, some 3), never below ``min_cell``."""
-    if not isinstance(images, torch.Tensor):
-        images = torch.from_numpy(np.stack(list(images))).permute(0, 3, 1, 2)
-    images = images.detach().cpu()
-    count, channels, height, width = images.shape
+    batch: torch.Tensor = (images if isinstance(images, torch.Tensor)
+                           else torch.from_numpy(np.stack(list(images))).permute(0, 3, 1, 2))
+    batch = batch.detach().cpu()
+    count, channels, height, width = batch.shape
     if min_cell:
         scale = max(scale, math.ceil(min_cell / min(height, width)))
     padding = round(2 * scale) if padding is None else padding
@@ -47,14 +47,14 @@ def grid(images: torch.Tensor | Sequence[np.ndarray], columns: int = 8, padding:
         fits = (max_width - padding * (columns + 1)) // columns      # whole px a picture
         scale = max(min_cell / min(height, width), fits / width)
     if scale != 1:
-        images = enlarge(images, scale)
+        batch = enlarge(batch, scale)
     if count == 1 and columns == 1:   # make_grid returns a lone image without its frame
-        canvas = F.pad(images[0], (padding,) * 4, value=background)
+        canvas = F.pad(batch[0], (padding,) * 4, value=background)
     else:
         if count < columns:            # make_grid would narrow the grid to ``count`` places
-            blank = images.new_full((columns - count, *images.shape[1:]), background)
-            images = torch.cat([images, blank])
-        canvas = make_grid(images, nrow=columns, padding=padding, pad_value=background)
+            blank = batch.new_full((columns - count, *batch.shape[1:]), background)
+            batch = torch.cat([batch, blank])
+        canvas = make_grid(batch, nrow=columns, padding=padding, pad_value=background)
     picture = canvas.permute(1, 2, 0).numpy()     # (rows, cols, 3): make_grid makes grey RGB
     return picture[:, :, 0].copy() if channels == 1 else np.ascontiguousarray(picture)
 
@@ -65,15 +65,14 @@ def enlarge(images, scale: float):
     in). Keeps the aspect ratio and copies pixel values exactly. ``images``: a tensor or array
     (..., H, W); a picture (H, W, 3) is enlarged along H and W."""
     is_picture = isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[2] in (3, 4)
-    values = images.transpose(2, 0, 1) if is_picture else images
+    values = np.transpose(images, (2, 0, 1)) if is_picture else images
     height, width = values.shape[-2:]
     tall, wide = round(height * scale), round(width * scale)
     rows, cols = np.arange(tall) * height // tall, np.arange(wide) * width // wide
     if isinstance(values, torch.Tensor):
-        enlarged = values[..., torch.from_numpy(rows), :][..., torch.from_numpy(cols)]
-    else:
-        enlarged = values[..., rows, :][..., cols]
-    return np.ascontiguousarray(enlarged.transpose(1, 2, 0)) if is_picture else enlarged
+        return values[..., torch.from_numpy(rows), :][..., torch.from_numpy(cols)]
+    array = np.asarray(values)[..., rows, :][..., cols]
+    return np.ascontiguousarray(np.transpose(array, (1, 2, 0))) if is_picture else array
 
 
 def png_bytes(picture: np.ndarray) -> bytes:

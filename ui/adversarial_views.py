@@ -22,6 +22,7 @@ from PIL import Image
 from core import checkpoints
 from core.jobs import manager
 from core.registry import load_model
+from core.diagnostics import remedies_heading
 from ui import pictures, state
 from ui.shell import Panel, checkpoint_metrics, open_view
 
@@ -81,13 +82,13 @@ class AdversarialPanel(Panel):
         if verdict.remedies and job is not None:
             where = (f"the last snapshot before step {verdict.window[0]:,}"
                      if verdict.window[0] > 0 else "the start")
-            st.caption(f"The tutorial's remedies — each restarts from {where} (or from scratch "
+            st.caption(f"{remedies_heading(verdict.remedies)} — each restarts from {where} (or from scratch "
                        "when the change alters a layer) with the change, stopping this run first "
                        "if it is still going:")
             columns = st.columns(min(len(verdict.remedies), 4))
             for index, remedy in enumerate(verdict.remedies[:4]):
                 if columns[index].button(remedy.label, key=self.key("remedy", str(index)),
-                                         help=remedy.why, width="stretch"):
+                                         help=remedy.help, width="stretch"):
                     self.restart_with(job, remedy, verdict.window[0])
 
     def restart_with(self, job, remedy, before_step: int) -> None:
@@ -159,11 +160,11 @@ class AdversarialPanel(Panel):
         self.saved_samples(run)
         self.training_charts(frame, self.key("run"), run.info["config"])
         if payload is not None:
-            self.explorer(run.checkpoint_path)
+            self.explorer_fragment(run.checkpoint_path)
             self.inside(run.checkpoint_path)
 
     def checkpoint_body(self, payload: dict) -> None:
-        self.explorer(payload)
+        self.explorer_fragment(payload)
         self.inside(payload)
         frame = checkpoint_metrics(payload)
         if not frame.empty:
@@ -172,6 +173,11 @@ class AdversarialPanel(Panel):
                 self.training_charts(frame, self.key("ckpt"), payload["config"])
 
     # The finished model --------------------------------------------------------------------------
+    def explorer_fragment(self, source) -> None:
+        """The explorer in a fragment: a seed, a slider or a class select reruns its own
+        pictures, not the page, its charts and its *Inside* panel."""
+        st.fragment(self.explorer)(source)
+
     def explorer(self, source) -> None:
         """The finished model (a checkpoint's payload or file) put to use."""
         raise NotImplementedError

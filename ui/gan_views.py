@@ -35,10 +35,12 @@ class GANPanel(AdversarialPanel):
         charts.plot(charts.gan_loss_figure(frame, t, health.equilibrium_d_loss,
                                            health.loss_name), f"{key}.loss")
         charts.plot(charts.d_outputs_figure(frame), f"{key}.dout")
+        st.caption(self.spec.health.chart_notes["d_outputs"])
         charts.plot(charts.d_accuracy_figure(frame, t.d_accuracy_healthy), f"{key}.dacc")
         charts.plot(charts.diversity_figure(frame, t.collapse_diversity, t.collapse_nearest),
                     f"{key}.div")
         charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
+        st.caption(self.spec.health.chart_notes["grad_norm"])
 
     # The finished model --------------------------------------------------------------------------
     def explorer(self, source) -> None:

@@ -50,3 +50,14 @@ def show(picture: np.ndarray, caption: str | None = None, *, container=None,
     if download:
         where.download_button("Download PNG", png_bytes(picture), file_name=f"{download}.png",
                               mime="image/png", key=f"{download}.png")
+
+
+def canvas_component():
+    """The drawing canvas (``streamlit-drawable-canvas``, requirements.txt), or None without it
+    (the pages take uploads only then). Imported when a page draws it: importing it declares a
+    Streamlit component, which only works inside a running app."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:       # pragma: no cover - installed by make run / make test
+        return None
+    return st_canvas

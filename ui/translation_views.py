@@ -21,17 +21,6 @@ from ui import charts, pictures, state
 from ui.adversarial_views import SCALE, AdversarialPanel, model_for, show_grid, source_payload
 
 
-def canvas_component():
-    """The drawing canvas (``streamlit-drawable-canvas``, requirements.txt), or None without it
-    (the pages take uploads only then). Imported when a page draws it: importing it declares a
-    Streamlit component, which only works inside a running app."""
-    try:
-        from streamlit_drawable_canvas import st_canvas
-    except ImportError:       # pragma: no cover - installed by make run / make test
-        return None
-    return st_canvas
-
-
 CANVAS_PX = 280               # the canvas is drawn 10x the model's 28 px
 BIG = 6                       # single images drawn 6x (168 px)
 
@@ -100,6 +89,7 @@ class TranslationPanel(AdversarialPanel):
         charts.plot(charts.d_accuracy_figure(frame, self.spec.health.thresholds
                                              .d_accuracy_healthy), f"{key}.dacc")
         charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
+        st.caption(self.spec.health.chart_notes["grad_norm"])
         st.caption("The monitor's bands — " + self.spec.health.bands_text() + ".")
 
     # The finished model --------------------------------------------------------------------------
@@ -133,7 +123,7 @@ class TranslationPanel(AdversarialPanel):
 def drawing_input(key: str, stroke_width: int, label: str, fill_hint: str = "") -> tuple:
     """A canvas to draw on (white on black); returns (picture (1, 1, 28, 28) in [0, 1] or None,
     a message or None). Without the canvas component, says how to get it."""
-    st_canvas = canvas_component()
+    st_canvas = pictures.canvas_component()
     if st_canvas is None:
         return None, ("The drawing canvas needs the `streamlit-drawable-canvas` package "
                       "(`pip install -r requirements.txt`); upload an image below instead.")

@@ -13,14 +13,10 @@ import torch
 from core import inside
 from core.images import grid, picture_from_drawing, picture_from_upload, uint8_image
 from core.registry import load_model
-from ui import state
+from ui import pictures, state
 from ui.inside_views.common import (LAYOUT, dataset, grey_rgb, keep, kept, picture, resolve,
                                     wait_for)
 
-try:   # a maintained drawing canvas (requirements.txt); without it, test images and uploads
-    from streamlit_drawable_canvas import st_canvas
-except ImportError:            # pragma: no cover - installed by make run / make test
-    st_canvas = None
 
 CLASSIFIER_VIEWS = ("Weights", "Layer by layer", "Why this prediction", "Where the classes live")
 METHODS = {"Grad-CAM": "grad-cam", "SmoothGrad": "smoothgrad", "Gradient": "gradient"}
@@ -125,6 +121,7 @@ def drawn_image(rgba) -> torch.Tensor:
 def choose_image(panel, data, names: list[str], image_shape) -> tuple | None:
     """(image uint8 (C, H, W), its true class or None, a few words) from the test set, an
     upload or a drawing; None after saying what is missing."""
+    st_canvas = pictures.canvas_component()
     sources = ["A test image", "Upload a picture"] + (["Draw one"] if st_canvas else [])
     source_key, index_key = panel.key("inside", "source"), panel.key("inside", "index")
     remembered = kept(source_key, sources[0])

@@ -62,11 +62,13 @@ class BEGANPanel(GANPanel):
         t = self.spec.health.thresholds
         charts.plot(convergence_figure(frame), f"{key}.mglobal")
         charts.plot(k_figure(frame), f"{key}.k")
+        st.caption(self.spec.health.chart_notes["k_t"])
         charts.plot(reconstruction_figure(frame, float(config.get("gamma", 0.5))),
                     f"{key}.recon")
         charts.plot(charts.diversity_figure(frame, t.collapse_diversity,
                                             getattr(t, "collapse_nearest", None)), f"{key}.div")
         charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
+        st.caption(self.spec.health.chart_notes["grad_norm"])
 
     def explorer_extras(self, model, key: str) -> None:
         what_d_keeps(model, key)
@@ -94,7 +96,7 @@ def side_by_side() -> None:
     counts = {name: count_parameters(*MODELS[name].build_network(config, (1, 32, 32)))
               for name, config in configs.items()}
     (this, this_count), (other, other_count) = counts.items()
-    st.caption(f"The tutorial's author found BEGAN never collapsed where DCGAN did. Try it: the "
+    st.caption(f"The tutorial's author found BEGAN never collapsed where DCGAN did (here its γ 0.5 preset did). Try it: the "
                f"{MODELS[this].title} at this page's defaults ({this_count:,} parameters) and the "
                f"tutorial's {MODELS[other].title} at ngf = ndf = "
                f"{SIDE_BY_SIDE[other]['generator_width']} ({other_count:,} parameters), on the "

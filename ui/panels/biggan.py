@@ -29,7 +29,7 @@ def curve_figure(rows: list[dict]) -> go.Figure:
     psi = [row["psi"] for row in rows]
     figure = go.Figure()
     figure.add_scatter(x=psi, y=[row["intended_accuracy"] for row in rows], mode="lines+markers",
-                       name="intended-class accuracy (fidelity)")
+                       name="intended-class accuracy (recognisable as its class)")
     figure.add_scatter(x=psi, y=[row["class_diversity"] for row in rows], mode="lines+markers",
                        name="diversity within a class (× real)")
     figure.add_scatter(x=psi, y=[row["frechet_distance"] for row in rows], mode="lines+markers",
@@ -139,4 +139,7 @@ class BigGANPanel(ConditionalGANPanel):
                    "Fréchet distance to as many test images, in the CNN's features). "
                    + ("Measured when this checkpoint was exported and stored in it"
                       if seconds is None else f"Measured once for this model ({seconds:.0f} s)")
-                   + f"; `bench/conditional_gans.py` measures it on 1,000 per class.{summary}")
+                   + f"; {gan_eval.sample_size_note(CURVE_PER_CLASS, 1000)}. "
+                   f"{gan_eval.FRECHET_SCOPE}; {gan_eval.INTENDED_SCOPE}. On this model the "
+                   f"Fréchet distance is lowest without truncation: a fact about this "
+                   f"checkpoint, not a rule.{summary}")

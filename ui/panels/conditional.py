@@ -132,6 +132,7 @@ class ConditionalGANPanel(GANPanel):
         charts.plot(classes_figure(frame, t.collapse_diversity,
                                    getattr(t, "collapse_nearest", None)), f"{key}.div")
         charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
+        st.caption(self.spec.health.chart_notes["grad_norm"])
         self.model_charts(frame, key, config)
 
     def model_charts(self, frame: pd.DataFrame, key: str, config: dict) -> None:
@@ -143,12 +144,15 @@ class ConditionalGANPanel(GANPanel):
             return None
         left, right = st.columns([1, 2])
         if not left.toggle("Truncation trick", True, key=self.key("truncate"),
-                           help="draw z from a normal truncated at ψ: values above ψ in "
-                                "magnitude are drawn again"):
+                           help="draw z from a normal truncated at the threshold ψ: entries "
+                                "larger than ψ in magnitude are drawn again"):
             return None
-        return right.slider("ψ (truncation threshold)", 0.05, 2.0, 0.5, 0.05, key=self.key("psi"),
-                            help="lower: more typical, less varied images; 2 is nearly no "
-                                 "truncation")
+        return right.slider("ψ (truncation threshold: small = strong)", 0.05, 2.0, 0.5, 0.05,
+                            key=self.key("psi"),
+                            help="BigGAN's ψ is a threshold on z: entries beyond ±ψ are drawn "
+                                 "again. Lower: stronger truncation, more typical, less varied "
+                                 "images; 2 is nearly none. (StyleGAN's ψ is a weight towards the "
+                                 "average style, where 1 = no truncation.)")
 
     def explorer(self, source) -> None:
         loaded = source_payload(source)

@@ -11,6 +11,7 @@ from core import checkpoints, gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.models.translation.cyclegan import NO_CYCLE
 from core.paths import shipped_checkpoint
+from core.wording import with_article
 from ui import charts, state
 from ui.translation_views import (TranslationPanel, class_caption, drawing_input, from_unit,
                                   show_picture, upload_input)
@@ -119,16 +120,16 @@ class CycleGANPanel(TranslationPanel):
         left, right = st.columns([1.05, 1])    # the 280 px canvas fits the left one
         with left:
             drawn, message = drawing_input(self.key("canvas"), 24,
-                                           f"Draw a {name_a} (white on black, filled in):")
+                                           f"Draw {with_article(name_a)} (white on black, filled in):")
             uploaded, note, error = upload_input(self.key("image_upload"),
-                                                 f"…or upload a picture of a {name_a}")
+                                                 f"…or upload a picture of {with_article(name_a)}")
         with right:
             if error:
                 st.error(error)
             chosen, how = (uploaded, note) if uploaded is not None else (drawn, "your drawing")
             if chosen is None:
-                st.info(message or f"Draw or upload a {name_a}: its translation into a "
-                        f"{name_b} and the round trip back appear here.")
+                st.info(message or f"Draw or upload {with_article(name_a)}: its translation into "
+                        f"{with_article(name_b)} and the round trip back appear here.")
                 return
             image = from_unit(chosen)
             translated, back, errors = model.round_trip(image, "a")

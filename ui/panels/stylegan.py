@@ -94,6 +94,7 @@ class StyleGANPanel(GANPanel):
         super().training_charts(frame, key, config)
         charts.plot(r1_figure(frame, float(config.get("r1_gamma", 0)),
                               int(config.get("r1_every", 16))), f"{key}.r1")
+        st.caption(self.spec.health.chart_notes["r1"])
         charts.plot(w_figure(frame), f"{key}.w")
 
     def explorer(self, source) -> None:
@@ -176,7 +177,10 @@ def truncation(panel, model) -> None:
                "clean images, ψ > 1 exaggerates what makes each sample different.")
     left, right = st.columns([2, 1])
     psi = left.slider("ψ (truncation)", 0.0, 2.0, 0.7, 0.05, key=panel.key("psi"),
-                      help="0 = the average w for every seed; 1 = no truncation")
+                      help="a weight towards the average style: w' = w̄ + ψ(w − w̄); 0 = the "
+                           "average w for every seed, 1 = no truncation, > 1 exaggerates "
+                           "(BigGAN's ψ is a threshold on z instead, where small = strong "
+                           "truncation)")
     seed = right.number_input("Seeds from", 0, 2**31 - 1, 0, key=panel.key("psi", "seed"))
     z = seeded_z(model, range(seed, seed + 8))
     show_grid(to_uint8(model.synthesize(model.styles(z, psi=psi))),
@@ -240,7 +244,7 @@ def step_distances(judge, frames: torch.Tensor, rows: int) -> np.ndarray:
 def interpolation(panel, model, judge) -> None:
     st.subheader("Interpolation in Z and in W")
     st.caption("The same two seeds, walked in Z (spherical, as the other GAN pages) and in W "
-               "(straight lines between the two w). The paper's claim: W is disentangled, so the "
+               "(straight lines between the two w). The paper's claim: W is less entangled than Z, so the "
                "walk in W changes the image evenly, while Z, forced to follow the data's "
                "distribution, crosses it with sudden jumps.")
     first, second = st.columns(2)
