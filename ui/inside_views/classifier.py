@@ -322,11 +322,12 @@ def class_map_view(panel, model, model_print: str, data, names: list[str]) -> No
 
 
 def class_map_spec(names: list[str]) -> dict:
-    """Two t-SNE maps side by side (Vega-Lite); hovering a point shows its image and enlarges the
-    same image on both maps."""
+    """Two t-SNE maps side by side (Vega-Lite), 255 px each so both and their key fit the view
+    column at 1400 px (the key of the class colours below them); hovering a point shows its image
+    and enlarges the same image on both maps."""
     def view(name: str, x: str, y: str, title: str) -> dict:
         return {
-            "name": name, "width": 360, "height": 360, "title": title,
+            "name": name, "width": 255, "height": 255, "title": title,
             "mark": {"type": "circle", "opacity": 0.85, "stroke": "black"},
             "encoding": {
                 "x": {"field": x, "type": "quantitative", "axis": None,
@@ -335,7 +336,8 @@ def class_map_spec(names: list[str]) -> dict:
                       "scale": {"zero": False}},
                 "color": {"field": "class", "type": "nominal", "title": "true class",
                           "scale": {"domain": names, "scheme": "tableau10"},
-                          "legend": {"symbolStrokeWidth": 0}},
+                          "legend": {"symbolStrokeWidth": 0, "orient": "bottom",
+                                     "columns": 5, "title": "colour = true class"}},
                 "size": {"condition": {"param": "hover", "empty": False, "value": 220},
                          "value": 36},
                 "strokeWidth": {"condition": {"param": "hover", "empty": False, "value": 2},
