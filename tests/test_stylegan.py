@@ -494,6 +494,7 @@ def test_dragging_the_psi_slider_redraws_the_truncated_samples(tmp_path_factory,
             caption.wait_for(timeout=30_000)
             slider = page.locator("[data-testid='stSlider']").filter(has_text="ψ (truncation)")
             thumb = slider.get_by_test_id("stSliderThumbValue").locator("xpath=..")
+            thumb.scroll_into_view_if_needed()     # the pages are longer: pictures are bigger
             box = thumb.bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()
