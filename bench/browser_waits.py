@@ -19,7 +19,6 @@ row opens its page in a new server process, so imports and first-time work are c
 from __future__ import annotations
 
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -104,16 +103,22 @@ def load_pretrained(browser, name: str) -> float:
     try:
         page = opened(browser, f"{server.url}/{name}")
         return click_and_time(page, lambda: page.get_by_role(
-            "button", name="Load pretrained", exact=True).click(),
-            lambda p: p.get_by_text(re.compile("^Inside")).first.wait_for(timeout=300_000))
+            "button", name="Load pretrained", exact=True).click(), more_images)
     finally:
         server.stop()
+
+
+def more_images(page, timeout_s: float = 300.0) -> None:
+    """Until the loaded model's pictures appear (the page had none before Load pretrained)."""
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"[data-testid='stImage'] img\").length > 0",
+        timeout=timeout_s * 1000, polling=20)
 
 
 def with_loaded(browser, server, name: str):
     page = opened(browser, f"{server.url}/{name}")
     page.get_by_role("button", name="Load pretrained", exact=True).click()
-    page.get_by_text(re.compile("^Inside")).first.wait_for(timeout=300_000)
+    more_images(page)
     settle(page)
     return page
 
