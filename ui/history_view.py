@@ -38,16 +38,23 @@ def _minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
+def _shown(value: float | None, form: str) -> str:
+    """A figure as the table shows it: "—" where a model has none (st.dataframe writes None)."""
+    return "—" if value is None else format(value, form)
+
+
 def table(rows: list[history.Row], speeds: dict[str, float] | None) -> pd.DataFrame:
     frame = pd.DataFrame([{
         "year": str(row.year), "model": row.title, "what it fixed": row.fixed,
-        "classes covered (of 10)": row.classes, "Fréchet distance ↓": row.frechet_distance,
-        "intended class": row.intended_class, "its own measure": row.own_figure or "",
+        "classes covered (of 10)": _shown(row.classes, ".0f"),
+        "Fréchet distance ↓": _shown(row.frechet_distance, ".1f"),
+        "intended class": _shown(row.intended_class, ".1%"),
+        "its own measure": row.own_figure or "—",
         "steps": row.steps, "trained on": row.trained_on or "—",
         "wall time": _minutes(row.wall_seconds),
         "G parameters": row.generator_parameters,
-        "training images/s": row.training_images_per_s,
-        "images/s here (drawing)": (speeds or {}).get(row.name),
+        "training images/s": _shown(row.training_images_per_s, ",.0f"),
+        "images/s here (drawing)": _shown((speeds or {}).get(row.name), ",.0f"),
         "the paper's claim (its dataset)": row.papers_claim or "—",
         "paper": row.cite,
     } for row in rows])
@@ -110,11 +117,6 @@ def history_page() -> None:
     st.dataframe(
         table(rows, speeds), hide_index=True, width="stretch",
         column_config={
-            "Fréchet distance ↓": st.column_config.NumberColumn(format="%.1f"),
-            "intended class": st.column_config.NumberColumn(format="percent"),
-            "classes covered (of 10)": st.column_config.NumberColumn(format="%.0f"),
-            "training images/s": st.column_config.NumberColumn(format="%.0f"),
-            "images/s here (drawing)": st.column_config.NumberColumn(format="%.0f"),
             "G parameters": st.column_config.NumberColumn(format="localized"),
             "steps": st.column_config.NumberColumn(format="localized"),
             "what it fixed": st.column_config.TextColumn(width="large"),
