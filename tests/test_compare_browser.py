@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.browser]
 def form_state(tab) -> dict:
     """What the settings column shows: every select box's text and every slider's value,
     by label."""
+    tab.locator("[data-testid='stSlider']").first.wait_for(timeout=60_000)   # the form is drawn
     tab.get_by_text("Advanced settings").first.click()     # draw the advanced fields too
-    tab.locator("[data-testid='stExpanderDetails']").first.wait_for(state="visible")
+    tab.get_by_text("random seed").first.wait_for(state="visible", timeout=30_000)
     shown = {}
     for box in tab.locator("[data-testid='stSelectbox']").all():
         label = box.locator("label").first.inner_text().strip()
