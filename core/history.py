@@ -106,11 +106,8 @@ def baseline(found: list[Row]) -> Row | None:
 def generator_speed(spec, batch: int = 64, repeats: int = 3, device=None) -> float:
     """Images per second the shipped generator draws on this machine (batches of ``batch``;
     the best of ``repeats`` timed batches after one warm-up)."""
-    from core.device import configure
-    from core.registry import load_config
-    payload = checkpoints.load(str(shipped_checkpoint(spec.name)))
-    _, config = load_config(payload)
-    model = spec.restore(spec, config, payload, device or configure())
+    from core.registry import load_model     # the one way to rebuild a model (no import cycle)
+    model = load_model(checkpoints.load(str(shipped_checkpoint(spec.name))), device)
     if spec.family == "gan":
         def draw():
             return model.generate(model.noise(batch))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import history
+from core.paths import shipped_checkpoint
 from core.registry import MODELS
 from ui.charts import LAYOUT, titled
 from ui.pages import page
@@ -19,7 +20,6 @@ def _rows(stamp: tuple) -> list[history.Row]:
 
 def _stamp() -> tuple:
     """Changes when a shipped checkpoint does (a new export or stored figures)."""
-    from core.paths import shipped_checkpoint
     found = []
     for name in MODELS:
         path = shipped_checkpoint(name)
