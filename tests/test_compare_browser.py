@@ -15,7 +15,8 @@ def form_state(tab) -> dict:
     """What the settings column shows: every select box's text and every slider's value,
     by label."""
     tab.locator("[data-testid='stSlider']").first.wait_for(timeout=60_000)   # the form is drawn
-    tab.get_by_text("Advanced settings").first.click()     # draw the advanced fields too
+    if not tab.get_by_text("random seed").first.is_visible():
+        tab.get_by_text("Advanced settings").first.click()  # draw the advanced fields too
     tab.get_by_text("random seed").first.wait_for(state="visible", timeout=30_000)
     shown = {}
     for box in tab.locator("[data-testid='stSelectbox']").all():
@@ -59,7 +60,12 @@ def test_a_copied_link_opens_the_same_settings_in_a_new_browser(server, page):  
     link = code.inner_text().strip()
     assert link.startswith(server) and "kernel_size=7" in link
     page.keyboard.press("Escape")
-    before = form_state(page)
+    # Streamlit's frontend can, for a moment after a rerun, paint a slider at its minimum while
+    # the server holds the value: read until the sender shows what its link says.
+    before, deadline = form_state(page), time.time() + 20
+    while before.get("slider epochs") != "4" and time.time() < deadline:
+        time.sleep(0.5)
+        before = form_state(page)
     page.screenshot(path=str(SHOTS / "link-sender.png"), full_page=True)
 
     other = page.context.browser.new_context(viewport={"width": 1400, "height": 2400})
@@ -68,7 +74,11 @@ def test_a_copied_link_opens_the_same_settings_in_a_new_browser(server, page):  
         tab.goto(link)
         wait_rendered(tab)
         tab.get_by_text("Opened from a link").wait_for(timeout=30_000)
-        after = form_state(tab)
+        # (the same moment can happen on the receiving tab: read until the forms agree or 30 s)
+        after, deadline = form_state(tab), time.time() + 30
+        while after != before and time.time() < deadline:
+            time.sleep(0.5)
+            after = form_state(tab)
         tab.screenshot(path=str(SHOTS / "link-receiver.png"), full_page=True)
         assert tab.locator("[data-testid='stException']").count() == 0
     finally:

@@ -116,36 +116,45 @@ def _widget(field: dataclasses.Field, key: str):
         if isinstance(st.session_state[key], (int, float)) and st.session_state[key] > cap:
             st.session_state[key] = type(st.session_state[key])(cap)
     value = st.session_state[key]
+    # Each widget is also given its value as its default (`value=`/`index=`; the key stays its
+    # identity): a browser that drops a widget's state (a rerun cut short just after a page
+    # opened from a link) then paints the real value, not the slider's minimum.
     if meta.get("choices"):
         off = meta.get("zero_means")   # e.g. "off": what a 0 in the select stands for
-        return st.selectbox(label, meta["choices"], key=key, help=help_text,
+        choices = list(meta["choices"])
+        return st.selectbox(label, choices, key=key, help=help_text,
+                            index=choices.index(value) if value in choices else 0,
                             format_func=lambda v: off if off and v == 0 else
                             (f"{v:g}" if isinstance(v, float) else str(v)))
     if field.type in (bool, "bool"):
-        return st.toggle(label, key=key, help=help_text)
+        return st.toggle(label, value=bool(value), key=key, help=help_text)
     if meta.get("log"):
         optimizer = st.session_state.get(key.rsplit(".", 1)[0] + ".optimizer")
-        return st.select_slider(label, lr_options(field, value, optimizer), key=key,
+        return st.select_slider(label, lr_options(field, value, optimizer), value, key=key,
                                 help=help_text, format_func=lambda v: f"{v:g}")
     if near_one(field):
         options = _grid(_within(NEAR_ONE_GRID, meta.get("low"), meta.get("high")), value)
-        return st.select_slider(label, options, key=key, help=help_text,
+        return st.select_slider(label, options, value, key=key, help=help_text,
                                 format_func=lambda v: f"{v:g}")
     if field.name == "batch_size":
-        return st.select_slider(label, _grid(BATCH_GRID, value), key=key, help=help_text)
+        return st.select_slider(label, _grid(BATCH_GRID, value), value, key=key,
+                                help=help_text)
     if field.name == "weight_decay":
-        return st.select_slider(label, _grid(DECAY_GRID, value), key=key, help=help_text,
+        return st.select_slider(label, _grid(DECAY_GRID, value), value, key=key, help=help_text,
                                 format_func=lambda v: f"{v:g}")
     low, high = meta.get("low"), meta.get("high")
     if field.type in (int, "int"):
         if field.name == "epochs":
             high = max(UI_MAX_EPOCHS, value) if cap is None else int(cap)
         if high - low <= 4096 and field.name not in ("seed", "train_subset"):
-            return st.slider(label, int(low), int(high), key=key, help=help_text)
-        return st.number_input(label, int(low), int(high), key=key, help=help_text, step=1)
+            return st.slider(label, int(low), int(high), int(value), key=key, help=help_text)
+        return st.number_input(label, int(low), int(high), int(value), key=key, help=help_text,
+                               step=1)
     if field.name == "time_budget_s":
-        return st.number_input(label, float(low), float(high), key=key, help=help_text, step=30.0)
-    return st.slider(label, float(low), float(high), key=key, help=help_text, step=0.01)
+        return st.number_input(label, float(low), float(high), float(value), key=key,
+                               help=help_text, step=30.0)
+    return st.slider(label, float(low), float(high), float(value), key=key, help=help_text,
+                     step=0.01)
 
 
 def config_form(spec, prefix: str):
