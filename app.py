@@ -4,11 +4,13 @@ import time
 
 import streamlit as st
 
+from ui import language
 from ui.pages import navigation
 from ui.state import keep_identity, limits, preload
 
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
+language.choose()        # English or 中文, before anything is drawn (ui/language.py)
 pages = navigation()     # every page: the files in views/ and one per model's spec
 if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     # A visitor of a hosted demo never sees a traceback (the server's log keeps it).
@@ -16,6 +18,7 @@ if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     preload()
 page = st.navigation(pages)
 keep_identity()     # demo mode: the visitor's signed cookie (never the URL)
+language.switch()   # the sidebar's Language / 语言 box
 started = time.perf_counter()
 try:
     page.run()

@@ -19,6 +19,8 @@ import os
 import re
 import secrets
 import shlex
+from collections.abc import Callable
+from typing import Any
 import time
 from pathlib import Path
 
@@ -27,12 +29,25 @@ from PIL import Image, ImageDraw, ImageFont
 
 from core import checkpoints, runs
 from core.compare import METRICS, metric_for
+from core.i18n import N_, _, current
 from core.paths import shipped_checkpoint
 
 CARD_VERSION = 1
 VERDICT_POINTS = 6
 COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
            (23, 190, 207))
+# A run's status as a card says it (the status codes stay English in status.json).
+STATUSES = (N_("queued"), N_("running"), N_("finished"), N_("stopped"), N_("failed"),
+            N_("interrupted"), N_("unknown"))
+# The heading the page cuts a card's Markdown at (``ui/compare_views.card_view``).
+TRAINING = N_("## Training")
+# Fonts for the loss chart's words: DejaVu draws English; Chinese needs a CJK font (without one
+# the chart keeps its English words rather than draw empty boxes).
+LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
+CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_LANGUAGES = ("zh",)
 
 
 # The run ------------------------------------------------------------------------------------------
@@ -50,22 +65,23 @@ def data_label(source, config: dict | None = None) -> str:
     kind, name = getattr(source, "kind", ""), getattr(source, "name", "")
     if kind == "images":
         synthetic = os.environ.get("DLSTUDIO_DATASET", "").strip().lower() == "synthetic"
-        return "synthetic test images (DLSTUDIO_DATASET=synthetic)" if synthetic \
-            else "Fashion-MNIST (60,000 training, 10,000 test images)"
+        return _("synthetic test images (DLSTUDIO_DATASET=synthetic)") if synthetic \
+            else _("Fashion-MNIST (60,000 training, 10,000 test images)")
     if kind == "torchvision":
-        return f"torchvision {name}"
+        return _("torchvision {name}").format(name=name)
     if kind == "zip":
-        return f"uploaded images ({name})"
+        return _("uploaded images ({name})").format(name=name)
     if kind == "folder":
-        return f"image folder {Path(getattr(source, 'path', '')).name}"
+        return _("image folder {name}").format(name=Path(getattr(source, "path", "")).name)
     if kind == "model":
         corpus = (config or {}).get("corpus")
-        return f"corpus {corpus}" if corpus else "the model's own data"
+        return _("corpus {corpus}").format(corpus=corpus) if corpus else \
+            _("the model's own data")
     images = getattr(source, "train_images", None)
     if images is not None:   # the data itself (the CLI, the benches, the tests)
-        return (f"{len(images):,} training and {len(source.test_images):,} test images "
-                f"({getattr(source, 'source', '')})")
-    return "not recorded"
+        return _("{train:,} training and {test:,} test images ({source})").format(
+            train=len(images), test=len(source.test_images), source=getattr(source, "source", ""))
+    return _("not recorded")
 
 
 def config_diff(spec, config: dict) -> tuple[str | None, dict]:
@@ -135,10 +151,16 @@ def verdicts_over_time(spec, frame: pd.DataFrame, config: dict,
 
 
 # Pictures ----------------------------------------------------------------------------------------
-def _font(size: int):
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
+def _font_path(cjk: bool) -> str | None:
+    """The first font file here that draws English (``cjk`` False) or Chinese, or None."""
+    return next((path for path in (CJK_FONTS if cjk else LATIN_FONTS) if Path(path).exists()),
+                None)
+
+
+def _font(size: int, path: str | None = None):
+    path = path or _font_path(False)
+    if path:
+        return ImageFont.truetype(path, size)
     return ImageFont.load_default()
 
 
@@ -178,12 +200,19 @@ def line_chart_png(series: dict[str, tuple[list, list]], title: str, width: int 
               if len(xs) and all(math.isfinite(y) for y in ys)}
     if not series:
         return None
+    # The chart's words in the current language when a font here can draw it, else in English.
+    path = _font_path(False)
+    say: Callable[[Any], Any] = _
+    if current() in CJK_LANGUAGES:
+        path = _font_path(True)
+        if path is None:
+            path, say = _font_path(False), (lambda text: text)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    font, small = _font(15), _font(12)
+    font, small = _font(15, path), _font(12, path)
     left, right, top, bottom = 64, width - 16, 34, height - 40
-    xs = [x for xs, _ in series.values() for x in xs]
-    ys = [y for _, ys in series.values() for y in ys]
+    xs = [x for xs, _ys in series.values() for x in xs]
+    ys = [y for _xs, ys in series.values() for y in ys]
     x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
     y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
     pad = (y1 - y0) * 0.05
@@ -193,19 +222,20 @@ def line_chart_png(series: dict[str, tuple[list, list]], title: str, width: int 
         return (left + (x - x0) / (x1 - x0) * (right - left),
                 bottom - (y - y0) / (y1 - y0) * (bottom - top))
 
-    draw.text((left, 8), title, fill="black", font=font)
+    draw.text((left, 8), say(title), fill="black", font=font)
     draw.rectangle((left, top, right, bottom), outline=(180, 180, 180))
     y_ticks = nice_ticks(y0, y1)
     for value in y_ticks:
-        _, y = at(x0, value)
+        _x, y = at(x0, value)
         draw.line((left, y, right, y), fill=(235, 235, 235))
         draw.text((4, y - 7), tick_label(value, y_ticks), fill=(80, 80, 80), font=small)
     x_ticks = nice_ticks(x0, x1)
     for value in x_ticks:
-        x, _ = at(value, y0)
+        x, _y = at(value, y0)
         draw.text((x - 12, bottom + 4), tick_label(value, x_ticks), fill=(80, 80, 80),
                   font=small)
-    draw.text(((left + right) // 2 - 14, height - 18), "step", fill=(80, 80, 80), font=small)
+    draw.text(((left + right) // 2 - 14, height - 18), say(N_("step")), fill=(80, 80, 80),
+              font=small)
     for index, (label, (steps, values)) in enumerate(series.items()):
         colour = COLOURS[index % len(COLOURS)]
         points = [at(x, y) for x, y in zip(steps, values)]
@@ -227,7 +257,7 @@ def loss_chart(frame: pd.DataFrame) -> bytes | None:
     for name in names:
         rows = frame[frame["name"] == name].groupby("step")["value"].last()
         series[name] = (rows.index.astype(float).tolist(), rows.astype(float).tolist())
-    return line_chart_png(series, "Loss")
+    return line_chart_png(series, N_("Loss"))
 
 
 def data_url(png: bytes) -> str:
@@ -287,7 +317,7 @@ def _value(name: str, value) -> str:
 def setting_text(name: str, value) -> str:
     """A setting's value as a card shows it: a time budget of 0 is "no budget"."""
     if name == "time_budget_s":
-        return "no budget" if not value else f"{float(value):g} s"
+        return _("no budget") if not value else f"{float(value):g} s"
     if value is None:
         return "—"
     return str(value)
@@ -302,45 +332,68 @@ def markdown(card: dict, images: str = "embed") -> str:
             return ""
         return f"![{alt}]({data_url(png) if images == 'embed' else key + '.png'})\n\n"
 
-    lines = [f"# Run card: {card['title']} — {card['run']}", "",
-             f"- **model:** {card['title']} (`{card['model']}`)",
-             f"- **status:** {card['status']} at step {card['step']:,}"
-             + (f" ({card['message']})" if card["message"] else ""),
-             f"- **seed:** {card['seed']}",
-             f"- **data:** {card['data']}",
-             "- **wall time:** " + (f"{card['wall_time_s']:.0f} s" if card["wall_time_s"]
-                                     is not None else "—") + f" · **device:** {card['device']}"
-             + (f" · {card['parameters']:,} parameters" if card.get("parameters") else ""),
-             f"- **created:** {card['created']}", ""]
-    lines.append(f"## Settings: the difference from *{card['preset']}*" if card["preset"]
-                 else "## Settings: the difference from the defaults")
+    # Stored in English (the model's title, the status code, the preset's name, ...): translated
+    # here, where the card is written out.
+    title, status, message, data, preset = (card.get(key) for key in (
+        "title", "status", "message", "data", "preset"))
+    title, status = _(title), _(status)
+    if card["message"]:
+        status_line = _("- **status:** {status} at step {step:,} ({message})").format(
+            status=status, step=card["step"], message=_(message))
+    else:
+        status_line = _("- **status:** {status} at step {step:,}").format(status=status,
+                                                                         step=card["step"])
+    wall = f"{card['wall_time_s']:.0f} s" if card["wall_time_s"] is not None else "—"
+    if card.get("parameters"):
+        wall_line = _("- **wall time:** {wall} · **device:** {device} · {parameters:,} "
+                      "parameters").format(wall=wall, device=card["device"],
+                                           parameters=card["parameters"])
+    else:
+        wall_line = _("- **wall time:** {wall} · **device:** {device}").format(
+            wall=wall, device=card["device"])
+    lines = [_("# Run card: {title} — {run}").format(title=title, run=card["run"]), "",
+             _("- **model:** {title} (`{model}`)").format(title=title, model=card["model"]),
+             status_line,
+             _("- **seed:** {seed}").format(seed=card["seed"]),
+             _("- **data:** {data}").format(data=_(data)),
+             wall_line,
+             _("- **created:** {created}").format(created=card["created"]), ""]
+    lines.append(_("## Settings: the difference from *{preset}*").format(preset=_(preset))
+                 if card["preset"] else _("## Settings: the difference from the defaults"))
     lines.append("")
     if card["config_diff"]:
-        lines += ["| setting | preset | this run |", "|---|---|---|"]
+        lines += [_("| setting | preset | this run |"), "|---|---|---|"]
         lines += [f"| {name} | {setting_text(name, change['preset'])} | "
                   f"{setting_text(name, change['run'])} |"
                   for name, change in card["config_diff"].items()]
     else:
-        lines.append("The preset's settings, unchanged.")
-    lines += ["", "## Final figures", ""]
+        lines.append(_("The preset's settings, unchanged."))
+    lines += ["", _("## Final figures"), ""]
     if card["final"]:
-        lines += ["| figure | this run | shipped model |", "|---|---|---|"]
-        lines += [f"| {f['label']} | {_value(f['name'], f['run'])} | "
-                  f"{_value(f['name'], f['shipped'])} |" for f in card["final"]]
+        lines += [_("| figure | this run | shipped model |"), "|---|---|---|"]
+        for figure in card["final"]:
+            label = figure["label"]          # stored in English (the metric's label)
+            lines.append(f"| {_(label)} | {_value(figure['name'], figure['run'])} | "
+                         f"{_value(figure['name'], figure['shipped'])} |")
     else:
-        lines.append("No final figures: the run did not finish.")
+        lines.append(_("No final figures: the run did not finish."))
     if card["references"]:
-        lines += ["", "Reference figures the code keeps for this model:", ""]
-        lines += [f"- {r['label']}: {r['value']:g} ({r['source']})" for r in card["references"]]
-    lines += ["", "## Training", "", picture("loss", "loss chart")]
+        lines += ["", _("Reference figures the code keeps for this model:"), ""]
+        for reference in card["references"]:
+            label, source = reference["label"], reference["source"]
+            lines.append(_("- {label}: {value:g} ({source})").format(
+                label=_(label), value=reference["value"], source=_(source)))
+    lines += ["", _(TRAINING), "", picture("loss", _("loss chart"))]
     if card["images"].get("samples"):
-        lines.append(f"Fixed-noise samples at step {card['samples_step']:,}:\n")
-        lines.append(picture("samples", "last sample grid"))
+        lines.append(_("Fixed-noise samples at step {step:,}:").format(step=card["samples_step"])
+                     + "\n")
+        lines.append(picture("samples", _("last sample grid")))
     if card["monitor"]:
-        lines += ["## Health monitor over time", "", "| step | verdict | |", "|---|---|---|"]
+        lines += [_("## Health monitor over time"), "", _("| step | verdict | |"),
+                  "|---|---|---|"]
         lines += [f"| {v['step']:,} | {v['state']} | {v['headline']} |" for v in card["monitor"]]
         lines.append("")
-    lines += ["## Reproduce it", "", "```bash", card["command"], "```", ""]
+    lines += [_("## Reproduce it"), "", "```bash", card["command"], "```", ""]
     return "\n".join(lines)
 
 

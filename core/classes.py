@@ -26,6 +26,7 @@ from pathlib import Path
 
 from core import cards, runs
 from core.compare import metric_for
+from core.i18n import _
 from core.paths import runs_root
 
 MAX_STUDENTS = 40
@@ -98,26 +99,27 @@ class Board:
     def post(self, run: runs.Run, visitor: str, spec) -> dict:
         """Post ``visitor``'s finished ``run`` (of model ``spec``); ClassError says why not."""
         if run.info.get("owner", "") != visitor or not visitor:
-            raise ClassError("only your own runs can be posted")
+            raise ClassError(_("only your own runs can be posted"))
         status = run.status
         if status.get("status") != "finished":
-            raise ClassError(f"run {run.id} has not finished ({status.get('status', 'unknown')}): "
-                             "post it once it has")
+            raise ClassError(_("run {run} has not finished ({status}): post it once it has").format(
+                run=run.id, status=status.get("status", "unknown")))
         card = cards.build(run, spec)
         with self._lock():
             info = self.info
             if info.get("closed"):
-                raise ClassError("this class is closed: the teacher no longer takes runs")
+                raise ClassError(_("this class is closed: the teacher no longer takes runs"))
             posts = self.posts()
             if any(p["run"] == run.id for p in posts):
-                raise ClassError(f"run {run.id} is already on the board")
+                raise ClassError(_("run {run} is already on the board").format(run=run.id))
             students = {p["student"] for p in posts}
             if visitor not in students and len(students) >= MAX_STUDENTS:
-                raise ClassError(f"the class is full: {MAX_STUDENTS} students have posted")
+                raise ClassError(_("the class is full: {count} students have posted").format(
+                    count=MAX_STUDENTS))
             mine = [p for p in posts if p["student"] == visitor]
             if len(mine) >= MAX_POSTS_EACH:
-                raise ClassError(f"you have {MAX_POSTS_EACH} runs on the board already: ask the "
-                                 "teacher to remove one first")
+                raise ClassError(_("you have {count} runs on the board already: ask the teacher to "
+                                   "remove one first").format(count=MAX_POSTS_EACH))
             number = (sorted(students).index(visitor) + 1) if visitor in students else \
                 len(students) + 1
             post = {"id": secrets.token_hex(8), "run": run.id, "student": visitor,
@@ -136,16 +138,16 @@ class Board:
 
     def remove(self, post_id: str, visitor: str) -> None:
         if not self.is_teacher(visitor):
-            raise ClassError("only the teacher can remove a card")
+            raise ClassError(_("only the teacher can remove a card"))
         if not re.fullmatch(r"[0-9a-f]{16}", post_id or ""):
-            raise ClassError("no such card")
+            raise ClassError(_("no such card"))
         with self._lock():
             for suffix in (".json", ".png"):
                 (self.folder / "posts" / f"{post_id}{suffix}").unlink(missing_ok=True)
 
     def close(self, visitor: str) -> None:
         if not self.is_teacher(visitor):
-            raise ClassError("only the teacher can close the class")
+            raise ClassError(_("only the teacher can close the class"))
         with self._lock():
             info = self.info
             info["closed"] = True
@@ -184,9 +186,9 @@ def sort_posts(posts: list[dict], by: str) -> list[dict]:
 
 def start(teacher: str, title: str = "") -> tuple[Board, str]:
     """A new class of ``teacher``: (its board, the teacher key for the private teacher link)."""
-    title = " ".join((title or "").split())[:80] or "A DL Studio class"
-    for _ in range(10):
-        code = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
+    title = " ".join((title or "").split())[:80] or _("A DL Studio class")
+    for _attempt in range(10):
+        code = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _i in range(8))
         folder = _root() / code
         try:
             (folder / "posts").mkdir(parents=True, exist_ok=False)
@@ -194,7 +196,7 @@ def start(teacher: str, title: str = "") -> tuple[Board, str]:
         except FileExistsError:
             continue
     else:
-        raise ClassError("could not find a free class code; try again")
+        raise ClassError(_("could not find a free class code; try again"))
     key = secrets.token_urlsafe(24)
     board = Board(folder)
     board._write_info({"code": code, "title": title, "created": time.time(), "closed": False,
@@ -206,8 +208,8 @@ def find(code: str) -> Board:
     """The class ``code``; ClassError when there is none (or the code is not one we make)."""
     code = (code or "").strip().lower()
     if not CODE.match(code) or not (_root() / code / "class.json").exists():
-        raise ClassError(f"there is no class with the code {code[:12]!r}: check the link "
-                         "your teacher gave you")
+        raise ClassError(_("there is no class with the code {code!r}: check the link your "
+                           "teacher gave you").format(code=code[:12]))
     return Board(_root() / code)
 
 

@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from core.data import prepare
 from core.device import configure
+from core.i18n import _
 from core.optim import lr_factor, make_optimizer, set_learning_rates
 from core.models.spec import Family
 
@@ -181,7 +182,8 @@ def restore(spec, config, payload: dict, device: torch.device) -> ClassifierTrai
     shape = tuple(int(size) for size in payload.get("image_shape", (1, 28, 28)))
     if not 2 <= classes <= MAX_CLASSES or len(shape) != 3 or not 1 <= shape[0] <= 4 \
             or not all(8 <= size <= 256 for size in shape[1:]):
-        raise ValueError(f"{classes} classes of {shape} images is not a classifier this app makes")
+        raise ValueError(_("{classes} classes of {shape} images is not a classifier this app "
+                           "makes").format(classes=classes, shape=shape))
     check_evaluation(payload.get("evaluation"), classes)
     trainer = ClassifierTrainer(spec, config, shape, classes, device)
     trainer.load_state(payload, with_optimizer=False)
@@ -194,23 +196,25 @@ def check_evaluation(evaluation, classes: int) -> None:
     if evaluation is None:
         return
     if not isinstance(evaluation, dict):
-        raise ValueError("its evaluation is not a table of results")
+        raise ValueError(_("its evaluation is not a table of results"))
     if "confusion" in evaluation:
         confusion = torch.as_tensor(evaluation["confusion"])
         if confusion.shape != (classes, classes) or confusion.is_complex() or \
                 not bool(torch.isfinite(confusion.double()).all()) or \
                 bool((confusion < 0).any()) or bool((confusion != confusion.round()).any()):
-            raise ValueError(f"its confusion matrix is not {classes} × {classes} counts")
+            raise ValueError(_("its confusion matrix is not {classes} × {classes} counts").format(
+                classes=classes))
     if "predicted" in evaluation:
         predicted = torch.as_tensor(evaluation["predicted"])
         if predicted.dim() != 1 or predicted.is_floating_point() or predicted.is_complex() or \
                 (predicted.numel() and (int(predicted.min()) < 0 or int(predicted.max()) >= classes)):
-            raise ValueError(f"its predictions are not class indices 0–{classes - 1}")
+            raise ValueError(_("its predictions are not class indices 0–{last}").format(
+                last=classes - 1))
 
 
 def evaluate_model(model: ClassifierTrainer, data) -> dict[str, float]:
     """Test accuracy and loss, and the accuracy of each class (``accuracy/class/<name>``)."""
-    _, _, test_x, test_y = prepare(data, model.device)
+    _train_x, _train_y, test_x, test_y = prepare(data, model.device)
     result = evaluate(model, test_x, test_y, len(data.class_names))
     metrics = {"accuracy/test": result["accuracy"], "loss/test": result["loss"]}
     confusion = result["confusion"].double()

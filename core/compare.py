@@ -28,6 +28,7 @@ import pandas as pd
 
 from core import demo, runs
 from core.config import ConfigError, coerce, from_dict
+from core.i18n import N_, _
 from core.paths import runs_root
 
 MIN_SEEDS, MAX_SEEDS = 1, 5
@@ -46,16 +47,17 @@ class Metric:
     label: str
 
 
-# The final figures a comparison judges by, the first one a run has being the headline.
+# The final figures a comparison judges by, the first one a run has being the headline. The
+# labels stay English in the data (code compares them); ``_(metric.label)`` where one is shown.
 METRICS = (
-    Metric("accuracy/test", True, "test accuracy"),
-    Metric("perplexity/val", False, "validation perplexity"),
-    Metric("quality/frechet_distance", False, "Fréchet distance"),
-    Metric("quality/covered", True, "classes covered (scored samples)"),
-    Metric("classes/covered", True, "classes covered"),
-    Metric("classes/entropy", True, "class entropy"),
-    Metric("loss/test", False, "test loss"),
-    Metric("loss/val", False, "validation loss"),
+    Metric("accuracy/test", True, N_("test accuracy")),
+    Metric("perplexity/val", False, N_("validation perplexity")),
+    Metric("quality/frechet_distance", False, N_("Fréchet distance")),
+    Metric("quality/covered", True, N_("classes covered (scored samples)")),
+    Metric("classes/covered", True, N_("classes covered")),
+    Metric("classes/entropy", True, N_("class entropy")),
+    Metric("loss/test", False, N_("test loss")),
+    Metric("loss/val", False, N_("validation loss")),
 )
 KNOWN = {metric.name: metric for metric in METRICS}
 
@@ -89,12 +91,13 @@ def format_value(value) -> str:
 def arm_label(config, fields: list[str]) -> str:
     """"label_smoothing=0.1, lr=0.001": the differing fields of one arm, for a legend."""
     values = config_dict(config)
-    return ", ".join(f"{name}={format_value(values.get(name))}" for name in fields) or "same"
+    return ", ".join(f"{name}={format_value(values.get(name))}" for name in fields) or _("same")
 
 
 def seeds_for(base_seed: int, count: int) -> list[int]:
     if not MIN_SEEDS <= count <= MAX_SEEDS:
-        raise ConfigError(f"seeds per arm must be {MIN_SEEDS}–{MAX_SEEDS}; got {count}")
+        raise ConfigError(_("seeds per arm must be {low}–{high}; got {count}").format(
+            low=MIN_SEEDS, high=MAX_SEEDS, count=count))
     return [base_seed + index for index in range(count)]
 
 
@@ -104,8 +107,8 @@ def plan_ab(spec, config_a, config_b, seeds: int = 1) -> list[tuple[str, list]]:
     a, b = config_dict(config_a), config_dict(config_b)
     b = {**b, "seed": a["seed"]}
     if not differing_fields([a, b]):
-        raise ConfigError("B has the same settings as A: change at least one setting for B "
-                          "(the random seed does not count: both arms use the same seeds)")
+        raise ConfigError(_("B has the same settings as A: change at least one setting for B "
+                            "(the random seed does not count: both arms use the same seeds)"))
     chosen = seeds_for(int(a["seed"]), seeds)
     return [(label, [from_dict(spec.config_cls, {**values, "seed": seed}) for seed in chosen])
             for label, values in (("A", a), ("B", b))]
@@ -116,15 +119,15 @@ def parse_values(spec, name: str, text: str, base=None) -> list:
     defaults when None); ConfigError names the bad value."""
     fields = {f.name: f for f in dataclasses.fields(spec.config_cls)}
     if name not in fields:
-        raise ConfigError(f"{spec.name} has no setting {name!r}")
+        raise ConfigError(_("{model} has no setting {name!r}").format(model=spec.name, name=name))
     if name in NOT_A_DIFFERENCE:
-        raise ConfigError("sweep the seeds with 'seeds per cell', not as a setting")
+        raise ConfigError(_("sweep the seeds with 'seeds per cell', not as a setting"))
     parts = [part.strip() for part in str(text).split(",") if part.strip()]
     if not parts:
-        raise ConfigError(f"{name}: give one or more values separated by commas")
+        raise ConfigError(_("{name}: give one or more values separated by commas").format(name=name))
     if len(parts) > MAX_SWEEP_VALUES:
-        raise ConfigError(f"{name}: at most {MAX_SWEEP_VALUES} values in a small sweep; "
-                          f"got {len(parts)}")
+        raise ConfigError(_("{name}: at most {most} values in a small sweep; got {count}").format(
+            name=name, most=MAX_SWEEP_VALUES, count=len(parts)))
     values = []
     for part in parts:
         value = coerce(fields[name], part)
@@ -142,15 +145,16 @@ def plan_sweep(spec, base, first: tuple[str, list], second: tuple[str, list] | N
     base = config_dict(base)
     axes = [first] + ([second] if second else [])
     if second and second[0] == first[0]:
-        raise ConfigError("sweep two different settings (or one)")
+        raise ConfigError(_("sweep two different settings (or one)"))
     cells: list[dict] = [{}]
     for name, values in axes:
         cells = [{**cell, name: value} for cell in cells for value in values]
     chosen = seeds_for(int(base["seed"]), seeds)
     if len(cells) * len(chosen) > MAX_SWEEP_RUNS:
-        raise ConfigError(f"{len(cells)} cells × {len(chosen)} seeds = "
-                          f"{len(cells) * len(chosen)} runs; a small sweep has at most "
-                          f"{MAX_SWEEP_RUNS}")
+        raise ConfigError(_("{cells} cells × {seeds} seeds = {runs} runs; a small sweep has at "
+                            "most {most}").format(cells=len(cells), seeds=len(chosen),
+                                                  runs=len(cells) * len(chosen),
+                                                  most=MAX_SWEEP_RUNS))
     arms = []
     for cell in cells:
         label = ", ".join(f"{name}={format_value(value)}" for name, value in cell.items())
@@ -203,12 +207,12 @@ def new_id() -> str:
 def load(comparison_id: str) -> Comparison:
     """KeyError with a message for an id that is malformed or not on disk."""
     if not COMPARISON_ID.match(comparison_id or ""):
-        raise KeyError(f"not a comparison id: {comparison_id!r}")
+        raise KeyError(_("not a comparison id: {id!r}").format(id=comparison_id))
     path = folder() / f"{comparison_id}.json"
     try:
         return Comparison(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
-        raise KeyError(f"no such comparison: {comparison_id}") from None
+        raise KeyError(_("no such comparison: {id}").format(id=comparison_id)) from None
 
 
 def list_comparisons(owner: str | None = None) -> list[Comparison]:
@@ -230,25 +234,26 @@ def launch(jobs, spec, arms: list[tuple[str, list]], data, *, owner: str = "",
     """Queue every run of ``arms`` on the job manager ``jobs`` (A's seed-1 run, B's seed-1 run,
     A's seed-2 run, ...: the first pair finishes first) and save the comparison. In demo mode a
     comparison that needs more jobs than a visitor may queue is refused before any is queued."""
-    count = sum(len(configs) for _, configs in arms)
+    count = sum(len(configs) for _label, configs in arms)
     limits = jobs.limits
     if limits.enabled and count > limits.max_per_visitor:
-        raise demo.LimitError(f"this comparison needs {count} training jobs; this shared demo "
-                              f"allows {limits.max_per_visitor} per visitor at a time. Run DL "
-                              "Studio on your own machine to compare (see README)")
+        raise demo.LimitError(_("this comparison needs {count} training jobs; this shared demo "
+                                "allows {most} per visitor at a time. Run DL Studio on your own "
+                                "machine to compare (see README)").format(
+                                    count=count, most=limits.max_per_visitor))
     comparison = Comparison(id=new_id(), model=spec.name, kind=kind,
                             arms=[{"label": label, "config": config_dict(configs[0]), "runs": []}
                                   for label, configs in arms],
                             seeds=[c.seed for c in arms[0][1]], axes=axes or [], owner=owner)
     submitted = []
     try:
-        for index in range(max(len(configs) for _, configs in arms)):
+        for index in range(max(len(configs) for _label, configs in arms)):
             for arm, (label, configs) in zip(comparison.arms, arms):
                 if index < len(configs):
                     job = jobs.submit(spec, configs[index], data, owner=owner)
                     submitted.append(job)
-                    job.run.set_status(message=f"comparison {comparison.id}: {label}, "
-                                       f"seed {configs[index].seed}")
+                    job.run.set_status(message=_("comparison {id}: {label}, seed {seed}").format(
+                        id=comparison.id, label=label, seed=configs[index].seed))
                     arm["runs"].append(job.run.id)
     except Exception:      # a run refused half-way (a cap, a check): none of the others trains
         for job in submitted:
@@ -261,10 +266,11 @@ def from_runs(run_list: list, owner: str = "") -> Comparison:
     """A comparison of runs picked after the fact: one arm per distinct config (the random seed aside).
     ValueError when they are not all of one model, or fewer than two."""
     if len(run_list) < 2:
-        raise ValueError("pick at least two runs to compare")
+        raise ValueError(_("pick at least two runs to compare"))
     models = {run.info["model"] for run in run_list}
     if len(models) > 1:
-        raise ValueError(f"runs of different models cannot be compared: {', '.join(sorted(models))}")
+        raise ValueError(_("runs of different models cannot be compared: {models}").format(
+            models=", ".join(sorted(models))))
     arms: list[dict] = []
     for run in sorted(run_list, key=lambda r: r.info.get("created", 0)):
         config = run.info["config"]
@@ -395,13 +401,13 @@ def table(found: list[RunResult], comparison: Comparison) -> pd.DataFrame:
     fields = comparison.fields
     rows = []
     for arm in comparison.arms:
-        row = {"arm": arm["label"], "settings": arm_label(arm["config"], fields),
-               "runs finished": sum(1 for r in found if r.arm == arm["label"]
-                                    and r.status == "finished"),
-               "runs": len(arm["runs"])}
+        row = {_("arm"): arm["label"], _("settings"): arm_label(arm["config"], fields),
+               _("runs finished"): sum(1 for r in found if r.arm == arm["label"]
+                                       and r.status == "finished"),
+               _("runs"): len(arm["runs"])}
         for name in names:
             summary = next((s for s in summarize(found, name) if s.arm == arm["label"]), None)
-            row[metric_for(name).label] = format_spread(summary, name)
+            row[_(metric_for(name).label)] = format_spread(summary, name)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -421,52 +427,75 @@ def format_spread(summary: ArmSummary | None, name: str) -> str:
         return _fmt(summary.mean, name)
     half = summary.spread / 2
     if name.startswith("accuracy/"):
-        return f"{summary.mean:.2%} ± {half * 100:.2f} pts (n={len(summary.values)})"
+        return _("{mean:.2%} ± {half:.2f} pts (n={n})").format(mean=summary.mean, half=half * 100,
+                                                               n=len(summary.values))
     return f"{_fmt(summary.mean, name)} ± {_fmt(half, name)} (n={len(summary.values)})"
 
 
-def verdict(a: ArmSummary, b: ArmSummary, metric: Metric) -> str:
-    """A plain sentence on arm ``b`` against arm ``a`` that respects the spread over seeds.
+def judge(a: ArmSummary, b: ArmSummary, metric: Metric) -> tuple[str, bool]:
+    """(a plain sentence on arm ``b`` against arm ``a`` that respects the spread over seeds,
+    whether it names a clear winner: one arm better on every seed).
 
     Paired by seed when both arms have the same seeds: "B better on every seed" only when it is;
     otherwise by the ranges: B better only when its worst seed beats A's best."""
+    label = _(metric.label)
     if not a.values or not b.values:
-        return f"No verdict yet: not every arm has a finished run with its {metric.label}."
-    A, B, label = a.arm, b.arm, metric.label
+        return _("No verdict yet: not every arm has a finished run with its {label}.").format(
+            label=label), False
+    A, B = a.arm, b.arm
     sign = 1 if metric.higher_is_better else -1
     shared = sorted(set(a.values) & set(b.values))
     if shared and len(shared) == len(a.values) == len(b.values):
         gains = [sign * (b.values[s] - a.values[s]) for s in shared]
         n = len(shared)
         if all(g == 0 for g in gains):
-            return (f"Within seed noise: {A} and {B} gave the same {label} on "
-                    f"{'every seed' if n > 1 else 'the one seed'} ({n} seed{'s' if n > 1 else ''}).")
+            if n > 1:
+                return _("Within seed noise: {A} and {B} gave the same {label} on every seed "
+                         "({n} seeds).").format(A=A, B=B, label=label, n=n), False
+            return _("Within seed noise: {A} and {B} gave the same {label} on the one seed "
+                     "({n} seed).").format(A=A, B=B, label=label, n=n), False
         if n == 1:
             who = B if gains[0] > 0 else A
-            return (f"{who} better on the one seed run ({label}); one seed cannot tell a "
-                    "difference from seed noise: run 2–5 seeds per arm.")
+            return _("{who} better on the one seed run ({label}); one seed cannot tell a "
+                     "difference from seed noise: run 2–5 seeds per arm.").format(
+                         who=who, label=label), False
         if all(g > 0 for g in gains):
-            return f"{B} better on every seed ({n} of {n}, {label})."
+            return _("{B} better on every seed ({n} of {n}, {label}).").format(
+                B=B, n=n, label=label), True
         if all(g < 0 for g in gains):
-            return f"{A} better on every seed ({n} of {n}, {label}): {B} is worse."
+            return _("{A} better on every seed ({n} of {n}, {label}): {B} is worse.").format(
+                A=A, B=B, n=n, label=label), True
         wins = sum(1 for g in gains if g > 0)
-        return (f"Within seed noise: {B} better on {wins} of {n} seeds, not on the others "
-                f"({label}).")
+        return _("Within seed noise: {B} better on {wins} of {n} seeds, not on the others "
+                 "({label}).").format(B=B, wins=wins, n=n, label=label), False
 
     def beats(x: ArmSummary, y: ArmSummary) -> bool:   # x's worst run beats y's best
         return x.low > y.high if metric.higher_is_better else x.high < y.low
 
     if beats(b, a):
-        return f"{B} better than {A} on every seed (its worst run beats {A}'s best, {label})."
+        return _("{B} better than {A} on every seed (its worst run beats {A}'s best, "
+                 "{label}).").format(A=A, B=B, label=label), True
     if beats(a, b):
-        return f"{A} better than {B} on every seed (its worst run beats {B}'s best, {label})."
-    return f"Within seed noise: the ranges of {A} and {B} overlap ({label})."
+        return _("{A} better than {B} on every seed (its worst run beats {B}'s best, "
+                 "{label}).").format(A=A, B=B, label=label), True
+    return _("Within seed noise: the ranges of {A} and {B} overlap ({label}).").format(
+        A=A, B=B, label=label), False
+
+
+def verdict(a: ArmSummary, b: ArmSummary, metric: Metric) -> str:
+    """``judge``'s sentence alone."""
+    return judge(a, b, metric)[0]
+
+
+def judged(found: list[RunResult], metric: Metric) -> list[tuple[str, bool]]:
+    """Each arm against the first (A): (sentence, whether one arm is clearly better)."""
+    summaries = summarize(found, metric.name)
+    return [judge(summaries[0], other, metric) for other in summaries[1:]]
 
 
 def verdicts(found: list[RunResult], metric: Metric) -> list[str]:
     """Each arm against the first (A)."""
-    summaries = summarize(found, metric.name)
-    return [verdict(summaries[0], other, metric) for other in summaries[1:]]
+    return [sentence for sentence, _clear in judged(found, metric)]
 
 
 def heatmap(comparison: Comparison, found: list[RunResult], name: str) -> pd.DataFrame | None:

@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.i18n import N_, _
+
 
 class ConfigError(ValueError):
     """A configuration value is out of range or of the wrong type."""
@@ -41,17 +43,17 @@ class BaseConfig:
     """Settings every model's training has (all under "Advanced" in the UI)."""
     lr_schedule: str = param("constant", "learning-rate schedule over the run",
                              choices=("constant", "cosine", "onecycle"), advanced=True,
-                             label="learning-rate schedule")
+                             label=N_("learning-rate schedule"))
     train_subset: int = param(0, "use only the first N training images (0 = all 60,000)",
                               low=0, high=60000, advanced=True,
-                              label="training images (0 = all)")
+                              label=N_("training images (0 = all)"))
     time_budget_s: float = param(0.0, "stop after this many seconds; the schedule follows the "
                                  "budget (0 = no limit)", low=0.0, high=86400.0, advanced=True,
-                                 label="time budget (seconds)")
+                                 label=N_("time budget (seconds)"))
     log_every_steps: int = param(10, "record training metrics every N steps", low=1, high=10000,
-                                 advanced=True, label="record metrics every N steps")
+                                 advanced=True, label=N_("record metrics every N steps"))
     seed: int = param(0, "random seed for weights and batch order", low=0, high=2**31 - 1,
-                      advanced=True, label="random seed")
+                      advanced=True, label=N_("random seed"))
 
     @classmethod
     def upgrade(cls, values: dict) -> dict:
@@ -69,9 +71,9 @@ class TrainConfig(BaseConfig):
     learning_rate: float = param(1e-3, "step size of the optimizer (the tutorial's lr). The "
                                  "slider offers Adam 1e-5 to 1e-2 and SGD 1e-4 to 10 (SGD above "
                                  "about 1 diverges: a demo)",
-                                 low=1e-6, high=10.0, log=True, label="learning rate (lr)")
+                                 low=1e-6, high=10.0, log=True, label=N_("learning rate (lr)"))
     batch_size: int = param(100, "images per optimisation step (the tutorial's batch_size)",
-                            low=1, high=4096, label="batch size")
+                            low=1, high=4096, label=N_("batch size"))
     epochs: int = param(2, "passes over the training set", low=1, high=200)
     optimizer: str = param("adam", "SGD as in the softmax script, Adam as in the MLP/CNN scripts",
                            choices=("sgd", "adam"))
@@ -90,7 +92,7 @@ class TrainConfig(BaseConfig):
     label_smoothing: float = param(0.0, "cross-entropy label smoothing", low=0.0, high=0.5,
                                    advanced=True)
     eval_every_epochs: int = param(1, "test-set evaluation every N epochs", low=1, high=100,
-                                   advanced=True, label="test every N epochs")
+                                   advanced=True, label=N_("test every N epochs"))
 
 
 def field_info(config_cls) -> list[tuple[dataclasses.Field, dict]]:
@@ -109,7 +111,8 @@ def coerce(f: dataclasses.Field, value: Any) -> Any:
                 return True
             if low in ("0", "false", "no", "off"):
                 return False
-            raise ConfigError(f"{f.name}: expected true or false, got {value!r}")
+            raise ConfigError(_("{name}: expected true or false, got {value!r}").format(
+                name=f.name, value=value))
         return bool(value)
     try:
         if kind is int:
@@ -119,7 +122,8 @@ def coerce(f: dataclasses.Field, value: Any) -> Any:
             return int(number)
         return kind(value)
     except (TypeError, ValueError, OverflowError):   # (int("1e400") overflows: inf)
-        raise ConfigError(f"{f.name}: expected {kind.__name__}, got {str(value)[:40]!r}") from None
+        raise ConfigError(_("{name}: expected {kind}, got {value!r}").format(
+            name=f.name, kind=kind.__name__, value=str(value)[:40])) from None
 
 
 def validate(config) -> None:
@@ -127,21 +131,24 @@ def validate(config) -> None:
     for f, meta in field_info(type(config)):
         value = getattr(config, f.name)
         if meta.get("choices") and value not in meta["choices"]:
-            raise ConfigError(f"{f.name} must be one of {', '.join(map(str, meta['choices']))}; "
-                              f"got {value!r}")
+            raise ConfigError(_("{name} must be one of {choices}; got {value!r}").format(
+                name=f.name, choices=", ".join(map(str, meta["choices"])), value=value))
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if value != value:  # NaN
-            raise ConfigError(f"{f.name} must be a number; got NaN")
+            raise ConfigError(_("{name} must be a number; got NaN").format(name=f.name))
         if value in (float("inf"), float("-inf")):
-            raise ConfigError(f"{f.name} must be a finite number; got {value}")
+            raise ConfigError(_("{name} must be a finite number; got {value}").format(
+                name=f.name, value=value))
         low, high = meta.get("low"), meta.get("high")
         if meta.get("log") and value <= 0:
-            raise ConfigError(f"{f.name} must be > 0; got {value}")
+            raise ConfigError(_("{name} must be > 0; got {value}").format(name=f.name, value=value))
         if low is not None and value < low:
-            raise ConfigError(f"{f.name} must be >= {low}; got {value}")
+            raise ConfigError(_("{name} must be >= {low}; got {value}").format(
+                name=f.name, low=low, value=value))
         if high is not None and value > high:
-            raise ConfigError(f"{f.name} must be <= {high}; got {value}")
+            raise ConfigError(_("{name} must be <= {high}; got {value}").format(
+                name=f.name, high=high, value=value))
     config.check()   # rules that tie fields together
 
 
@@ -151,7 +158,8 @@ def from_dict(config_cls, values: dict, *, strict: bool = True):
     values = config_cls.upgrade(dict(values))
     unknown = set(values) - set(known)
     if unknown and strict:
-        raise ConfigError(f"unknown setting(s) for {config_cls.__name__}: {', '.join(sorted(unknown))}")
+        raise ConfigError(_("unknown setting(s) for {config}: {names}").format(
+            config=config_cls.__name__, names=", ".join(sorted(unknown))))
     config = config_cls(**{k: coerce(known[k], v) for k, v in values.items() if k in known})
     validate(config)
     return config

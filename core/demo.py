@@ -23,6 +23,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from core.config import ConfigError
+from core.i18n import _
 
 
 class LimitError(ValueError):
@@ -61,8 +62,8 @@ def from_environment(environ=None) -> Limits:
             try:
                 values[field.name] = kind(raw)
             except ValueError:
-                raise ConfigError(f"DLSTUDIO_DEMO_{field.name.upper()} must be a number; "
-                                  f"got {raw!r}") from None
+                raise ConfigError(_("{name} must be a number; got {value!r}").format(
+                    name=f"DLSTUDIO_DEMO_{field.name.upper()}", value=raw)) from None
     return Limits(enabled=True, **values)
 
 
@@ -93,8 +94,9 @@ def apply(limits: Limits, config):
         if cap is None or field.name == "time_budget_s" or isinstance(value, bool):
             continue
         if isinstance(value, (int, float)) and value > cap:
-            raise LimitError(f"{field.name} = {value} is over this demo's limit of {cap:g}; "
-                             "run DL Studio on your own machine for bigger models (see README)")
+            raise LimitError(_("{name} = {value} is over this demo's limit of {cap:g}; run DL "
+                               "Studio on your own machine for bigger models (see README)").format(
+                                   name=field.name, value=value, cap=cap))
     budget = config.time_budget_s
     budget = limits.max_seconds if not budget else min(budget, limits.max_seconds)
     return dataclasses.replace(config, time_budget_s=float(budget))

@@ -20,6 +20,8 @@ from typing import Callable
 
 import pandas as pd
 
+from core.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -47,12 +49,15 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
-PROBLEMS = ("convergence failure", "mode collapse", "oscillation")
+PROBLEMS = (N_("convergence failure"), N_("mode collapse"), N_("oscillation"))
+# Every state a verdict can have: codes the code compares, and, through ``_()``, the name a page
+# shows (marked here so the catalog has them).
+STATES_SHOWN = (N_("warming up"), N_("healthy"), N_("too short")) + PROBLEMS
 # D's loss at the theoretical equilibrium (D(x) = ½ for every image): BCE(½, y) = ln 2 per term.
 EQUILIBRIUM_D_LOSS = 2 * math.log(2)
 
 
-TUTORIAL = "the tutorial"
+TUTORIAL = N_("the tutorial")   # a remedy's source: shown through _()
 
 
 @dataclass
@@ -66,7 +71,7 @@ class Remedy:
     @property
     def help(self) -> str:
         """The button's tooltip: why it helps, and where the remedy comes from."""
-        return f"{self.why} (from {self.source})"
+        return _("{why} (from {source})").format(why=self.why, source=_(self.source))
 
 
 def remedies_heading(remedies: list[Remedy]) -> str:
@@ -74,8 +79,8 @@ def remedies_heading(remedies: list[Remedy]) -> str:
     remedies" only when every one is the tutorial's."""
     sources = list(dict.fromkeys(remedy.source for remedy in remedies))
     if not sources or sources == [TUTORIAL]:
-        return "The tutorial's remedies"
-    return "Remedies from " + "; ".join(sources)
+        return _("The tutorial's remedies")
+    return _("Remedies from {sources}").format(sources="; ".join(_(source) for source in sources))
 
 
 @dataclass
@@ -147,7 +152,7 @@ class Window:
         d_loss = self.history("loss/discriminator")
         self.end = 0 if d_loss.empty else int(d_loss.index.max())
         self.start = max(self.end - health.thresholds.window_steps, 0)
-        self.span = f"steps {self.start}–{self.end}"
+        self.span = _("steps {start}–{end}").format(start=self.start, end=self.end)
 
     def history(self, name: str) -> pd.Series:
         """One metric over the whole run (``series``)."""
@@ -207,7 +212,7 @@ class GANHealth:
     ``latent_default`` is the nz that the nz = 1 remedy restores.
     """
 
-    loss_name = "BCE loss"                      # the y axis of the losses chart
+    loss_name = N_("BCE loss")                  # the y axis of the losses chart (shown via _())
     equilibrium_d_loss: float | None = EQUILIBRIUM_D_LOSS   # D's loss when D is at chance
     rules: tuple[str, ...] = ("warming_up", "convergence_failure", "mode_collapse",
                               "partial_collapse", "oscillation")
@@ -233,13 +238,14 @@ class GANHealth:
     def numbers(self, w: Window) -> list[str]:
         """The lines every verdict ends with: mean losses against their bands, D's accuracy."""
         t, d_accuracy = self.thresholds, w.recent("d_accuracy/mean")
-        numbers = [f"mean d_loss {w.recent('loss/discriminator').mean():.2f} (healthy "
-                   f"{t.d_loss_band[0]}–{t.d_loss_band[1]}), mean g_loss "
-                   f"{w.recent('loss/generator').mean():.2f} (healthy {t.g_loss_band[0]}–"
-                   f"{t.g_loss_band[1]}) over {w.span}"]
+        numbers = [_("mean d_loss {d_loss:.2f} (healthy {d_low}–{d_high}), mean g_loss "
+                     "{g_loss:.2f} (healthy {g_low}–{g_high}) over {span}").format(
+            d_loss=w.recent("loss/discriminator").mean(), d_low=t.d_loss_band[0],
+            d_high=t.d_loss_band[1], g_loss=w.recent("loss/generator").mean(),
+            g_low=t.g_loss_band[0], g_high=t.g_loss_band[1], span=w.span)]
         if not d_accuracy.empty:
-            numbers.append(f"D accuracy {d_accuracy.mean():.0%} (healthy ≈ "
-                           f"{t.d_accuracy_healthy:.0%})")
+            numbers.append(_("D accuracy {accuracy:.0%} (healthy ≈ {healthy:.0%})").format(
+                accuracy=d_accuracy.mean(), healthy=t.d_accuracy_healthy))
         return numbers
 
     # The rules -----------------------------------------------------------------------------------
@@ -247,8 +253,8 @@ class GANHealth:
         """Too early: D's loss has no record at or after ``warmup_steps`` yet."""
         d_loss, steps = w.history("loss/discriminator"), self.thresholds.warmup_steps
         if d_loss.empty or d_loss.index.max() < steps:
-            return Verdict("warming up", f"Warming up: the monitor judges after {steps} steps "
-                           f"(now at step {w.end}).")
+            return Verdict("warming up", _("Warming up: the monitor judges after {steps} steps "
+                                           "(now at step {step}).").format(steps=steps, step=w.end))
         return None
 
     def convergence_failure(self, w: Window) -> Verdict | None:
@@ -264,42 +270,48 @@ class GANHealth:
         quarter = max(len(g_loss) // 4, 1)
         first, last = g_loss.iloc[:quarter].mean(), g_loss.iloc[-quarter:].mean()
         return w.verdict("convergence failure",
-                         "Convergence failure: the discriminator wins outright — it is certain "
-                         "about every image. G's non-saturating loss still gets a gradient (the "
-                         "largest when D is this sure), but from so sharp a D it is uninformative "
-                         "and unstable: it says \"fake\" everywhere rather than how to look "
-                         "real, so G keeps drawing noise.",
-                         [f"d_loss < {floor + t.failure_d_loss:.3g} in {winning:.0%} of records "
-                          f"and D accuracy > {t.failure_d_accuracy:.0%} in {certain:.0%} "
-                          f"({w.span})",
-                          f"g_loss {first:.1f} → {last:.1f} (above {t.failure_g_loss})"])
+                         _("Convergence failure: the discriminator wins outright — it is certain "
+                           "about every image. G's non-saturating loss still gets a gradient (the "
+                           "largest when D is this sure), but from so sharp a D it is "
+                           "uninformative and unstable: it says \"fake\" everywhere rather than "
+                           "how to look real, so G keeps drawing noise."),
+                         [_("d_loss < {limit:.3g} in {winning:.0%} of records and D accuracy > "
+                            "{accuracy:.0%} in {certain:.0%} ({span})").format(
+                             limit=floor + t.failure_d_loss, winning=winning,
+                             accuracy=t.failure_d_accuracy, certain=certain, span=w.span),
+                          _("g_loss {first:.1f} → {last:.1f} (above {limit})").format(
+                              first=first, last=last, limit=t.failure_g_loss)])
 
     def mode_collapse(self, w: Window) -> Verdict | None:
         """Any of ``collapse_signs``: the samples vary far less than real images do."""
         evidence = [line for sign in self.collapse_signs if (line := getattr(self, sign)(w))]
         if not evidence:
             return None
-        return w.verdict("mode collapse", "Mode collapse: the generator draws the same few "
-                         "images whatever the noise.", evidence)
+        return w.verdict("mode collapse", _("Mode collapse: the generator draws the same few "
+                                            "images whatever the noise."), evidence)
 
     def partial_collapse(self, w: Window) -> Verdict | None:
         """The shipped CNN finds few classes among the samples, or a lopsided share of them."""
         classes = w.classes
         if not classes.is_partial(self.thresholds):
             return None
-        return w.verdict("mode collapse", "Partial mode collapse: the generator favours a few "
-                         "kinds of clothing and ignores others.",
-                         [f"{classes.covered:.1f} of 10 classes get ≥ 5% of generated images, "
-                          f"class entropy {classes.entropy:.2f} of 1 ({self.classes_source(w)})"])
+        return w.verdict("mode collapse", _("Partial mode collapse: the generator favours a few "
+                                            "kinds of clothing and ignores others."),
+                         [_("{covered:.1f} of 10 classes get ≥ 5% of generated images, class "
+                            "entropy {entropy:.2f} of 1 ({source})").format(
+                             covered=classes.covered, entropy=classes.entropy,
+                             source=self.classes_source(w))])
 
     def oscillation(self, w: Window) -> Verdict | None:
         """Both losses swing too widely (standard deviation in the window) to settle."""
         t = self.thresholds
         d_loss, g_loss = w.recent("loss/discriminator"), w.recent("loss/generator")
         if g_loss.std() > t.oscillation_g_std and d_loss.std() > t.oscillation_d_std:
-            return w.verdict("oscillation", "Oscillation: the losses swing too widely to settle.",
-                             [f"g_loss std {g_loss.std():.2f} (> {t.oscillation_g_std}), d_loss "
-                              f"std {d_loss.std():.2f} (> {t.oscillation_d_std}) over {w.span}"])
+            return w.verdict("oscillation", _("Oscillation: the losses swing too widely to settle."),
+                             [_("g_loss std {g_std:.2f} (> {g_limit}), d_loss std {d_std:.2f} "
+                                "(> {d_limit}) over {span}").format(
+                                 g_std=g_loss.std(), g_limit=t.oscillation_g_std,
+                                 d_std=d_loss.std(), d_limit=t.oscillation_d_std, span=w.span)])
         return None
 
     def healthy(self, w: Window) -> Verdict:
@@ -307,59 +319,69 @@ class GANHealth:
         t, d_loss = self.thresholds, w.recent("loss/discriminator").mean()
         d_accuracy = w.recent("d_accuracy/mean")
         notes = []
-        accuracy = f", although D is still right {d_accuracy.mean():.0%} of the time (right, " \
-            "but no longer confident: its outputs sit near ½)" if not d_accuracy.empty else ""
         if d_loss < t.d_loss_band[0]:
-            notes.append("d_loss is below the tutorial's band: D is a little ahead; watch it")
+            notes.append(_("d_loss is below the tutorial's band: D is a little ahead; watch it"))
+        elif d_loss > t.d_loss_band[1] and not d_accuracy.empty:
+            notes.append(_("d_loss {d_loss:.2f} is above the tutorial's band: D's loss is near its "
+                           "value at chance, although D is still right {accuracy:.0%} of the time "
+                           "(right, but no longer confident: its outputs sit near ½) — the "
+                           "equilibrium GAN theory aims for (D = ½ for every image, d_loss = 2 ln "
+                           "2 ≈ {equilibrium:.2f}). The tutorial's band describes a run settling in "
+                           "its first epochs; this project's best long runs end here. Not a "
+                           "problem while the images stay varied").format(
+                d_loss=d_loss, accuracy=d_accuracy.mean(), equilibrium=EQUILIBRIUM_D_LOSS))
         elif d_loss > t.d_loss_band[1]:
-            notes.append(f"d_loss {d_loss:.2f} is above the tutorial's band: D's loss is near "
-                         f"its value at chance{accuracy} — the equilibrium GAN theory aims for "
-                         f"(D = ½ for every image, d_loss = 2 ln 2 ≈ {EQUILIBRIUM_D_LOSS:.2f}). The "
-                         "tutorial's band describes a run settling in its first epochs; this "
-                         "project's best long runs end here. Not a problem while the images stay "
-                         "varied")
+            notes.append(_("d_loss {d_loss:.2f} is above the tutorial's band: D's loss is near its "
+                           "value at chance — the equilibrium GAN theory aims for (D = ½ for every "
+                           "image, d_loss = 2 ln 2 ≈ {equilibrium:.2f}). The tutorial's band "
+                           "describes a run settling in its first epochs; this project's best long "
+                           "runs end here. Not a problem while the images stay varied").format(
+                d_loss=d_loss, equilibrium=EQUILIBRIUM_D_LOSS))
         notes += self.sample_notes(w)
         if w.classes.covered is not None:
             notes.append(classes_note(w.classes))
-        return w.verdict("healthy", "Healthy: no sign of convergence failure, mode collapse or "
-                         "oscillation.", notes, remedies=[])
+        return w.verdict("healthy", _("Healthy: no sign of convergence failure, mode collapse or "
+                                      "oscillation."), notes, remedies=[])
 
     # The signs of mode collapse (lines of evidence, or None) -------------------------------------
     def low_diversity(self, w: Window) -> str | None:
         """Generated images far less varied than real ones (mean pairwise distance)."""
         diversity, t = w.recent("diversity/ratio"), self.thresholds
         if not diversity.empty and diversity.median() < t.collapse_diversity:
-            return (f"generated images are {diversity.median():.2f}× as varied as real ones "
-                    f"(mean pairwise distance; collapse below {t.collapse_diversity})")
+            return _("generated images are {ratio:.2f}× as varied as real ones (mean pairwise "
+                     "distance; collapse below {limit})").format(ratio=diversity.median(),
+                                                                limit=t.collapse_diversity)
         return None
 
     def near_duplicates(self, w: Window) -> str | None:
         """Generated images far nearer each other than real ones are (nearest neighbours)."""
         nearest, t = w.recent("diversity/nearest"), self.thresholds
         if not nearest.empty and nearest.median() < t.collapse_nearest:
-            return (f"near-duplicates: a generated image's nearest neighbour is "
-                    f"{nearest.median():.3f}× as far as a real image's (median of "
-                    f"{len(nearest)} checks, {w.span}; collapse below {t.collapse_nearest})")
+            return _("near-duplicates: a generated image's nearest neighbour is {ratio:.3f}× as "
+                     "far as a real image's (median of {checks} checks, {span}; collapse below "
+                     "{limit})").format(ratio=nearest.median(), checks=len(nearest), span=w.span,
+                                        limit=t.collapse_nearest)
         return None
 
     def few_classes(self, w: Window) -> str | None:
         """Only a few classes get ≥ 5% of the samples (the shipped CNN's labels)."""
         classes = w.classes
         if classes.covered is not None and classes.covered <= self.thresholds.collapse_classes:
-            return (f"only {classes.covered:.1f} of 10 classes get ≥ 5% of generated images "
-                    f"({self.classes_source(w)})")
+            return _("only {covered:.1f} of 10 classes get ≥ 5% of generated images "
+                     "({source})").format(covered=classes.covered, source=self.classes_source(w))
         return None
 
     def classes_source(self, w: Window) -> str:
         """Where the class statistics come from, for the evidence."""
-        return (f"shipped CNN's labels, mean of the checks at steps "
-                f"{', '.join(map(str, w.classes.steps))}")
+        return _("shipped CNN's labels, mean of the checks at steps {steps}").format(
+            steps=", ".join(map(str, w.classes.steps)))
 
     def sample_notes(self, w: Window) -> list[str]:
         """The healthy verdict's notes on the samples' diversity and nearest neighbours."""
         diversity, nearest = w.recent("diversity/ratio"), w.recent("diversity/nearest")
-        return ([f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []) + \
-            ([f"nearest-neighbour distance {nearest.median():.3f}× real"]
+        return ([_("diversity {ratio:.2f}× real").format(ratio=diversity.median())]
+                if not diversity.empty else []) + \
+            ([_("nearest-neighbour distance {ratio:.3f}× real").format(ratio=nearest.median())]
              if not nearest.empty else [])
 
     @property
@@ -367,33 +389,35 @@ class GANHealth:
         """What good looks like on each chart, in a sentence for a beginner (shown beside it):
         keyed by chart ("d_outputs", "grad_norm"; a model adds its own)."""
         return {
-            "d_outputs": "Healthy: D(x) above D(G(z)) with a gap that stays open but does not "
-                         "run to 1 and 0. Both near ½ means D cannot tell; D(x) ≈ 1 with "
-                         "D(G(z)) ≈ 0 for many steps means D has won (convergence failure).",
-            "grad_norm": "Healthy: both norms wobble within about one order of magnitude. A "
-                         "spike is one large step (a sudden change of the images, often "
-                         "followed by a loss jump); G's norm collapsing towards 0 means G gets "
-                         "almost no signal; D's growing steadily means D is getting sharper.",
+            "d_outputs": _("Healthy: D(x) above D(G(z)) with a gap that stays open but does not "
+                           "run to 1 and 0. Both near ½ means D cannot tell; D(x) ≈ 1 with "
+                           "D(G(z)) ≈ 0 for many steps means D has won (convergence failure)."),
+            "grad_norm": _("Healthy: both norms wobble within about one order of magnitude. A "
+                           "spike is one large step (a sudden change of the images, often "
+                           "followed by a loss jump); G's norm collapsing towards 0 means G gets "
+                           "almost no signal; D's growing steadily means D is getting sharper."),
         }
 
     @property
     def explanation(self) -> str:
         """The sentence a page shows with the verdict: which bands it uses, and why."""
         t = self.thresholds
-        return (f"The tutorial's rules of thumb: d_loss {t.d_loss_band[0]:g}–{t.d_loss_band[1]:g}, "
-                f"g_loss {t.g_loss_band[0]:g}–{t.g_loss_band[1]:g}, D right about "
-                f"{t.d_accuracy_healthy:.0%} of the time (shaded on the charts). d_loss here is "
-                "the sum of D's two terms, BCE on real images + BCE on generated ones, as the "
-                "tutorial's DCGAN script prints errD, and the 0.5–0.8 band follows that sum; the "
-                "tutorial's MLP GAN script prints their mean, (real + fake) / 2, half as much. "
-                "The bands describe a run settling in its first epochs; a long run may end with "
-                f"d_loss nearer its value at chance (2 ln 2 = {EQUILIBRIUM_D_LOSS:.2f}, the dotted "
-                "line), the equilibrium GAN theory predicts, and is judged then by its "
-                "diversity and classes. Convergence "
-                f"failure: d_loss below {t.failure_d_loss:g} (above the floor label smoothing "
-                f"sets) with D right > {t.failure_d_accuracy:.0%} of the time while g_loss "
-                f"climbs past {t.failure_g_loss:g}; mode collapse: near-duplicates, low "
-                f"diversity or few classes.")
+        return _("The tutorial's rules of thumb: d_loss {d_low:g}–{d_high:g}, g_loss "
+                 "{g_low:g}–{g_high:g}, D right about {accuracy:.0%} of the time (shaded on the "
+                 "charts). d_loss here is the sum of D's two terms, BCE on real images + BCE on "
+                 "generated ones, as the tutorial's DCGAN script prints errD, and the 0.5–0.8 "
+                 "band follows that sum; the tutorial's MLP GAN script prints their mean, (real "
+                 "+ fake) / 2, half as much. The bands describe a run settling in its first "
+                 "epochs; a long run may end with d_loss nearer its value at chance (2 ln 2 = "
+                 "{equilibrium:.2f}, the dotted line), the equilibrium GAN theory predicts, and "
+                 "is judged then by its diversity and classes. Convergence failure: d_loss below "
+                 "{failure_d:g} (above the floor label smoothing sets) with D right > "
+                 "{failure_accuracy:.0%} of the time while g_loss climbs past {failure_g:g}; "
+                 "mode collapse: near-duplicates, low diversity or few classes.").format(
+            d_low=t.d_loss_band[0], d_high=t.d_loss_band[1], g_low=t.g_loss_band[0],
+            g_high=t.g_loss_band[1], accuracy=t.d_accuracy_healthy,
+            equilibrium=EQUILIBRIUM_D_LOSS, failure_d=t.failure_d_loss,
+            failure_accuracy=t.failure_d_accuracy, failure_g=t.failure_g_loss)
 
     def judge(self, frame: pd.DataFrame, config: dict | None = None,
               ended: bool = False) -> Verdict:
@@ -403,10 +427,11 @@ class GANHealth:
         if ended and verdict.state == "warming up":
             d_loss = series(frame, "loss/discriminator")
             step = int(d_loss.index.max()) if not d_loss.empty else 0
-            return Verdict("too short", f"Too short to judge: the run ended at step {step:,}, "
-                           f"before the monitor's first verdict at step "
-                           f"{self.thresholds.warmup_steps:,}. Give it a longer time budget or "
-                           "more epochs.")
+            return Verdict("too short", _("Too short to judge: the run ended at step {step:,}, "
+                                          "before the monitor's first verdict at step "
+                                          "{first:,}. Give it a longer time budget or more "
+                                          "epochs.").format(step=step,
+                                                            first=self.thresholds.warmup_steps))
         return verdict
 
     # Remedies ------------------------------------------------------------------------------------
@@ -414,8 +439,8 @@ class GANHealth:
         """The tutorial's remedies that apply to ``state``, as changes to ``config``."""
         remedies = []
         lr_d, lr_g = config.get("learning_rate_d", 2e-4), config.get("learning_rate_g", 2e-4)
-        smoothing = Remedy("Label smoothing (real = 0.9)", {"label_smoothing": 0.1},
-                           "D stops being rewarded for total certainty")
+        smoothing = Remedy(_("Label smoothing (real = 0.9)"), {"label_smoothing": 0.1},
+                           _("D stops being rewarded for total certainty"))
         if state == "convergence failure":
             capacity = self.capacity(config) if self.capacity else None
             if capacity is not None:
@@ -423,31 +448,32 @@ class GANHealth:
             if not config.get("label_smoothing"):
                 remedies.append(smoothing)
             if not config.get("spectral_norm"):
-                remedies.append(Remedy("Spectral norm on D", {"spectral_norm": True},
-                                       "limits how sharp D can get, so its gradient stays "
-                                       "informative for G"))
-            remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
-                                   "slows the discriminator down relative to G"))
+                remedies.append(Remedy(_("Spectral norm on D"), {"spectral_norm": True},
+                                       _("limits how sharp D can get, so its gradient stays "
+                                         "informative for G")))
+            remedies.append(Remedy(_("Lower D's learning rate (÷4)"),
+                                   {"learning_rate_d": lr_d / 4},
+                                   _("slows the discriminator down relative to G")))
         elif state in ("mode collapse", "oscillation"):
             if config.get("latent_dim", self.latent_default) < 10:
                 remedies.append(Remedy(f"nz = {self.latent_default}",
                                        {"latent_dim": self.latent_default},
-                                       "a 1-dimensional z gives G almost nothing to vary; G's "
-                                       "input layer changes, so it restarts at step 0",
+                                       _("a 1-dimensional z gives G almost nothing to vary; G's "
+                                         "input layer changes, so it restarts at step 0"),
                                        from_scratch=True))
-            remedies.append(Remedy("Lower learning rates (÷2)",
+            remedies.append(Remedy(_("Lower learning rates (÷2)"),
                                    {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
-                                   "the tutorial: a too-large lr easily causes this"))
+                                   _("the tutorial: a too-large lr easily causes this")))
             if (lr_d, lr_g) != (4e-4, 1e-4):
-                remedies.append(Remedy("TTUR (D 4e-4, G 1e-4)",
+                remedies.append(Remedy(_("TTUR (D 4e-4, G 1e-4)"),
                                        {"learning_rate_d": 4e-4, "learning_rate_g": 1e-4},
-                                       "two time-scales: a faster D guides a slower G"))
+                                       _("two time-scales: a faster D guides a slower G")))
             if not config.get("spectral_norm"):
-                remedies.append(Remedy("Spectral norm on D", {"spectral_norm": True},
-                                       "greatly improves GAN stability (Miyato et al. 2018)"))
+                remedies.append(Remedy(_("Spectral norm on D"), {"spectral_norm": True},
+                                       _("greatly improves GAN stability (Miyato et al. 2018)")))
             if not config.get("label_smoothing"):
                 remedies.append(Remedy(smoothing.label, smoothing.changes,
-                                       "the tutorial: 0.9 works well"))
+                                       _("the tutorial: 0.9 works well")))
         return remedies
 
 
@@ -455,9 +481,11 @@ def classes_note(classes: "ClassCheck") -> str:
     """"about 8 of 10 classes covered": each check counts whole classes; the mean of the last few
     is rounded, with the checks it averages."""
     if classes.covered is None:
-        return "classes covered: not measured yet"
-    return (f"about {round(classes.covered):.0f} of 10 classes covered (mean of the checks at "
-            f"steps {', '.join(map(str, classes.steps))}: {classes.covered:.1f})")
+        return _("classes covered: not measured yet")
+    return _("about {rounded:.0f} of 10 classes covered (mean of the checks at steps {steps}: "
+             "{covered:.1f})").format(rounded=round(classes.covered),
+                                      steps=", ".join(map(str, classes.steps)),
+                                      covered=classes.covered)
 
 
 def width_capacity(minimum: int = 16, restore: int = 32) -> Callable[[dict], Remedy | None]:
@@ -466,10 +494,10 @@ def width_capacity(minimum: int = 16, restore: int = 32) -> Callable[[dict], Rem
         widths = (config.get("generator_width", restore), config.get("discriminator_width", restore))
         if min(widths) >= minimum:
             return None
-        return Remedy(f"More capacity (ngf = ndf = {restore})",
+        return Remedy(_("More capacity (ngf = ndf = {width})").format(width=restore),
                       {"generator_width": restore, "discriminator_width": restore},
-                      "the tutorial: too little capacity is the usual cause; new layer sizes, so "
-                      "it restarts at step 0", from_scratch=True)
+                      _("the tutorial: too little capacity is the usual cause; new layer sizes, "
+                        "so it restarts at step 0"), from_scratch=True)
     return remedy
 
 

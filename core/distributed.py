@@ -30,6 +30,7 @@ import torch
 import torch.distributed as dist
 
 from core.events import Stopped
+from core.i18n import _
 from core.policies import Loop, Policy
 
 
@@ -89,8 +90,9 @@ def threads_per_rank() -> int:
 def steps_per_epoch(count: int, batch_size: int, group: Group) -> int:
     """Full global batches only: a last, partial batch could leave a rank without rows."""
     if batch_size < group.world:
-        raise ValueError(f"batch_size {batch_size} is smaller than the {group.world} workers: "
-                         "each needs at least one row of every batch")
+        raise ValueError(_("batch_size {batch_size} is smaller than the {workers} workers: "
+                           "each needs at least one row of every batch").format(
+                               batch_size=batch_size, workers=group.world))
     return max(1, count // batch_size)
 
 

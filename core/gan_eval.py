@@ -18,26 +18,29 @@ from torch.nn import functional as F
 from core import checkpoints
 from core.config import from_dict
 from core.data.fashion_mnist import CLASS_NAMES
+from core.i18n import N_, _
 from core.models import cnn
 from core.paths import shipped_checkpoint
 
 CLASSIFIER = shipped_checkpoint(cnn.SPEC.name)   # the judge: the shipped CNN
 COVERAGE_SHARE = 0.05
 
-# What the figures measure, for the caption beside a chart or table that shows them.
-FRECHET_SCOPE = ("Fréchet distance: FID's formula in the shipped Fashion-MNIST CNN's features, "
-                 "not Inception's — comparable between the models here, not with a paper's FID")
-INTENDED_SCOPE = ("intended-class accuracy: the share of samples the shipped CNN reads as the "
-                  "class G was asked for — how recognisable a sample is as its class, not how "
-                  "faithful it is to real images")
+# What the figures measure, for the caption beside a chart or table that shows them (marked
+# here, shown through _()).
+FRECHET_SCOPE = N_("Fréchet distance: FID's formula in the shipped Fashion-MNIST CNN's features, "
+                   "not Inception's — comparable between the models here, not with a paper's FID")
+INTENDED_SCOPE = N_("intended-class accuracy: the share of samples the shipped CNN reads as the "
+                    "class G was asked for — how recognisable a sample is as its class, not how "
+                    "faithful it is to real images")
 
 
 def sample_size_note(per_class: int, reference_per_class: int) -> str:
     """Why a figure measured on fewer samples differs from the README's: a Fréchet distance from
     n samples is biased upwards, the more the smaller n."""
-    return (f"measured on {per_class:,} samples per class where the README's figures use "
-            f"{reference_per_class:,}: a Fréchet distance from fewer samples is biased upwards, "
-            "so these read higher than the README's")
+    return _("measured on {count:,} samples per class where the README's figures use "
+             "{reference:,}: a Fréchet distance from fewer samples is biased upwards, so these "
+             "read higher than the README's").format(count=per_class,
+                                                     reference=reference_per_class)
 
 
 class Judge:
@@ -70,7 +73,7 @@ class Judge:
         return torch.cat(logits), torch.cat(features)
 
     def class_histogram(self, images: torch.Tensor) -> torch.Tensor:
-        logits, _ = self.logits_and_features(images)
+        logits, _features = self.logits_and_features(images)
         return torch.bincount(logits.argmax(1), minlength=logits.shape[1]).float() / len(images)
 
     def class_statistics(self, images: torch.Tensor) -> dict[str, float]:
@@ -159,7 +162,7 @@ def evaluate_generator(trainer, data, count: int = 10_000, seed: int = 0,
     checkpoint by without looking at the test set)."""
     judge = judge_for(data, trainer.device)
     if judge is None:
-        raise ValueError("needs Fashion-MNIST-like data and checkpoints/cnn.pt")
+        raise ValueError(_("needs Fashion-MNIST-like data and checkpoints/cnn.pt"))
     generator = torch.Generator().manual_seed(seed)
     images = torch.cat([trainer.generate(trainer.noise(min(1000, count - start), generator)).cpu()
                         for start in range(0, count, 1000)])

@@ -15,6 +15,7 @@ from core import checkpoints, gan_eval, inside
 from core.data import prepare
 from core.device import configure
 from core.events import Checkpointed, Samples, Started
+from core.i18n import _
 from core.models.gans.base import (GANTrainer, mean_pairwise_distance, nearest_neighbour_distance,
                                    to_gan_range, to_uint8)
 from core.models.spec import Family
@@ -183,7 +184,7 @@ class KeepBest:
                                   device or configure())
         judge = gan_eval.judge_for(data, self.model.device)
         if judge is None:
-            raise ValueError("needs Fashion-MNIST-like data and checkpoints/cnn.pt")
+            raise ValueError(_("needs Fashion-MNIST-like data and checkpoints/cnn.pt"))
         # The reference images never change: their features are computed once.
         self.reference = gan_eval.reference_features(judge, data.train_images[-self.SAMPLES:])
         self.path = Path(folder) / "best.pt"
@@ -209,9 +210,13 @@ class KeepBest:
         if is_best:
             self.best, self.best_epoch = score, epoch
             shutil.copyfile(event.path, self.path)
-        return (f"epoch {epoch} selection: classes={values['quality/covered']:.0f} "
-                f"frechet_distance/train={values['quality/frechet_distance']:.1f}"
-                + (" (best so far)" if is_best else f" (best: epoch {self.best_epoch})"))
+        figures = dict(epoch=epoch, classes=values["quality/covered"],
+                       fd=values["quality/frechet_distance"], best=self.best_epoch)
+        if is_best:
+            return _("epoch {epoch} selection: classes={classes:.0f} "
+                     "frechet_distance/train={fd:.1f} (best so far)").format(**figures)
+        return _("epoch {epoch} selection: classes={classes:.0f} frechet_distance/train={fd:.1f} "
+                 "(best: epoch {best})").format(**figures)
 
 
 # What a GAN's ModelSpec takes from its family: ModelSpec(..., **FAMILY).

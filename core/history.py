@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from core import checkpoints, figures
+from core.i18n import _
 from core.paths import ROOT, shipped_checkpoint
 
 HISTORY_FAMILIES = ("gan", "translation")
@@ -61,7 +62,8 @@ def _last_speed(payload: dict) -> float | None:
 
 
 def row_for(spec, path: Path | None = None) -> Row | None:
-    """The history row of ``spec``'s shipped checkpoint, or None when it has none."""
+    """The history row of ``spec``'s shipped checkpoint, or None when it has none (its texts
+    in the current language)."""
     path = path or shipped_checkpoint(spec.name)
     if spec.paper is None or not path.exists():
         return None
@@ -69,11 +71,11 @@ def row_for(spec, path: Path | None = None) -> Row | None:
     values = figures.stored(payload, figures.EVALUATE) or {}
     trained = payload.get("trained") or {}
     row = Row(name=spec.name, title=spec.title, year=spec.paper.year, cite=spec.paper.cite,
-              fixed=spec.paper.fixed, steps=int(payload.get("step", 0)),
+              fixed=_(spec.paper.fixed), steps=int(payload.get("step", 0)),
               generator_parameters=_generator_parameters(payload),
               trained_on=trained.get("device"), wall_seconds=trained.get("seconds"),
               training_images_per_s=_last_speed(payload), stored=bool(values),
-              papers_claim="; ".join(f"{r.label} {r.value:g}" for r in spec.references),
+              papers_claim="; ".join(f"{_(r.label)} {r.value:g}" for r in spec.references),
               baseline=spec.paper.baseline)
     if values:
         row.classes = values.get("quality/covered")
@@ -118,7 +120,7 @@ def generator_speed(spec, batch: int = 64, repeats: int = 3, device=None) -> flo
             return model.translate(source)
     draw()
     best = float("inf")
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         started = time.perf_counter()
         result = draw()
         if isinstance(result, torch.Tensor) and result.is_cuda:

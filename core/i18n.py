@@ -15,16 +15,27 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "dlstudio"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = {"en": "English", "zh": "中文"}     # code -> its own name (the switch shows these)
 DEFAULT = "en"
 
-_current: ContextVar[str] = ContextVar("dlstudio_language", default=DEFAULT)
+_current: ContextVar[str | None] = ContextVar("dlstudio_language", default=None)
+# Where a thread that was never told its language asks (the app: the visitor's session; a
+# fragment's rerun runs in a thread of its own, without app.py's choose()). None: English.
+_resolver = None
+
+
+def set_resolver(resolve) -> None:
+    """``resolve()`` -> a language code or None: asked once by a thread that was not told."""
+    global _resolver
+    _resolver = resolve
 
 
 def normalise(code: str | None) -> str | None:
@@ -56,12 +67,12 @@ def from_accept_language(header: str | None) -> str | None:
     return None
 
 
-def from_environment(environ: dict | None = None) -> str:
+def from_environment(environ: Mapping[str, str] | None = None) -> str:
     """The CLI's language: ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` (the first set),
     English when it names no supported language."""
-    environ = os.environ if environ is None else environ
+    found: Mapping[str, str] = os.environ if environ is None else environ
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name)
+        value = found.get(name)
         if value:
             return normalise(value.split(":")[0]) or DEFAULT
     return DEFAULT
@@ -84,19 +95,30 @@ def use(code: str | None) -> str:
 
 
 def current() -> str:
-    return _current.get()
+    code = _current.get()
+    if code is None:
+        found = None
+        if _resolver is not None:
+            try:
+                found = _resolver()
+            except Exception:
+                found = None
+        code = normalise(found) or DEFAULT
+        _current.set(code)
+    return code
 
 
-def _(message: str) -> str:
-    """``message`` in the current language (as written when it has no translation)."""
-    if not message:
+def _(message: Any) -> Any:
+    """``message`` in the current language (as written when it has no translation; a value that
+    is not a text, such as None, comes back as it is)."""
+    if not message or not isinstance(message, str):
         return message
-    return catalog(_current.get()).gettext(message)
+    return catalog(current()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of ``singular``/``plural`` for the count ``n``, translated."""
-    return catalog(_current.get()).ngettext(singular, plural, n)
+    return catalog(current()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

@@ -13,10 +13,12 @@ from torch.nn import functional as F
 from torchvision.utils import make_grid
 
 from core.data import image_folder
+from core.i18n import N_, _
 
 MIN_SIDE = 8                 # an upload under 8 px a side is too small to read as 28 x 28
 DRAWING_SIZE = 28            # drawings are read at Fashion-MNIST's 28 px; anything smaller is refused
 READABLE = 64                # a generated image is drawn at least this many screen pixels a side
+UPLOAD = N_("the upload")    # an upload's name in a message when it has none
 
 
 # Grids -------------------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ def png_bytes(picture: np.ndarray) -> bytes:
 
 # What a learner uploads or draws ------------------------------------------------------------------
 
-def picture_from_upload(raw: bytes, name: str = "the upload",
+def picture_from_upload(raw: bytes, name: str = UPLOAD,
                         size: int = 28) -> tuple[torch.Tensor, str]:
     """An uploaded image file -> (float (1, 1, size, size) in [0, 1], a note on what was done), as
     Fashion-MNIST's images look: grey (the luminance), a garment bright on black, filling the
@@ -106,7 +108,9 @@ def picture_from_upload(raw: bytes, name: str = "the upload",
 
     Refuses, with the reason (a ValueError), what is not an image PIL can read, an image over
     ``image_folder.MAX_PIXELS`` (the GAN datasets' limit, read from its header before decoding)
-    and one under ``MIN_SIDE`` px a side."""
+    and one under ``MIN_SIDE`` px a side. The reasons and the note are in the current language."""
+    if name == UPLOAD:
+        name = _(UPLOAD)
     try:
         image = Image.open(io.BytesIO(raw))          # reads the header only
     except Image.DecompressionBombError:
@@ -123,8 +127,8 @@ def picture_from_upload(raw: bytes, name: str = "the upload",
         except Exception:
             raise _unreadable(name) from None
     if min(grey.size) < MIN_SIDE:
-        raise ValueError(f"{name} is {width}×{height} px: too small to read as a {size}×{size} "
-                         "image")
+        raise ValueError(_("{name} is {width}×{height} px: too small to read as a {size}×{size} "
+                           "image").format(name=name, width=width, height=height, size=size))
     notes = []
     if width != height:              # centre it on a square, as Fashion-MNIST's are
         side = max(width, height)
@@ -132,25 +136,31 @@ def picture_from_upload(raw: bytes, name: str = "the upload",
         square = Image.new("L", (side, side), int(np.median(corners)))
         square.paste(grey, ((side - width) // 2, (side - height) // 2))
         grey = square
-        notes.append("centred on a square")
+        notes.append(_("centred on a square"))
     values = np.asarray(grey.resize((size, size), Image.Resampling.BOX), dtype=np.uint8)
     border = np.concatenate([values[0], values[-1], values[1:-1, 0], values[1:-1, -1]])
     if border.mean() > values.mean():
         values = 255 - values        # inverted as uint8: every value stays n / 255 exactly
-        notes.append("inverted (its background is lighter than the garment; Fashion-MNIST's "
-                     "is black)")
-    notes.append(f"read as {size}×{size} from {width}×{height} px")
+        notes.append(_("inverted (its background is lighter than the garment; Fashion-MNIST's "
+                       "is black)"))
+    notes.append(_("read as {size}×{size} from {width}×{height} px").format(size=size, width=width,
+                                                                            height=height))
     picture = torch.from_numpy(values.astype(np.float32) / 255)[None, None]  # (1, 1, size, size)
-    return picture, "; ".join(notes)
+    return picture, _("; ").join(notes)
 
 
 def _unreadable(name: str) -> ValueError:
-    return ValueError(f"{name} is not an image that can be read (PNG, JPEG, BMP, GIF or WebP)")
+    return ValueError(_("{name} is not an image that can be read (PNG, JPEG, BMP, GIF or "
+                        "WebP)").format(name=name))
 
 
 def _too_big(name: str, size: str | None = None) -> ValueError:
-    return ValueError(f"{name} is {size + ' px: ' if size else ''}over the "
-                      f"{image_folder.MAX_PIXELS // 10**6}-megapixel limit for a picture")
+    limit = image_folder.MAX_PIXELS // 10**6
+    if size:
+        return ValueError(_("{name} is {size} px: over the {limit}-megapixel limit for a "
+                            "picture").format(name=name, size=size, limit=limit))
+    return ValueError(_("{name} is over the {limit}-megapixel limit for a picture").format(
+        name=name, limit=limit))
 
 
 def picture_from_drawing(rgba) -> torch.Tensor:
@@ -159,19 +169,20 @@ def picture_from_drawing(rgba) -> torch.Tensor:
     the reason, an empty canvas and a drawing of the wrong size (not square, or under 28 px)."""
     array = np.asarray(rgba)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise ValueError(f"the drawing came as an array of shape {array.shape}; expected "
-                         "height × width × RGB(A)")
+        raise ValueError(_("the drawing came as an array of shape {shape}; expected "
+                           "height × width × RGB(A)").format(shape=array.shape))
     height, width = array.shape[:2]
     if height != width or height < DRAWING_SIZE:
-        raise ValueError(f"the drawing is {width}×{height} px; it must be a square of at least "
-                         f"{DRAWING_SIZE} px (the model reads 28×28)")
+        raise ValueError(_("the drawing is {width}×{height} px; it must be a square of at least "
+                           "{size} px (the model reads 28×28)").format(width=width, height=height,
+                                                                      size=DRAWING_SIZE))
     brightness = torch.from_numpy(array[:, :, :3].astype("float32")).mean(2) / 255  # (H, W)
     if array.shape[2] == 4:
         brightness = brightness * torch.from_numpy(array[:, :, 3].astype("float32")) / 255
     picture = F.interpolate(brightness[None, None], size=(DRAWING_SIZE, DRAWING_SIZE),
                             mode="area")                                     # (1, 1, 28, 28)
     if float(picture.max()) < 0.05:
-        raise ValueError("the canvas is empty: draw something first")
+        raise ValueError(_("the canvas is empty: draw something first"))
     return picture
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 # and torch._dynamo, which torch imports on the first optimizer made (3 s of a job's start).
 import torch  # noqa: F401
 import torch._dynamo  # noqa: F401
-from core import registry, runs, training, worker  # noqa: F401
+from core import i18n, registry, runs, training, worker  # noqa: F401
+from core.i18n import _
 
 PROCESS_PREFIX = "dlstudio-job"
 POLL_S = 0.25
@@ -74,12 +75,14 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
-def _child(requests, sender, stop_flag) -> None:
+def _child(requests, sender, stop_flag, language: str = i18n.DEFAULT) -> None:
     """The job's process: read its request, train, sending every event; stop (with a checkpoint)
-    when asked, on SIGTERM/SIGINT, or when the server is gone (its end of the pipe closed)."""
+    when asked, on SIGTERM/SIGINT, or when the server is gone (its end of the pipe closed). Its
+    messages (a run that diverged, ...) speak ``language``, its visitor's."""
+    i18n.use(language)
     server_gone = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: server_gone.set())
+        signal.signal(number, lambda *_args: server_gone.set())
     request: worker.JobRequest = pickle.loads(requests.recv_bytes())
     requests.close()
     worker.enter_process(request)
@@ -94,26 +97,26 @@ def _child(requests, sender, stop_flag) -> None:
     sender.close()
     run = runs.Run(Path(request.run_folder))
     if server_gone.is_set() and not stop_flag.is_set() and run.status.get("status") == "stopped":
-        run.set_status(message="stopped when the server shut down; Resume continues from its "
-                       "checkpoint")
+        run.set_status(message=_("stopped when the server shut down; Resume continues from its "
+                                 "checkpoint"))
 
 
 def death_reason(exitcode: int | None) -> str:
     """Why a job's process ended without saying so, in words."""
     if exitcode is None:
-        return "stopped answering"
+        return _("stopped answering")
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
-            name = f"signal {-exitcode}"
+            name = _("signal {number}").format(number=-exitcode)
         if name == "SIGKILL":
-            return ("was killed (SIGKILL: the system's out-of-memory killer does this when memory "
-                    "runs out, or someone ran kill -9)")
+            return _("was killed (SIGKILL: the system's out-of-memory killer does this when memory "
+                     "runs out, or someone ran kill -9)")
         if name == "SIGSEGV":
-            return "crashed (SIGSEGV, a segmentation fault)"
-        return f"was ended by {name}"
-    return f"exited with code {exitcode}"
+            return _("crashed (SIGSEGV, a segmentation fault)")
+        return _("was ended by {signal}").format(signal=name)
+    return _("exited with code {code}").format(code=exitcode)
 
 
 class ProcessHandle:
@@ -149,7 +152,7 @@ class ProcessLauncher:
         receiver, sender = ctx.Pipe(duplex=False)
         requests, request_sender = ctx.Pipe(duplex=False)
         stop_flag = ctx.Event()
-        process = ctx.Process(target=_child, args=(requests, sender, stop_flag),
+        process = ctx.Process(target=_child, args=(requests, sender, stop_flag, i18n.current()),
                               name=f"{PROCESS_PREFIX}-{job.id}", daemon=True)
         process.start()
         sender.close()   # the child holds the only writing end: its death is our end-of-file
@@ -192,7 +195,8 @@ class ProcessLauncher:
             process.kill()
             process.join(timeout=5)
         if ended_after_stop:
-            return (f"did not stop within {STOP_GRACE_S:.0f} s of Stop (it was busy outside a "
-                    "training step, e.g. reading data or evaluating), so its process was ended")
+            return _("did not stop within {seconds:.0f} s of Stop (it was busy outside a training "
+                     "step, e.g. reading data or evaluating), so its process was ended").format(
+                seconds=STOP_GRACE_S)
         return None if process.exitcode == 0 else death_reason(process.exitcode)
 

@@ -17,6 +17,7 @@ called in the job's server thread that returns one, or the data itself.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import itertools
 import os
@@ -28,14 +29,24 @@ from typing import Protocol
 
 import pandas as pd
 
-from core import cards, checkpoints, demo, events, runs
+from core import cards, checkpoints, demo, events, i18n, runs
 from core.config import BaseConfig, from_dict
 from core.data.sources import DataSource
 from core.device import job_threads
+from core.i18n import _
 from core.runs import METRIC_COLUMNS
 from core.worker import JobRequest, run_job, settings_of_this_server
 
 MAX_SAMPLE_GRIDS = 300
+
+
+def in_language(language: str, build):
+    """``build()`` spoken in ``language`` (a job's messages, made outside its visitor's page),
+    leaving this thread's own language as it was."""
+    def spoken():
+        i18n.use(language)
+        return build()
+    return contextvars.copy_context().run(spoken)
 
 
 def default_limit() -> int:
@@ -116,6 +127,7 @@ class Job:
     backend: str = "thread"                        # what trains it: process | ray | thread
     handle: Handle | None = field(default=None, repr=False)   # the launcher's handle (Stop reaches it)
     source: object = field(default=None, repr=False)   # what it trains on (a remedy restart reuses it)
+    language: str = field(default_factory=i18n.current)  # its visitor's: the job's messages speak it
 
     @property
     def is_active(self) -> bool:
@@ -197,8 +209,9 @@ class JobManager:
             seen = self._seen.get(job.owner)
             if job.is_active and job.owner and seen is not None and \
                     now - seen > self.limits.abandon_after_s:
-                job.stop_reason = (f"stopped: its browser tab was closed (not seen for "
-                                   f"{self.limits.abandon_after_s:.0f} s)")
+                job.stop_reason = in_language(job.language, lambda: _(
+                    "stopped: its browser tab was closed (not seen for {seconds:.0f} s)").format(
+                    seconds=self.limits.abandon_after_s))
                 self.stop(job.id)
                 stopped.append(job.id)
         return stopped
@@ -261,9 +274,10 @@ class JobManager:
             config = demo.apply(self.limits, config)
             mine = [j for j in self._jobs.values() if j.owner == owner and j.is_active]
             if len(mine) >= self.limits.max_per_visitor:
-                raise demo.LimitError(
-                    f"you already have {len(mine)} job(s) queued or running on this shared demo "
-                    f"(the limit is {self.limits.max_per_visitor}); stop it or wait for it to end")
+                raise demo.LimitError(_(
+                    "you already have {count} job(s) queued or running on this shared demo (the "
+                    "limit is {limit}); stop it or wait for it to end").format(
+                    count=len(mine), limit=self.limits.max_per_visitor))
             self.touch(owner)
         if run is None:
             run = runs.create(spec.name, config, owner=owner)
@@ -317,8 +331,10 @@ class JobManager:
         resume = checkpoints.load(snapshot, expected_model=spec.name) if snapshot else None
         restarted = self.submit(spec, config, job.source if data is None else data,
                                 owner=owner or job.owner, resume=resume)
-        restarted.run.set_status(message=f"restarted from {job.run.id} at step "
-                                 f"{resume['step'] if resume else 0} with: {note}")
+        message = _("restarted from {run} at step {step} with: {note}").format(
+            run=job.run.id, step=resume["step"] if resume else 0, note=note)
+        # restart_message: the page knows the message for a restart's in any language
+        restarted.run.set_status(message=message, restart_message=message)
         return restarted
 
     def wait(self, job: Job, timeout: float = 60.0) -> Job:
@@ -339,8 +355,9 @@ class JobManager:
                           backend=self.backend)
 
     def _work(self, job: Job, spec, data, resume: dict | None) -> None:
+        i18n.use(job.language)    # this thread's messages (and a thread-run job's) speak it
         if not self._acquire(job):
-            job.state, job.message, job.ended = "stopped", "cancelled while queued", time.time()
+            job.state, job.message, job.ended = "stopped", _("cancelled while queued"), time.time()
             job.run.set_status(status="stopped", message=job.message)
             return
         job.state, job.started = "running", time.time()
@@ -371,9 +388,11 @@ class JobManager:
         """The run is failed with the reason; its last checkpoint stays for Resume."""
         has_checkpoint = job.run.checkpoint_path.exists()
         saved = job.run.status.get("checkpoint_step", 0) if has_checkpoint else None
-        kept = f"last checkpoint: step {saved:,}" if saved is not None else "no checkpoint yet"
+        kept = (_("last checkpoint: step {step:,}").format(step=saved) if saved is not None
+                else _("no checkpoint yet"))
         job.state = "failed"
-        job.message = f"The training process {reason} at step {job.step:,} ({kept})"
+        job.message = _("The training process {reason} at step {step:,} ({kept})").format(
+            reason=reason, step=job.step, kept=kept)
         job.run.set_status(status="failed", message=job.message, step=job.step)
 
     @staticmethod

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from core.config import ConfigError, coerce, from_dict
+from core.i18n import _
 
 PRESET = "preset"
 # Query parameters that are not settings (a demo visitor's id, a comparison or shared run).
-RESERVED = (PRESET, "visitor", "comparison", "share", "run")
+RESERVED = (PRESET, "visitor", "comparison", "share", "run", "lang")
 MAX_VALUE_CHARS = 200
 
 
@@ -93,8 +94,8 @@ def decode(spec, params: dict, caps=None) -> Link:
     if raw_preset is not None:
         found = find_preset(spec, str(raw_preset))
         if found is None:
-            notices.append(f"preset {str(raw_preset)[:40]!r} is not one of this page's presets: "
-                           f"kept {preset!r}")
+            notices.append(_("preset {preset!r} is not one of this page's presets: kept "
+                             "{kept!r}").format(preset=str(raw_preset)[:40], kept=_(preset)))
         else:
             preset = found
     base = preset_values(spec, preset)
@@ -106,22 +107,25 @@ def decode(spec, params: dict, caps=None) -> Link:
         raw = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
         shown = str(raw)[:40]
         if name not in fields:
-            notices.append(f"{name[:40]!r} is not a setting of {spec.title}: dropped")
+            notices.append(_("{name!r} is not a setting of {page}: dropped").format(
+                name=name[:40], page=_(spec.title)))
             continue
         if len(str(raw)) > MAX_VALUE_CHARS:
-            notices.append(f"{name}: the value is too long: dropped")
+            notices.append(_("{name}: the value is too long: dropped").format(name=name))
             continue
         try:
             value = coerce(fields[name], raw)
             if isinstance(value, float) and value != value:
-                raise ConfigError(f"{name} must be a number; got NaN")
+                raise ConfigError(_("{name} must be a number; got NaN").format(name=name))
             cap = caps(fields[name]) if caps else None
             if cap is not None and not isinstance(value, bool) and \
                     isinstance(value, (int, float)) and value > cap:
-                raise ConfigError(f"{name} = {value} is over this demo's limit of {cap:g}")
+                raise ConfigError(_("{name} = {value} is over this demo's limit of {cap:g}").format(
+                    name=name, value=value, cap=cap))
             from_dict(spec.config_cls, {**base, name: value})
         except (ConfigError, TypeError, ValueError) as error:
-            notices.append(f"{name}={shown!r} refused: {error}")
+            notices.append(_("{name}={value!r} refused: {error}").format(
+                name=name, value=shown, error=error))
             continue
         accepted[name] = value
     # Together: a rule that ties fields together (check()) may refuse a combination.
@@ -131,6 +135,7 @@ def decode(spec, params: dict, caps=None) -> Link:
             break
         except ConfigError as error:
             name = list(accepted)[-1]
-            notices.append(f"{name}={text(accepted.pop(name))!r} refused with the other "
-                           f"settings of the link: {error}")
+            notices.append(_("{name}={value!r} refused with the other settings of the link: "
+                             "{error}").format(name=name, value=text(accepted.pop(name)),
+                                               error=error))
     return Link(preset, {**base, **accepted}, accepted, notices)

@@ -18,6 +18,7 @@ from core.data.text import Vocab, tokenize
 from core.device import configure
 from core import ngram
 from core.config import ConfigError
+from core.i18n import _
 from core.ngram import sample
 from core.optim import lr_factor, set_learning_rates
 from core.models.spec import Family
@@ -41,7 +42,7 @@ class LMTrainer:
         """One step on (B, T+1) token windows; returns the mean token loss (a tensor, no sync)."""
         if not self.network.training:
             self.network.train()
-        logits, _ = self.network(windows[:, :-1])
+        logits, _state = self.network(windows[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -60,8 +61,8 @@ class LMTrainer:
 
     def load_state(self, payload: dict, with_optimizer: bool = True) -> None:
         if list(payload.get("vocab", self.vocab.itos)) != list(self.vocab.itos):
-            raise ValueError("the checkpoint was trained on a different vocabulary (another "
-                             "corpus or min_count); it cannot continue on this text")
+            raise ValueError(_("the checkpoint was trained on a different vocabulary (another "
+                               "corpus or min_count); it cannot continue on this text"))
         self.network.load_state_dict(payload["state_dict"]["network"])
         if with_optimizer and payload.get("optimizer"):
             self.optimizer.load_state_dict(payload["optimizer"]["network"])
@@ -102,7 +103,7 @@ def generate(network, prompt_ids: list[int], length: int, temperature: float = 1
     prompt = torch.tensor(prompt_ids or [0], dtype=torch.long, device=device).unsqueeze(0)
     logits, state = network(prompt)
     out = []
-    for _ in range(length):
+    for _i in range(length):
         last = logits[0, -1].float()
         last[0] = -math.inf  # never write <unk>
         token = sample(last, temperature, generator)
@@ -127,8 +128,9 @@ class LMTask:
         if config.train_subset:  # the first N sequences only
             self.count = min(self.count, config.train_subset)
         if self.count < 1:
-            raise ValueError(f"the training text ({len(self.train_ids)} tokens) is shorter than one "
-                             f"sequence of {config.seq_len + 1}; lower the sequence length")
+            raise ValueError(_("the training text ({tokens} tokens) is shorter than one sequence "
+                               "of {length}; lower the sequence length")
+                             .format(tokens=len(self.train_ids), length=config.seq_len + 1))
         self.offsets = torch.arange(config.seq_len + 1, device=device)
         self.seq_len = config.seq_len
         self.eval_every_epochs = config.eval_every_epochs
@@ -213,13 +215,13 @@ class LanguageModel:
         lines, length = POEM_FORMS[form]
         missing = [mark for mark in "《》，。\n" if mark not in self.vocab.stoi]
         if missing:
-            raise ValueError("this model's vocabulary lacks " + " ".join(map(repr, missing))
-                             + ": the poem writer needs a model trained on poems")
+            raise ValueError(_("this model's vocabulary lacks {marks}: the poem writer needs a "
+                               "model trained on poems").format(marks=" ".join(map(repr, missing))))
         hanzi = torch.tensor([len(token) == 1 and "\u4e00" <= token <= "\u9fff"
                               for token in self.vocab.itos])
         if int(hanzi.sum()) < 50:
-            raise ValueError("this model knows fewer than 50 Chinese characters: train it on "
-                             "the poems corpus first")
+            raise ValueError(_("this model knows fewer than 50 Chinese characters: train it on "
+                               "the poems corpus first"))
         writer = ConstrainedWriter(self.network, self.vocab, temperature, seed)
         writer.force("《")
         title = writer.choose_run(hanzi, shortest=1, longest=6, end="》")
@@ -302,7 +304,7 @@ class ConstrainedWriter:
 def restore(spec, config, payload: dict, device: torch.device | None = None) -> LanguageModel:
     """A trained language model with its vocabulary (float16 weights are cast back)."""
     if "vocab" not in payload:
-        raise ValueError("this checkpoint holds no vocabulary: not a language model")
+        raise ValueError(_("this checkpoint holds no vocabulary: not a language model"))
     vocab = Vocab(list(payload["vocab"]), payload.get("level", config.level))
     network = spec.build_network(config, len(vocab))
     network.load_state_dict(payload["state_dict"]["network"])
@@ -313,8 +315,8 @@ def restore(spec, config, payload: dict, device: torch.device | None = None) -> 
 def evaluate(model: LanguageModel, corpus) -> dict[str, float]:
     """Validation perplexity of the model and of the n-gram models on the same tokens."""
     if model.vocab.itos != corpus.vocab.itos:
-        raise ConfigError("the checkpoint's vocabulary differs from its corpus's: the corpus "
-                          "changed since it was trained")
+        raise ConfigError(_("the checkpoint's vocabulary differs from its corpus's: the corpus "
+                            "changed since it was trained"))
     val = corpus.val_ids[:MAX_EVAL_TOKENS]
     metrics = {"perplexity/val": perplexity(model.network, val)}
     curve = ngram.perplexity_curve(ngram.NGramCounts(corpus.train_ids, len(corpus.vocab)), val)

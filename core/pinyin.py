@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.i18n import N_, _
+
 INSTALL_COMMAND = "sudo apt-get install sunpinyin-data"
 MODEL_FILE = "lm_sc.t3g"
 LEXICON_FILES = ("pydict_sc.bin", "pydict3_sc.bin")   # Debian's name, then sunpinyin 3's
@@ -74,8 +76,9 @@ OLD_FINALS = FINALS[:32] + ("ue", "iong")
 ALIASES = {"lue": "lve", "nue": "nve", "jv": "ju", "qv": "qu", "xv": "xu", "yv": "yu",
            "jve": "jue", "qve": "que", "xve": "xue", "yve": "yue"}
 FULLWIDTH = str.maketrans({",": "，", ".": "。", ";": "；", "?": "？", "!": "！", ":": "："})
-ORDER_NAMES = {3: "trigram", 2: "bigram", 1: "unigram", 0: "unseen word",
-               -1: "outside the lexicon"}
+# The context a word was scored with: English names the code compares (shown through _()).
+ORDER_NAMES = {3: N_("trigram"), 2: N_("bigram"), 1: N_("unigram"), 0: N_("unseen word"),
+               -1: N_("outside the lexicon")}
 PUNCTUATION = "，。；？！：“”、…"   # the model's punctuation words (ids 70-79)
 
 
@@ -100,8 +103,9 @@ def data_folder(folder: str | os.PathLike | None = None) -> Path:
             return candidate
     where = str(candidates[0]) if folder is not None else "/usr/lib/*/sunpinyin/data"
     raise PinyinUnavailable(
-        f"The word trigram model (open-gram, from the sunpinyin input method) is not installed: "
-        f"no {MODEL_FILE} and pydict_sc.bin in {where}. Install it with: {INSTALL_COMMAND}")
+        _("The word trigram model (open-gram, from the sunpinyin input method) is not installed: "
+          "no {model_file} and pydict_sc.bin in {where}. Install it with: {command}")
+        .format(model_file=MODEL_FILE, where=where, command=INSTALL_COMMAND))
 
 
 def _lexicon_file(folder: Path) -> Path | None:
@@ -133,22 +137,27 @@ class WordTrigram:
     def __init__(self, path: Path):
         raw = np.fromfile(path, dtype=np.uint8)
         if raw.size < 24:
-            raise PinyinUnavailable(f"{path} is not a sunpinyin trigram file ({raw.size} bytes); "
-                                    f"reinstall it with: {INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} is not a sunpinyin trigram file ({size} bytes); "
+                                      "reinstall it with: {command}")
+                                    .format(path=path, size=raw.size, command=INSTALL_COMMAND))
         order, uses_logs = (int(v) for v in raw[:8].view("<u4"))
         if int(raw[:4].view(">u4")[0]) == 3:
-            raise PinyinUnavailable(f"{path} is big-endian (the s390x build of sunpinyin-data); "
-                                    f"this reader reads the little-endian files only")
+            raise PinyinUnavailable(_("{path} is big-endian (the s390x build of sunpinyin-data); "
+                                      "this reader reads the little-endian files only")
+                                    .format(path=path))
         if order != 3:
-            raise PinyinUnavailable(f"{path} is not a sunpinyin trigram file (order {order}); "
-                                    f"reinstall it with: {INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} is not a sunpinyin trigram file (order {order}); "
+                                      "reinstall it with: {command}")
+                                    .format(path=path, order=order, command=INSTALL_COMMAND))
         sizes = raw[8:8 + 4 * (order + 1)].view("<u4").astype(np.int64)
         offset = 8 + 4 * (order + 1)
         expected = (offset + 4 * (PROBABILITY_LEVELS + BACKOFF_LEVELS)
                     + 12 * int(sizes[:order].sum()) + 8 * int(sizes[order]))
         if expected != raw.size:
-            raise PinyinUnavailable(f"{path} has {raw.size} bytes, its header says {expected}: "
-                                    f"not a threaded trigram; reinstall it with: {INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} has {size} bytes, its header says {expected}: not "
+                                      "a threaded trigram; reinstall it with: {command}")
+                                    .format(path=path, size=raw.size, expected=expected,
+                                            command=INSTALL_COMMAND))
         words, floats = "<u4", "<f4"
         probabilities = raw[offset:offset + 4 * PROBABILITY_LEVELS].view(floats).astype(np.float64)
         offset += 4 * PROBABILITY_LEVELS
@@ -261,7 +270,7 @@ class WordTrigram:
         """The history state after reading ``word_ids`` from the start of a sentence."""
         level, index = 0, 0
         for word in word_ids:
-            _, reached_level, reached_index, _ = self.next_word(level, index, [word])
+            _p, reached_level, reached_index, _order = self.next_word(level, index, [word])
             levels, indexes = self.historify(reached_level, reached_index)
             level, index = int(levels[0]), int(indexes[0])
         return level, index
@@ -276,27 +285,33 @@ class PinyinLexicon:
     def __init__(self, path: Path):
         raw = np.fromfile(path, dtype=np.uint8)
         if raw.size < 64 or raw.size % 4:
-            raise PinyinUnavailable(f"{path} is not a sunpinyin lexicon; reinstall it with: "
-                                    f"{INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} is not a sunpinyin lexicon; reinstall it with: "
+                                      "{command}").format(path=path, command=INSTALL_COMMAND))
         self.data = raw.view("<u4")
         word_count, _node_count, string_offset = (int(v) for v in self.data[:3])
         if not 0 < string_offset < raw.size:
-            raise PinyinUnavailable(f"{path} is not a sunpinyin lexicon (string offset "
-                                    f"{string_offset}); reinstall it with: {INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} is not a sunpinyin lexicon (string offset "
+                                      "{offset}); reinstall it with: {command}")
+                                    .format(path=path, offset=string_offset,
+                                            command=INSTALL_COMMAND))
         try:
             words = raw[string_offset:].tobytes().decode("utf-32-le").split("\x00")
         except UnicodeDecodeError as error:
-            raise PinyinUnavailable(f"{path} is not a little-endian sunpinyin lexicon ({error}); "
-                                    f"reinstall it with: {INSTALL_COMMAND}") from None
+            raise PinyinUnavailable(_("{path} is not a little-endian sunpinyin lexicon "
+                                      "({error}); reinstall it with: {command}")
+                                    .format(path=path, error=error,
+                                            command=INSTALL_COMMAND)) from None
         if len(words) < word_count:
-            raise PinyinUnavailable(f"{path} lists {word_count} words but holds {len(words)}; "
-                                    f"reinstall it with: {INSTALL_COMMAND}")
+            raise PinyinUnavailable(_("{path} lists {listed} words but holds {held}; reinstall "
+                                      "it with: {command}")
+                                    .format(path=path, listed=word_count, held=len(words),
+                                            command=INSTALL_COMMAND))
         self.words: list[str] = words[:word_count]
         self.ids = {word: i for i, word in enumerate(self.words) if word}
         self.longest_word = max(len(word) for word in self.words)
         self._nodes: dict[int, tuple[dict[int, int], np.ndarray]] = {}
         self._candidates: dict[int, np.ndarray] = {}
-        root_transfers, _ = self._node(self.root_offset)
+        root_transfers, _words = self._node(self.root_offset)
         codes = list(root_transfers)
         # The syllable table the data was built with: the newer one has "hm" and "ng".
         newer = any((c >> 12) & 0xFF == 24 or (c >> 4) & 0xFF == 35 for c in codes)
@@ -333,7 +348,7 @@ class PinyinLexicon:
         found = []
         offset = self.root_offset
         for code in codes:
-            transfers, _ = self._node(offset)
+            transfers, _words = self._node(offset)
             offset = transfers.get(code, 0)
             if not offset:
                 break
@@ -382,7 +397,7 @@ class PinyinLexicon:
         pieces = (self.full_syllables | set(ALIASES)) - {"ng", "hm"}
         longest = max(len(p) for p in pieces)
         # best[i]: the splits of run[:i] into the fewest syllables.
-        best: list[list[list[str]]] = [[] for _ in range(len(run) + 1)]
+        best: list[list[list[str]]] = [[] for _i in range(len(run) + 1)]
         best[0] = [[]]
         for end in range(1, len(run) + 1):
             for start in range(max(0, end - longest), end):
@@ -395,8 +410,8 @@ class PinyinLexicon:
                 elif len(options[0]) == len(best[end][0]):
                     best[end] = (best[end] + options)[:MAX_READINGS]
         if not best[-1]:
-            raise ValueError(f"'{run}' is not pinyin: write syllables such as "
-                             f"'chu fang li' (separate them with spaces when in doubt)")
+            raise ValueError(_("'{run}' is not pinyin: write syllables such as 'chu fang li' "
+                               "(separate them with spaces when in doubt)").format(run=run))
         return best[-1]
 
 
@@ -475,7 +490,8 @@ class SunPinyinModel:
         self.trigram = WordTrigram(folder / MODEL_FILE)
         lexicon = _lexicon_file(folder)
         if lexicon is None:
-            raise PinyinUnavailable(f"no sunpinyin lexicon ({', '.join(LEXICON_FILES)}) in {folder}")
+            raise PinyinUnavailable(_("no sunpinyin lexicon ({files}) in {folder}")
+                                    .format(files=", ".join(LEXICON_FILES), folder=folder))
         self.lexicon = PinyinLexicon(lexicon)
         self.load_seconds = time.perf_counter() - started
 
@@ -497,7 +513,7 @@ class SunPinyinModel:
         ids = [self.lexicon.ids[w] for w in history]
         level, index = self.trigram.state_after(ids)
         vocabulary = self.trigram.vocabulary
-        log_probability, *_ = self.trigram.next_word(level, index, vocabulary)
+        log_probability, *_rest = self.trigram.next_word(level, index, vocabulary)
         return vocabulary, log_probability
 
     # -- scoring a sentence
@@ -507,11 +523,12 @@ class SunPinyinModel:
         digits or Latin letters, is one token: the model's "other" word)."""
         text = "".join(sentence.split()).translate(FULLWIDTH)
         if not text:
-            raise ValueError("type a sentence to score")
+            raise ValueError(_("type a sentence to score"))
         if len(text) > MAX_CHARACTERS:
-            raise ValueError(f"type at most {MAX_CHARACTERS} characters (got {len(text)})")
+            raise ValueError(_("type at most {limit} characters (got {count})")
+                             .format(limit=MAX_CHARACTERS, count=len(text)))
         ids = self.lexicon.ids
-        edges: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(len(text) + 1)]
+        edges: list[list[tuple[int, np.ndarray]]] = [[] for _i in range(len(text) + 1)]
         labels = {}
         for start in range(len(text)):
             has_single = False
@@ -535,17 +552,19 @@ class SunPinyinModel:
         started = time.perf_counter()
         readings = self.lexicon.readings(pinyin)
         if not readings or not readings[0]:
-            raise ValueError("type pinyin, for example: " + TUTORIAL_PINYIN)
+            raise ValueError(_("type pinyin, for example: {example}").format(example=TUTORIAL_PINYIN))
         if len(readings[0]) > MAX_SYLLABLES:
-            raise ValueError(f"type at most {MAX_SYLLABLES} syllables (got {len(readings[0])})")
+            raise ValueError(_("type at most {limit} syllables (got {count})")
+                             .format(limit=MAX_SYLLABLES, count=len(readings[0])))
         found: list[tuple[Sentence, list[str]]] = []
         considered = 0
         for syllables in readings:
             unknown = [s for s in syllables if s not in self.lexicon.syllables]
             if unknown:
-                raise ValueError(f"not a syllable of the lexicon: {', '.join(unknown)}")
+                raise ValueError(_("not a syllable of the lexicon: {syllables}")
+                                 .format(syllables=", ".join(unknown)))
             codes = [self.lexicon.syllables[s] for s in syllables]
-            edges: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(len(codes) + 1)]
+            edges: list[list[tuple[int, np.ndarray]]] = [[] for _i in range(len(codes) + 1)]
             for start in range(len(codes)):
                 for length, candidates in enumerate(self.lexicon.walk(codes[start:]), start=1):
                     if candidates.size:
@@ -554,10 +573,11 @@ class SunPinyinModel:
             found += [(sentence, syllables) for sentence in self._search(
                 edges, len(codes), keep=max(2, count), with_end=with_end, results=count)]
         if not found:
-            raise ValueError(f"no words in the lexicon spell {' '.join(readings[0])}")
+            raise ValueError(_("no words in the lexicon spell {pinyin}")
+                             .format(pinyin=" ".join(readings[0])))
         found.sort(key=lambda pair: -pair[0].log_probability)
         sentences, texts = [], set()
-        for sentence, _ in found:
+        for sentence, _syllables in found:
             if sentence.text not in texts:
                 texts.add(sentence.text)
                 sentences.append(sentence)
@@ -619,7 +639,7 @@ class SunPinyinModel:
             histories = np.where(charged, last.level * (1 << 32) + last.index, -1)
             for history in np.unique(histories[charged]):
                 members = np.flatnonzero(histories == history)
-                log_p, _, _, order = trigram.next_word(int(last.level[members[0]]),
+                log_p, _level, _index, order = trigram.next_word(int(last.level[members[0]]),
                                                        int(last.index[members[0]]), [ENDING_WORD])
                 end_scores[members], end_orders[members] = log_p[0], order[0]
         totals = last.score + end_scores

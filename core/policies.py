@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from core.events import Checkpointed, Failed, Stopped
+from core.i18n import _
 
 
 @dataclass
@@ -91,8 +92,10 @@ class DivergenceGuard(Policy):
 
     def check_loss(self, loop: Loop, loss: float) -> None:
         if not math.isfinite(loss) or loss > self.limit:
-            loop.end = Failed(loop.step + 1, f"diverged at step {loop.step + 1} (loss {loss:.3g}) "
-                              "— lower the learning rate", loop.last_path)
+            loop.end = Failed(loop.step + 1, _("diverged at step {step} (loss {loss:.3g}) — "
+                                               "lower the learning rate").format(
+                                                   step=loop.step + 1, loss=loss),
+                              loop.last_path)
 
 
 class Snapshots(Policy):

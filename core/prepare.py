@@ -14,6 +14,7 @@ from typing import Callable
 
 from core import checkpoints, gan_eval, inside
 from core.data import images_status, load_images
+from core.i18n import _
 from core.paths import shipped_checkpoint
 from core.registry import CLASSIFIERS, MODELS, load_model
 
@@ -21,7 +22,7 @@ from core.registry import CLASSIFIERS, MODELS, load_model
 def _compute(name: str, compute: Callable, say: Callable[[str], None], what: str) -> bool:
     """Compute and store ``name`` unless it is on disk; True when it was computed now."""
     if inside.load_cached(name) is not None:
-        say(f"  {what}: ready")
+        say(_("  {what}: ready").format(what=what))
         return False
     started = time.perf_counter()
     last = [0.0]
@@ -29,9 +30,13 @@ def _compute(name: str, compute: Callable, say: Callable[[str], None], what: str
     def progress(fraction: float, text: str) -> None:
         if time.perf_counter() - last[0] > 5:
             last[0] = time.perf_counter()
-            say(f"  {what}: {fraction:.0%} ({text})")
+            # (``text``: a marked message, or the computation's ``Words`` with their values)
+            words = text.translated() if hasattr(text, "translated") else _(text)
+            say(_("  {what}: {fraction:.0%} ({text})").format(what=what, fraction=fraction,
+                                                              text=words))
     inside.save_cached(name, compute(progress))
-    say(f"  {what}: computed in {time.perf_counter() - started:.0f} s")
+    say(_("  {what}: computed in {seconds:.0f} s").format(
+        what=what, seconds=time.perf_counter() - started))
     return True
 
 
@@ -39,21 +44,23 @@ def prepare(say: Callable[[str], None] = print) -> list[str]:
     """Fill the cache for the shipped models; returns the names of what was computed now."""
     available, where = images_status()
     if not available:
-        say(f"Fashion-MNIST is not here ({where}): nothing to prepare")
+        say(_("Fashion-MNIST is not here ({where}): nothing to prepare").format(where=where))
         return []
     data = load_images()
     computed = []
-    say("Preparing what the pages would compute on a first click (once; kept in the runs folder):")
+    say(_("Preparing what the pages would compute on a first click (once; kept in the runs "
+          "folder):"))
     judge = gan_eval.shipped_judge()
     if judge is not None:
         name = inside.bank_name(gan_eval.CLASSIFIER, data)
         if _compute(name, lambda progress: inside.training_bank(judge, data, progress), say,
-                    "nearest training images (the shipped CNN's features of every training image)"):
+                    _("nearest training images (the shipped CNN's features of every "
+                      "training image)")):
             computed.append(name)
     count = min(inside.MAP_IMAGES, len(data.test_images))
     name = inside.pixel_map_name(data, count)
     if _compute(name, lambda progress: inside.pixel_map(data, count, progress), say,
-                "class map of the raw pixels"):
+                _("class map of the raw pixels")):
         computed.append(name)
     for model_name in CLASSIFIERS:
         path = shipped_checkpoint(model_name)
@@ -62,6 +69,7 @@ def prepare(say: Callable[[str], None] = print) -> list[str]:
         model = load_model(checkpoints.load(str(path)))
         name = inside.class_map_name(inside.model_fingerprint(model), data, count)
         if _compute(name, lambda progress, model=model: inside.class_map(model, data, count, progress), say,
-                    f"class map of the shipped {MODELS[model_name].title}"):
+                    _("class map of the shipped {model}").format(
+                        model=_(MODELS[model_name].title))):
             computed.append(name)
     return computed

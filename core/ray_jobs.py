@@ -29,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+from core.i18n import _
 from core.paths import ROOT, runs_root
 from core.worker import JobRequest
 
@@ -216,8 +217,8 @@ class RayLauncher:
         if not self.connected.wait(120) or self.connected.error is not None:
             error = getattr(self.connected, "error", None)
             self.connected = start_connecting()      # the next job tries again
-            raise RuntimeError(f"cannot reach the Ray cluster at {settings()['address']}: "
-                               f"{error or 'no answer in 120 s'}")
+            raise RuntimeError(_("cannot reach the Ray cluster at {address}: {error}").format(
+                address=settings()["address"], error=error or _("no answer in 120 s")))
         if self.actor_class is None:
             self.actor_class = _job_actor_class()
         return self.actor_class.options(**options).remote()
@@ -250,7 +251,7 @@ class RayLauncher:
         reason = None
         try:
             while True:
-                ready, _ = ray.wait([finished], timeout=POLL_S)
+                ready, _waiting = ray.wait([finished], timeout=POLL_S)
                 for event in ray.get(actor.drain.remote()):
                     apply(event)
                 if ready:
@@ -258,15 +259,17 @@ class RayLauncher:
                     break
                 if handle.stop_asked and time.time() - handle.stop_asked > STOP_GRACE_S:
                     ray.kill(actor)
-                    reason = f"did not stop within {STOP_GRACE_S:.0f} s and was cancelled on Ray"
+                    reason = _("did not stop within {seconds:.0f} s and was cancelled on "
+                               "Ray").format(seconds=STOP_GRACE_S)
                     break
             if reason is None:     # (a killed actor has nothing left to drain)
                 for event in ray.get(actor.drain.remote()):
                     apply(event)
         except (RayActorError, TaskCancelledError) as error:
-            reason = f"was lost on the Ray cluster ({type(error).__name__}: {str(error)[:300]})"
+            reason = _("was lost on the Ray cluster ({error})").format(
+                error=f"{type(error).__name__}: {str(error)[:300]}")
         except RayTaskError as error:
-            reason = f"failed on the Ray cluster: {str(error)[-300:]}"
+            reason = _("failed on the Ray cluster: {error}").format(error=str(error)[-300:])
         finally:
             try:
                 ray.kill(actor)

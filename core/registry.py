@@ -6,6 +6,7 @@ import torch
 
 from core.checkpoints import CheckpointError
 from core.config import ConfigError, from_dict
+from core.i18n import _
 from core.models import cnn, lm, mlp, resnet, softmax
 from core.models.gans import began, dcgan, gan, infogan
 from core.models.gans import biggan, sagan
@@ -26,7 +27,8 @@ GANS = [name for name, spec in MODELS.items() if spec.family == "gan"]
 
 def get(name: str) -> ModelSpec:
     if name not in MODELS:
-        raise KeyError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        raise KeyError(_("unknown model {name!r}; choose one of {models}").format(
+            name=name, models=", ".join(MODELS)))
     return MODELS[name]
 
 
@@ -52,14 +54,15 @@ def verified_model(payload: dict, device: torch.device | None = None):
     try:
         spec, config = load_config(payload)
     except (ConfigError, KeyError, TypeError, ValueError, AttributeError) as error:
-        raise CheckpointError(f"its settings are not valid: {_first_line(error)}") from None
+        raise CheckpointError(_("its settings are not valid: {error}").format(
+            error=_first_line(error))) from None
     try:
         return spec.restore(spec, config, payload, device or torch.device("cpu"))
     except CheckpointError:
         raise
     except (RuntimeError, KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
-        raise CheckpointError(f"it does not fit a {spec.title} with its own settings: "
-                              f"{_first_line(error)}") from None
+        raise CheckpointError(_("it does not fit a {model} with its own settings: {error}").format(
+            model=_(spec.title), error=_first_line(error))) from None
 
 
 def _first_line(error: BaseException) -> str:

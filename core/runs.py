@@ -22,11 +22,15 @@ from pathlib import Path
 import pandas as pd
 
 from core import events
+from core.i18n import N_, _
 from core.images import grid, png_bytes
 from core.paths import runs_root
 
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_]+-[0-9a-f]{6}$")
 METRIC_COLUMNS = ["step", "epoch", "name", "value"]
+# Stored in status.json in English (whoever reads it later may read another language): the
+# page that shows a run's message translates it with ``_()``.
+INTERRUPTED = N_("the app stopped during this run; resume it from its checkpoint")
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -121,10 +125,10 @@ def create(model: str, config, owner: str = "", note: str = "") -> Run:
 
 def get(run_id: str) -> Run:
     if not RUN_ID.match(run_id or ""):
-        raise KeyError(f"not a run id: {run_id!r}")
+        raise KeyError(_("not a run id: {id!r}").format(id=run_id))
     folder = runs_root() / run_id
     if not (folder / "config.json").exists():
-        raise KeyError(f"no such run: {run_id}")
+        raise KeyError(_("no such run: {id}").format(id=run_id))
     return Run(folder)
 
 
@@ -210,5 +214,4 @@ def mark_interrupted() -> None:
         elsewhere = status.get("host", here) != here
         if status.get("status") in ("running", "queued") and \
                 (elsewhere or not _alive(status.get("pid"))):
-            run.set_status(status="interrupted",
-                           message="the app stopped during this run; resume it from its checkpoint")
+            run.set_status(status="interrupted", message=INTERRUPTED)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from core.i18n import DEFAULT, N_, current
+
 # Words spelt with a vowel that sound a consonant first ("a unit"), and the reverse ("an hour").
 _CONSONANT_SOUND = ("uni", "use", "usu", "one", "eu", "ewe")
 _VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
@@ -27,7 +29,10 @@ def article(noun: str) -> str:
 
 
 def with_article(noun: str) -> str:
-    """``noun`` after its article: "an Ankle boot", "a Sneaker"."""
+    """``noun`` after its article: "an Ankle boot", "a Sneaker" (in a language without articles,
+    such as Chinese, the noun alone)."""
+    if current() != DEFAULT:
+        return noun
     return f"{article(noun)} {noun}"
 
 
@@ -43,5 +48,5 @@ def times(gap: float) -> str:
     return f"e^{gap:.1f} ≈ {ratio / 10 ** exponent:.1f} × 10^{exponent}"
 
 
-RATIO_NOTE = ("A difference of ln P is the log of a ratio of probabilities: when ln P(A) − ln P(B) "
-              "= d, the model finds A e^d times as probable as B.")
+RATIO_NOTE = N_("A difference of ln P is the log of a ratio of probabilities: when ln P(A) − "
+                "ln P(B) = d, the model finds A e^d times as probable as B.")

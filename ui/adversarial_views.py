@@ -23,6 +23,7 @@ from core import checkpoints
 from core.jobs import manager
 from core.registry import load_model
 from core.diagnostics import remedies_heading
+from core.i18n import N_, _
 from ui import pictures, state
 from ui.shell import Panel, checkpoint_metrics, open_view
 
@@ -54,17 +55,18 @@ def source_payload(source) -> tuple[dict, str] | None:
     try:
         return state.payload_and_key(source)
     except checkpoints.CheckpointError as error:
-        st.error(f"Cannot read the checkpoint: {error}")
+        st.error(_("Cannot read the checkpoint: {error}").format(error=error))
         return None
 
 
 class AdversarialPanel(Panel):
     """A page of a model trained against a discriminator, judged by its spec's health rules."""
 
-    # What the grids of fixed inputs show (a GAN's fixed noise; a translation's test images).
-    preview_caption = "fixed noise"
-    samples_label = "Samples at step"
-    no_samples_yet = "The first sample grid appears after the first steps."
+    # What the grids of fixed inputs show (a GAN's fixed noise; a translation's test images):
+    # marked here, translated where drawn (a subclass marks its own with N_).
+    preview_caption = N_("fixed noise")
+    samples_label = N_("Samples at step")
+    no_samples_yet = N_("The first sample grid appears after the first steps.")
 
     # The health monitor --------------------------------------------------------------------------
     def monitor_panel(self, frame: pd.DataFrame, config: dict, job=None,
@@ -74,17 +76,23 @@ class AdversarialPanel(Panel):
         verdict = health.judge(frame, config, ended=ended)
         box = {"healthy": st.success, "warming up": st.info,
                "too short": st.warning}.get(verdict.state, st.error)
-        box(f"**Health monitor — {verdict.state}.** {verdict.headline}")
+        box(_("**Health monitor — {state}.** {headline}").format(state=_(verdict.state),
+                                                                  headline=verdict.headline))
         if verdict.evidence:
             st.markdown("\n".join(f"- {line}" for line in verdict.evidence))
-        with st.expander("Which bands the monitor uses, and why"):
+        with st.expander(_("Which bands the monitor uses, and why")):
             st.markdown(health.explanation)
         if verdict.remedies and job is not None:
-            where = (f"the last snapshot before step {verdict.window[0]:,}"
-                     if verdict.window[0] > 0 else "the start")
-            st.caption(f"{remedies_heading(verdict.remedies)} — each restarts from {where} (or from scratch "
-                       "when the change alters a layer) with the change, stopping this run first "
-                       "if it is still going:")
+            heading = remedies_heading(verdict.remedies)
+            if verdict.window[0] > 0:
+                st.caption(_("{heading} — each restarts from the last snapshot before step "
+                             "{step:,} (or from scratch when the change alters a layer) with the "
+                             "change, stopping this run first if it is still going:").format(
+                    heading=heading, step=verdict.window[0]))
+            else:
+                st.caption(_("{heading} — each restarts from the start (or from scratch when the "
+                             "change alters a layer) with the change, stopping this run first if "
+                             "it is still going:").format(heading=heading))
             columns = st.columns(min(len(verdict.remedies), 4))
             for index, remedy in enumerate(verdict.remedies[:4]):
                 if columns[index].button(remedy.label, key=self.key("remedy", str(index)),
@@ -113,32 +121,36 @@ class AdversarialPanel(Panel):
     def samples_scrubber(self, samples: list, key: str) -> None:
         """The grid of fixed inputs over time, with a slider to scrub back through earlier grids."""
         if not samples:
-            st.caption(self.no_samples_yet)
+            st.caption(_(self.no_samples_yet))
             return
-        steps = [step for step, _ in samples]
+        steps = [step for step, _images in samples]
         chosen = steps[-1]
         if len(steps) > 1:
-            chosen = st.select_slider(self.samples_label, steps, value=steps[-1],
+            chosen = st.select_slider(_(self.samples_label), steps, value=steps[-1],
                                       key=f"{key}.scrub")
-        show_grid(dict(samples)[chosen], f"{self.preview_caption}, step {chosen:,}",
-                  f"{key}-step{chosen}")
+        show_grid(dict(samples)[chosen], _("{caption}, step {step:,}").format(
+            caption=_(self.preview_caption), step=chosen), f"{key}-step{chosen}")
 
     def saved_samples(self, run) -> None:
         """A run's grids as it saved them, with the same slider."""
         files = run.sample_files()
         if files:
             steps = [int(path.stem.split("_")[1]) for path in files]
-            chosen = st.select_slider(self.samples_label, steps, value=steps[-1],
+            chosen = st.select_slider(_(self.samples_label), steps, value=steps[-1],
                                       key=self.key("run", "scrub")) \
                 if len(steps) > 1 else steps[0]
             pictures.show(saved_grid_picture(files[steps.index(chosen)].read_bytes()),
-                          f"{self.preview_caption}, step {chosen:,}")
+                          _("{caption}, step {step:,}").format(caption=_(self.preview_caption),
+                                                               step=chosen))
 
     # Views ---------------------------------------------------------------------------------------
     def job_heading(self, job) -> None:
         super().job_heading(job)
-        if job.run.status.get("message", "").startswith("restarted"):
-            st.caption(job.run.status["message"])
+        message = job.run.status.get("message", "")
+        # A remedy's restart, in the language it was made in (older runs: English only).
+        if message and (message == job.run.status.get("restart_message")
+                        or message.startswith("restarted")):
+            st.caption(message)
 
     def live_view(self, job) -> None:
         frame, config = job.metrics(), dataclasses.asdict(job.config)
@@ -168,7 +180,7 @@ class AdversarialPanel(Panel):
         self.inside(payload)
         frame = checkpoint_metrics(payload)
         if not frame.empty:
-            with st.expander("How it trained: losses, D outputs, diversity", expanded=False):
+            with st.expander(_("How it trained: losses, D outputs, diversity"), expanded=False):
                 self.monitor_panel(frame, payload["config"])
                 self.training_charts(frame, self.key("ckpt"), payload["config"])
 

@@ -1,5 +1,9 @@
 """Metrics DataFrame -> plotly figures shared by the pages. Pure functions (no widgets); a model's
-own figures live in its panel (ui/panels/)."""
+own figures live in its panel (ui/panels/).
+
+Words are translated where a chart is drawn: the texts passed to ``titled``, ``lines`` and
+``reference_line`` go through ``_()`` here too (a caller's text marked ``N_`` is translated; one
+already translated, or numbers, come out as they went in)."""
 from __future__ import annotations
 
 import math
@@ -7,6 +11,8 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from core.i18n import N_, _
 
 # Plotly's toolbar appears over the top right corner of a chart on hover: the title sits in a
 # band below it (TOOLBAR px from the top), so the toolbar never covers it.
@@ -25,7 +31,8 @@ D_BAND = "rgba(31,119,180,0.20)"
 
 def titled(figure: go.Figure, title: str, subtitle: str = "") -> go.Figure:
     """A short title that fits a half-width chart, and the detail as a smaller line under it."""
-    figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle) if subtitle else None))
+    figure.update_layout(title=dict(text=_(title),
+                                    subtitle=dict(text=_(subtitle)) if subtitle else None))
     return figure
 
 
@@ -60,16 +67,16 @@ def bands(figure: go.Figure, d_band, g_band) -> None:
     other would mix into grey)."""
     low, high = d_band
     figure.add_hrect(y0=low, y1=high, fillcolor=D_BAND, line_width=0, layer="below")
-    figure.add_scatter(x=[None], y=[None], mode="markers", name=f"D's healthy band {low:g}–{high:g}",
+    figure.add_scatter(x=[None], y=[None], mode="markers", name=_("D's healthy band {low:g}–{high:g}").format(low=low, high=high),
                        marker=dict(symbol="square", size=14, color=D_BAND), hoverinfo="skip")
     low, high = g_band
     for level in (low, high):
         figure.add_hline(y=level, line=dict(color=ORANGE, dash="dash", width=1.5))
-    figure.add_scatter(x=[None], y=[None], mode="lines", name=f"G's healthy band {low:g}–{high:g}",
+    figure.add_scatter(x=[None], y=[None], mode="lines", name=_("G's healthy band {low:g}–{high:g}").format(low=low, high=high),
                        line=dict(color=ORANGE, dash="dash", width=1.5), hoverinfo="skip")
 
 
-BANDS = "shaded blue: D's healthy band; between the orange dashes: G's"
+BANDS = N_("shaded blue: D's healthy band; between the orange dashes: G's")   # shown via _()
 
 
 def log_ticks(values) -> dict:
@@ -92,6 +99,7 @@ def reference_line(figure: go.Figure, x: list, y: float, name: str, color: str =
                    dash: str = "dash") -> None:
     """A horizontal reference as a legend entry: an annotation on the line clips and overlaps
     the curves in a half-width chart."""
+    name = _(name)
     figure.add_scatter(x=[min(x), max(x)] if len(x) else [0, 1], y=[y, y], mode="lines",
                        name=name, line=dict(color=color, dash=dash, width=1.5),
                        hovertemplate=f"{name}<extra></extra>")
@@ -112,37 +120,42 @@ def loss_figure(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     train = series(frame, "loss/train")
     test = series(frame, "loss/test")
-    figure.add_scatter(x=train["step"], y=train["value"], mode="lines", name="train loss (per step)")
+    figure.add_scatter(x=train["step"], y=train["value"], mode="lines",
+                       name=_("train loss (per step)"))
     if len(train) > 20:  # a moving average shows the trend under the noise
         smooth = train["value"].rolling(max(3, len(train) // 25), min_periods=1).mean()
-        figure.add_scatter(x=train["step"], y=smooth, mode="lines", name="train loss (smoothed)",
+        figure.add_scatter(x=train["step"], y=smooth, mode="lines", name=_("train loss (smoothed)"),
                            line=dict(width=3))
-    figure.add_scatter(x=test["step"], y=test["value"], mode="lines+markers", name="test loss")
-    figure.update_layout(title="Loss", xaxis_title="step", yaxis_title="cross-entropy", **LAYOUT)
+    figure.add_scatter(x=test["step"], y=test["value"], mode="lines+markers", name=_("test loss"))
+    figure.update_layout(title=_("Loss"), xaxis_title=_("step"), yaxis_title=_("cross-entropy"),
+                         **LAYOUT)
     return figure
 
 
 def accuracy_figure(frame: pd.DataFrame, references=()) -> go.Figure:
     """Train and test accuracy per epoch, with reference accuracies as dashed lines."""
     figure = go.Figure()
-    for name, label in (("accuracy/train_epoch", "train (epoch mean)"), ("accuracy/test", "test")):
+    for name, label in (("accuracy/train_epoch", N_("train (epoch mean)")),
+                        ("accuracy/test", N_("test"))):
         rows = series(frame, name)
-        figure.add_scatter(x=rows["epoch"], y=rows["value"], mode="lines+markers", name=label)
+        figure.add_scatter(x=rows["epoch"], y=rows["value"], mode="lines+markers", name=_(label))
     epochs = [float(e) for name in ("accuracy/train_epoch", "accuracy/test")
               for e in series(frame, name)["epoch"]] if not frame.empty else []
     span = [0.0, max(epochs + [1.0])]
     for reference, color in zip(references, ("gray", "darkgray", "silver")):
         reference_line(figure, span, reference.value,
-                       f"{reference.label}: {reference.value:.1%}", color)
+                       _("{label}: {value:.1%}").format(label=_(reference.label),
+                                                        value=reference.value), color)
     # Before the first epochs the values sit close together: a range of at least 10 points keeps
     # the ticks distinct (not "84% 84% 84%").
     shown = [v for name in ("accuracy/train_epoch", "accuracy/test")
              for v in series(frame, name)["value"]] if not frame.empty else []
     shown += [reference.value for reference in references]
     low = max(0.0, min(shown + [0.9]) - 0.03)
-    figure.update_layout(xaxis_title="epoch", yaxis_title="accuracy",
+    figure.update_layout(xaxis_title=_("epoch"), yaxis_title=_("accuracy"),
                          yaxis=dict(tickformat=".0%", range=[min(low, 0.9), 1.0]), **LAYOUT)
-    return titled(figure, "Accuracy per epoch", "dashed: published and the tutorial's figures")
+    return titled(figure, N_("Accuracy per epoch"),
+                  N_("dashed: published and the tutorial's figures"))
 
 
 def confusion_figure(confusion, class_names) -> go.Figure:
@@ -152,9 +165,11 @@ def confusion_figure(confusion, class_names) -> go.Figure:
     figure = go.Figure(go.Heatmap(
         z=share.values, x=list(class_names), y=list(class_names), colorscale="Blues",
         zmin=0, zmax=1, text=counts.values, texttemplate="%{text}",
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%})<extra></extra>"))
-    figure.update_layout(title="Confusion matrix (colour: share of the true class)",
-                         xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+        hovertemplate=_("true %{y}<br>predicted %{x}<br>%{text} images (%{z:.1%})")
+        + "<extra></extra>"))
+    figure.update_layout(title=_("Confusion matrix (colour: share of the true class)"),
+                         xaxis_title=_("predicted"), yaxis_title=_("true"),
+                         yaxis_autorange="reversed",
                          **{**LAYOUT, "height": 480})
     return figure
 
@@ -165,7 +180,7 @@ def per_class_figure(confusion, class_names) -> go.Figure:
         / counts.sum(axis=1).clip(lower=1)
     figure = go.Figure(go.Bar(x=list(class_names), y=accuracy.values,
                               text=[f"{v:.1%}" for v in accuracy.values], textposition="outside"))
-    figure.update_layout(title="Per-class test accuracy", yaxis_tickformat=".0%",
+    figure.update_layout(title=_("Per-class test accuracy"), yaxis_tickformat=".0%",
                          yaxis_range=[0, 1.08], **LAYOUT)
     return figure
 
@@ -178,44 +193,47 @@ def lines(frame: pd.DataFrame, names: dict[str, str], title: str, yaxis: str,
         values = rows["value"]
         if smooth and len(rows) > 30:
             values = values.rolling(max(3, len(rows) // 40), min_periods=1).mean()
-        figure.add_scatter(x=rows["step"], y=values, mode="lines", name=label)
-    figure.update_layout(xaxis_title="step", yaxis_title=yaxis, **LAYOUT)
+        figure.add_scatter(x=rows["step"], y=values, mode="lines", name=_(label))
+    figure.update_layout(xaxis_title=_("step"), yaxis_title=_(yaxis), **LAYOUT)
     return titled(figure, title, subtitle)
 
 
 def gan_loss_figure(frame: pd.DataFrame, thresholds, equilibrium: float | None = None,
-                    loss_name: str = "BCE loss") -> go.Figure:
+                    loss_name: str = N_("BCE loss")) -> go.Figure:
     """Loss_D and Loss_G with the healthy bands shaded (and D's loss at equilibrium dotted)."""
     figure = lines(frame, {"loss/discriminator": "Loss_D", "loss/generator": "Loss_G"},
-                   "Losses", loss_name)
+                   N_("Losses"), loss_name)
     bands(figure, thresholds.d_loss_band, thresholds.g_loss_band)
     steps = series(frame, "loss/discriminator")["step"].tolist() if not frame.empty else []
     if equilibrium is not None:
-        reference_line(figure, steps, equilibrium, f"D at chance: {equilibrium:.2f}", "gray", "dot")
-    return titled(figure, "Losses", BANDS)
+        reference_line(figure, steps, equilibrium,
+                       _("D at chance: {value:.2f}").format(value=equilibrium), "gray", "dot")
+    return titled(figure, N_("Losses"), BANDS)
 
 
 def d_outputs_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = lines(frame, {"d/real": "D(x)", "d/fake_before_g": "D(G(z)) before G step",
-                            "d/fake_after_g": "D(G(z)) after G step"},
-                    "Discriminator outputs", "mean probability 'real'")
+    figure = lines(frame, {"d/real": "D(x)", "d/fake_before_g": N_("D(G(z)) before G step"),
+                            "d/fake_after_g": N_("D(G(z)) after G step")},
+                    N_("Discriminator outputs"), N_("mean probability 'real'"))
     figure.update_layout(yaxis_range=[0, 1])
     return figure
 
 
 def d_accuracy_figure(frame: pd.DataFrame, healthy: float) -> go.Figure:
-    figure = lines(frame, {"d_accuracy/real": "on real", "d_accuracy/fake": "on fake",
-                           "d_accuracy/mean": "mean"}, "Discriminator accuracy", "accuracy")
+    figure = lines(frame, {"d_accuracy/real": N_("on real"), "d_accuracy/fake": N_("on fake"),
+                           "d_accuracy/mean": N_("mean")}, N_("Discriminator accuracy"),
+                   N_("accuracy"))
     steps = series(frame, "d_accuracy/mean")["step"].tolist() if not frame.empty else []
-    reference_line(figure, steps, healthy, f"tutorial: ≈{healthy:.0%} when stable")
-    reference_line(figure, steps, 0.5, "chance: 50%", "silver", "dot")
+    reference_line(figure, steps, healthy,
+                   _("tutorial: ≈{share:.0%} when stable").format(share=healthy))
+    reference_line(figure, steps, 0.5, N_("chance: 50%"), "silver", "dot")
     figure.update_layout(yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
     return figure
 
 
 def grad_norm_figure(frame: pd.DataFrame) -> go.Figure:
     figure = lines(frame, {"grad_norm/discriminator": "D", "grad_norm/generator": "G"},
-                   "Gradient norms", "L2 norm (log scale)")
+                   N_("Gradient norms"), N_("L2 norm (log scale)"))
     values = [v for name in ("grad_norm/discriminator", "grad_norm/generator")
               for v in series(frame, name)["value"]] if not frame.empty else []
     figure.update_layout(yaxis=dict(type="log", **log_ticks(values)))
@@ -231,34 +249,39 @@ def diversity_figure(frame: pd.DataFrame, collapse_below: float,
     figure = go.Figure()
     diversity = series(frame, "diversity/ratio")
     nearest = series(frame, "diversity/nearest")
-    figure.add_scatter(x=diversity["step"], y=diversity["value"], mode="lines", name="diversity "
-                       "(mean pairwise distance, generated / real)", line=dict(color=BLUE))
+    figure.add_scatter(x=diversity["step"], y=diversity["value"], mode="lines",
+                       name=_("diversity (mean pairwise distance, generated / real)"),
+                       line=dict(color=BLUE))
     steps = diversity["step"].tolist() if not diversity.empty else []
-    reference_line(figure, steps, collapse_below, f"diversity: collapse below {collapse_below:g}",
-                   BLUE)
+    reference_line(figure, steps, collapse_below,
+                   _("diversity: collapse below {value:g}").format(value=collapse_below), BLUE)
     ratios = diversity["value"].tolist() + [collapse_below]
     if not nearest.empty:
         figure.add_scatter(x=nearest["step"], y=nearest["value"], mode="lines",
-                           name="nearest neighbour (distance, generated / real)",
+                           name=_("nearest neighbour (distance, generated / real)"),
                            line=dict(color="firebrick"))
         ratios += nearest["value"].tolist()
         if nearest_below is not None:
             reference_line(figure, nearest["step"].tolist(), nearest_below,
-                           f"near-duplicates below {nearest_below:g}", "firebrick")
+                           _("near-duplicates below {value:g}").format(value=nearest_below),
+                           "firebrick")
             ratios.append(nearest_below)
     covered = series(frame, "classes/covered")
     if not covered.empty:
         figure.add_scatter(x=covered["step"], y=covered["value"],
                            mode="lines+markers" if len(covered) <= 30 else "lines",
-                           name="classes covered (of 10, right axis)", yaxis="y2",
+                           name=_("classes covered (of 10, right axis)"), yaxis="y2",
                            line=dict(color="#2ca02c"))
     log = not nearest.empty
-    figure.update_layout(xaxis_title="step",
-                         yaxis=dict(title="ratio to real images" + (" (log)" if log else ""),
+    figure.update_layout(xaxis_title=_("step"),
+                         yaxis=dict(title=_("ratio to real images (log)") if log
+                                    else _("ratio to real images"),
                                     **(dict(type="log", **log_ticks(ratios)) if log
                                        else dict(rangemode="tozero"))),
-                         yaxis2=dict(title="classes", overlaying="y", side="right", range=[0, 10.5],
+                         yaxis2=dict(title=_("classes"), overlaying="y", side="right",
+                                     range=[0, 10.5],
                                      tickvals=[0, 2, 4, 6, 8, 10], showgrid=False),
                          **{**LAYOUT, "height": 440})
-    return titled(figure, "Sample diversity", "the mode-collapse evidence: each ratio against "
-                  "its dashed line" if log else "dashed: where the monitor calls collapse")
+    return titled(figure, N_("Sample diversity"),
+                  N_("the mode-collapse evidence: each ratio against its dashed line") if log
+                  else N_("dashed: where the monitor calls collapse"))

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import classes, runs
 from core.classes import ClassError
+from core.i18n import N_, _, ngettext
 from core.registry import MODELS
 from ui import state
 from ui.links import app_url
@@ -21,6 +22,7 @@ from ui.links import app_url
 URL_PATH = "class"
 REFRESH_S = 5.0
 PER_ROW = 4
+SORTS = (N_("newest first"), N_("by the figure"))     # values stay English; shown through _()
 
 
 def class_link(code: str) -> str:
@@ -28,11 +30,11 @@ def class_link(code: str) -> str:
 
 
 def page() -> None:
-    st.title("Class board")
+    st.title(_("Class board"))
     if not state.limits().enabled:
-        st.info("A class board is part of a hosted demo, where every visitor has their own runs: "
-                "start DL Studio with `DLSTUDIO_DEMO=1` (see the README's *Share it*). On your "
-                "own machine every run is on the Runs page already.")
+        st.info(_("A class board is part of a hosted demo, where every visitor has their own "
+                  "runs: start DL Studio with `DLSTUDIO_DEMO=1` (see the README's *Share it*). "
+                  "On your own machine every run is on the Runs page already."))
         return
     visitor = state.seen()
     params = st.query_params
@@ -43,9 +45,9 @@ def page() -> None:
         try:
             board = classes.find(code)
             if board.claim_teacher(key, visitor):
-                st.session_state["class.teacher.note"] = "You are a teacher of this class now."
+                st.session_state["class.teacher.note"] = _("You are a teacher of this class now.")
             else:
-                st.session_state["class.teacher.note"] = "That teacher link is not this class's."
+                st.session_state["class.teacher.note"] = _("That teacher link is not this class's.")
         except ClassError as error:
             st.error(str(error))
             return
@@ -64,39 +66,43 @@ def page() -> None:
 
 def lobby(visitor: str) -> None:
     """No class open: start one, or join one by its code; the classes this visitor teaches."""
-    st.caption("A teacher starts a class and hands out its link; students train on any page, then "
-               "post their finished runs here; everyone sees the board fill, live.")
+    st.caption(_("A teacher starts a class and hands out its link; students train on any page, "
+                 "then post their finished runs here; everyone sees the board fill, live."))
     start, join = st.columns(2, gap="large")
     with start:
-        st.subheader("Start a class")
-        title = st.text_input("Title", placeholder="e.g. Week 3: GAN stability", max_chars=80,
-                              key="class.title")
-        if st.button("Start a class", type="primary", key="class.start"):
+        st.subheader(_("Start a class"))
+        title = st.text_input(_("Title"), placeholder=_("e.g. Week 3: GAN stability"),
+                              max_chars=80, key="class.title")
+        if st.button(_("Start a class"), type="primary", key="class.start"):
             board, key = classes.start(visitor, title)
             st.session_state["class.new"] = (board.code, key)
         new = st.session_state.get("class.new")
         if new:
             code, key = new
-            st.success("Your class is open. Give the **class link** to your students:")
+            st.success(_("Your class is open. Give the **class link** to your students:"))
             st.code(class_link(code), language=None)
-            st.warning("Keep the **teacher link** to yourself: it lets a browser remove cards and "
-                       "close the class (this browser already can).")
+            st.warning(_("Keep the **teacher link** to yourself: it lets a browser remove cards "
+                         "and close the class (this browser already can)."))
             st.code(f"{class_link(code)}&teacher={key}", language=None)
-            st.link_button("Open the board", class_link(code))
+            st.link_button(_("Open the board"), class_link(code))
     with join:
-        st.subheader("Join a class")
-        code = st.text_input("Class code", max_chars=12, key="class.join",
-                             help="the 8 characters after code= in your teacher's link")
-        if st.button("Open the class", key="class.open", disabled=not code):
+        st.subheader(_("Join a class"))
+        code = st.text_input(_("Class code"), max_chars=12, key="class.join",
+                             help=_("the 8 characters after code= in your teacher's link"))
+        if st.button(_("Open the class"), key="class.open", disabled=not code):
             st.query_params["code"] = code.strip().lower()
             st.rerun()
         mine = classes.classes_of(visitor)
         if mine:
-            st.subheader("Classes you teach")
+            st.subheader(_("Classes you teach"))
             for board in mine:
                 info = board.info
-                st.markdown(f"- [{info['title']}]({class_link(board.code)}) — "
-                            f"{len(board.posts())} cards" + (" (closed)" if info["closed"] else ""))
+                count = len(board.posts())
+                if info["closed"]:
+                    line = _("- [{title}]({link}) — {n} cards (closed)")
+                else:
+                    line = _("- [{title}]({link}) — {n} cards")
+                st.markdown(line.format(title=info["title"], link=class_link(board.code), n=count))
 
 
 def show_board(board, visitor: str) -> None:
@@ -107,11 +113,12 @@ def show_board(board, visitor: str) -> None:
     if note:
         st.info(note)
     if info["closed"]:
-        st.warning("This class is closed: the board stays, no more runs can be posted.")
+        st.warning(_("This class is closed: the board stays, no more runs can be posted."))
     if teacher:
         left, right = st.columns([3, 1])
-        left.caption(f"You teach this class. Students join with {class_link(board.code)}")
-        if not info["closed"] and right.button("Close the class", key="class.close"):
+        left.caption(_("You teach this class. Students join with {link}").format(
+            link=class_link(board.code)))
+        if not info["closed"] and right.button(_("Close the class"), key="class.close"):
             board.close(visitor)
             st.rerun()
     elif not info["closed"]:
@@ -130,27 +137,27 @@ def post_form(board, visitor: str) -> None:
             if run.status.get("status") == "finished" and run.id not in posted
             and run.info.get("model") in MODELS]
     if not mine:
-        st.caption("Train a model on any page; once a run has finished, post it here (or with "
-                   "*Post to the class* under the finished run).")
+        st.caption(_("Train a model on any page; once a run has finished, post it here (or "
+                     "with *Post to the class* under the finished run)."))
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    choice = left.selectbox("Your finished runs", [run.id for run in mine], key="class.pick",
+    choice = left.selectbox(_("Your finished runs"), [run.id for run in mine], key="class.pick",
                             format_func=lambda run_id: describe(runs.get(run_id)))
-    if right.button("Post to the class", type="primary", key="class.post"):
+    if right.button(_("Post to the class"), type="primary", key="class.post"):
         post_run(board, runs.get(choice), visitor)
 
 
 def describe(run) -> str:
     model = MODELS[run.info["model"]]
-    return f"{model.title} · {run.id}"
+    return f"{_(model.title)} · {run.id}"
 
 
 def post_run(board, run, visitor: str) -> None:
     try:
         board.post(run, visitor, MODELS[run.info["model"]])
-        st.toast("Posted to the class board.", icon=":material/check:")
+        st.toast(_("Posted to the class board."), icon=":material/check:")
     except ClassError as error:
-        st.error(f"Not posted: {error}")
+        st.error(_("Not posted: {error}").format(error=error))
 
 
 def post_button(panel, run) -> None:
@@ -161,7 +168,8 @@ def post_button(panel, run) -> None:
     board = classes.joined(state.owner())
     if board is None or any(post["run"] == run.id for post in board.posts()):
         return
-    if st.button(f"Post to the class ({board.info['title']})", key=panel.key("class", "post")):
+    if st.button(_("Post to the class ({title})").format(title=board.info["title"]),
+                 key=panel.key("class", "post")):
         post_run(board, run, state.owner())
 
 
@@ -169,15 +177,17 @@ def cards_grid(board, visitor: str, teacher: bool) -> None:
     posts = board.posts()
     students = len({post["student"] for post in posts})
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    left.caption(f"{len(posts)} card{'s' if len(posts) != 1 else ''} from {students} of at most "
-                 f"{classes.MAX_STUDENTS} students · "
-                 f"refreshed every {REFRESH_S:.0f} s")
-    order = right.radio("Sort", ["newest first", "by the figure"], horizontal=True,
+    left.caption(ngettext("{n} card from {students} of at most {most} students · refreshed "
+                          "every {seconds:.0f} s",
+                          "{n} cards from {students} of at most {most} students · refreshed "
+                          "every {seconds:.0f} s", len(posts)).format(
+        n=len(posts), students=students, most=classes.MAX_STUDENTS, seconds=REFRESH_S))
+    order = right.radio(_("Sort"), SORTS, horizontal=True, format_func=lambda option: _(option),
                         key="class.sort", label_visibility="collapsed")
     if not posts:
-        st.info("No runs posted yet.")
+        st.info(_("No runs posted yet."))
         return
-    posts = classes.sort_posts(posts, "newest" if order == "newest first" else "figure")
+    posts = classes.sort_posts(posts, "newest" if order == SORTS[0] else "figure")
     for start in range(0, len(posts), PER_ROW):
         columns = st.columns(PER_ROW)
         for column, post in zip(columns, posts[start:start + PER_ROW]):
@@ -186,25 +196,31 @@ def cards_grid(board, visitor: str, teacher: bool) -> None:
 
 
 def card(board, post: dict, visitor: str, teacher: bool) -> None:
-    who = "you" if post["student"] == visitor else f"student {post['student_number']}"
-    st.markdown(f"**{post['title']}** · {who}")
+    model_title = post["title"]          # the model's title, stored in English
+    if post["student"] == visitor:
+        st.markdown(_("**{title}** · you").format(title=_(model_title)))
+    else:
+        st.markdown(_("**{title}** · student {number}").format(title=_(model_title),
+                                                              number=post["student_number"]))
     found = classes.headline(post)
     if found:
-        label, value, _ = found
+        label, value, _higher = found      # the label in English: compared here, shown via _()
         shown = f"{value:.2%}" if label == "test accuracy" else (
-            f"{value:.0f} of 10" if label == "classes covered" else f"{value:.3g}")
-        st.metric(label, shown)
+            _("{value:.0f} of 10").format(value=value) if label == "classes covered"
+            else f"{value:.3g}")
+        st.metric(_(label), shown)
         covered = post["figures"].get("classes/covered")
         if covered is not None and label != "classes covered":
-            st.caption(f"classes covered: {covered:.0f} of 10")
+            st.caption(_("classes covered: {value:.0f} of 10").format(value=covered))
     changed = post["changed"]
-    st.caption(("Changed from the preset: " + ", ".join(f"{name} = {value}" for name, value
-                                                         in changed.items()))
-               if changed else "The preset's settings")
+    st.caption(_("Changed from the preset: {changes}").format(
+        changes=", ".join(f"{name} = {value}" for name, value in changed.items()))
+        if changed else _("The preset's settings"))
     picture = board.samples(post)
     if picture:
         st.image(picture, width="stretch")
-    st.caption(f"step {post['step']:,} · posted {time.strftime('%H:%M', time.localtime(post['posted']))}")
-    if teacher and st.button("Remove", key=f"class.remove.{post['id']}"):
+    st.caption(_("step {step:,} · posted {time}").format(
+        step=post["step"], time=time.strftime("%H:%M", time.localtime(post["posted"]))))
+    if teacher and st.button(_("Remove"), key=f"class.remove.{post['id']}"):
         board.remove(post["id"], visitor)
         st.rerun()

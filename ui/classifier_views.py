@@ -5,6 +5,7 @@ import dataclasses
 
 import streamlit as st
 
+from core.i18n import _
 from ui import inside_views, results
 from ui.shell import Panel, checkpoint_metrics
 
@@ -13,14 +14,15 @@ class ClassifierPanel(Panel):
 
     def final_summary(self, final: dict) -> str:
         accuracy = final.get("accuracy/test")
-        return f": test accuracy {accuracy:.2%}" if accuracy is not None else ""
+        return _(": test accuracy {accuracy:.2%}").format(accuracy=accuracy) \
+            if accuracy is not None else ""
 
     def live_view(self, job) -> None:
         results.curves(job.metrics(), self.spec, self.key("job"), dataclasses.asdict(job.config))
 
     def job_done(self, job) -> None:
         if job.state == "finished" and job.evaluation:
-            st.download_button("Download checkpoint", job.run.checkpoint_path.read_bytes(),
+            st.download_button(_("Download checkpoint"), job.run.checkpoint_path.read_bytes(),
                                file_name=f"{job.run.id}.pt", key=self.key("download", "job"))
             results.evaluation_panel(job.evaluation, self.spec, self.key("job"))
             self.inside(job.run.checkpoint_path)
@@ -33,14 +35,14 @@ class ClassifierPanel(Panel):
             self.inside(run.checkpoint_path)
 
     def checkpoint_title(self, label: str) -> str:
-        return f"Results — {label}"
+        return _("Results — {label}").format(label=label)
 
     def checkpoint_body(self, payload: dict) -> None:
         results.curves(checkpoint_metrics(payload), self.spec, self.key("ckpt"), payload["config"])
         if payload.get("evaluation"):
             results.evaluation_panel(payload["evaluation"], self.spec, self.key("ckpt"))
         else:
-            st.info("This checkpoint holds no final evaluation (it was saved mid-run).")
+            st.info(_("This checkpoint holds no final evaluation (it was saved mid-run)."))
         self.inside(payload)
 
     def inside(self, source) -> None:

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import cards, compare, runs
+from core.i18n import N_, _
 from core.jobs import manager
 from core.links import url as link_url
 from core.registry import MODELS
@@ -52,9 +53,9 @@ def band_figure(frame: pd.DataFrame, name: str, legends: dict[str, str]) -> go.F
                                     mode="lines+markers" if few else "lines", error_y=spread,
                                     line=dict(color=colour, width=2), marker=dict(size=8),
                                     name=label, legendgroup=arm))
-    figure.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
+    figure.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis_title=_("step"),
                          legend=dict(orientation="h", y=-0.25))
-    return charts.titled(figure, name, "mean over seeds, band: min–max")
+    return charts.titled(figure, name, N_("mean over seeds, band: min–max"))
 
 
 def heatmap_figure(grid: pd.DataFrame, label: str, x_name: str, y_name: str) -> go.Figure:
@@ -63,7 +64,7 @@ def heatmap_figure(grid: pd.DataFrame, label: str, x_name: str, y_name: str) -> 
     figure = go.Figure(go.Heatmap(z=values, x=list(grid.columns), y=list(grid.index),
                                   text=text, texttemplate="%{text}", colorscale="Viridis",
                                   colorbar=dict(title=label)))
-    figure.update_layout(title=f"{label} (mean over seeds)", height=320,
+    figure.update_layout(title=_("{label} (mean over seeds)").format(label=label), height=320,
                          margin=dict(l=10, r=10, t=40, b=10), xaxis_title=x_name,
                          yaxis_title=y_name, xaxis_type="category", yaxis_type="category")
     return figure
@@ -76,9 +77,9 @@ def live_state(run_id: str) -> str | None:
 
 
 def comparison_page() -> None:
-    st.title("Compare")
-    st.caption("Runs of one model side by side, on the same seeds: start one with **Compare "
-               "with…** on a model page, or pick runs on the **Runs** page.")
+    st.title(_("Compare"))
+    st.caption(_("Runs of one model side by side, on the same seeds: start one with **Compare "
+                 "with…** on a model page, or pick runs on the **Runs** page."))
     visitor = state.seen()
     mine = compare.list_comparisons(owner=visitor if state.limits().enabled else None)
     wanted = st.session_state.pop(OPEN, None) or st.query_params.get("comparison")
@@ -87,10 +88,11 @@ def comparison_page() -> None:
         try:
             chosen = compare.load(wanted)
         except KeyError as error:
-            st.warning(f"{error.args[0]}: the link's comparison is not on this server.")
+            st.warning(_("{error}: the link's comparison is not on this server.").format(
+                error=error.args[0]))
     if chosen is None and not mine:
-        st.info("No comparisons yet. On a model page open **Compare with…**, press **Use these "
-                "settings as A**, change a setting and train A and B.")
+        st.info(_("No comparisons yet. On a model page open **Compare with…**, press **Use "
+                  "these settings as A**, change a setting and train A and B."))
         return
     options = [c.id for c in mine]
     if chosen is not None and chosen.id not in options:
@@ -99,7 +101,7 @@ def comparison_page() -> None:
     key = "compare.choice"
     if chosen is not None:
         st.session_state[key] = chosen.id
-    picked = st.selectbox("Comparison", options, key=key, format_func=lambda i: describe(by_id[i]))
+    picked = st.selectbox(_("Comparison"), options, key=key, format_func=lambda i: describe(by_id[i]))
     comparison = by_id[picked]
     if st.query_params.get("comparison") != comparison.id:
         st.query_params["comparison"] = comparison.id
@@ -108,18 +110,20 @@ def comparison_page() -> None:
 
 def describe(comparison: compare.Comparison) -> str:
     spec = MODELS.get(comparison.model)
-    title = spec.title if spec else comparison.model
+    title = _(spec.title) if spec else comparison.model
     when = pd.Timestamp(comparison.created, unit="s").strftime("%Y-%m-%d %H:%M")
-    kinds = {"ab": "A/B", "sweep": "sweep", "picked": "picked runs"}
-    return (f"{title} · {kinds.get(comparison.kind, comparison.kind)} · "
-            f"{', '.join(comparison.fields) or 'same settings'} · {len(comparison.run_ids)} runs "
-            f"· {when}")
+    kinds = {"ab": "A/B", "sweep": N_("sweep"), "picked": N_("picked runs")}
+    count = len(comparison.run_ids)
+    return _("{title} · {kind} · {fields} · {n} runs · {when}").format(
+        title=title, kind=_(kinds.get(comparison.kind, comparison.kind)),
+        fields=", ".join(comparison.fields) or _("same settings"), n=count, when=when)
 
 
 def show_comparison(comparison: compare.Comparison) -> None:
     spec = MODELS.get(comparison.model)
     if spec is None:
-        st.error(f"This comparison is of a model this version does not know: {comparison.model}")
+        st.error(_("This comparison is of a model this version does not know: {model}").format(
+            model=comparison.model))
         return
     found = compare.results(comparison, live_state)
     active = any(r.status in ("queued", "running") for r in found)
@@ -142,28 +146,29 @@ def draw(comparison: compare.Comparison, spec, found: list) -> None:
     arms = ", ".join(f"**{arm['label']}**" + (f" ({compare.arm_label(arm['config'], fields)})"
                                               if comparison.kind == "ab" else "")
                      for arm in comparison.arms)
-    st.markdown(f"{spec.title}: {arms} · seeds {', '.join(map(str, comparison.seeds))} "
-                f"(the same seeds in every arm)")
+    st.markdown(_("{model}: {arms} · seeds {seeds} (the same seeds in every arm)").format(
+        model=_(spec.title), arms=arms, seeds=", ".join(map(str, comparison.seeds))))
     if finished < total:
-        st.progress(finished / max(total, 1), text=f"{finished} of {total} runs finished "
-                    "(they train one after another through the job queue)")
+        st.progress(finished / max(total, 1), text=_(
+            "{finished} of {total} runs finished (they train one after another through the job "
+            "queue)").format(finished=finished, total=total))
     failed = [r for r in found if r.status in ("failed", "stopped", "interrupted")]
     if failed:
-        st.warning(f"{len(failed)} run(s) did not finish: "
-                   + ", ".join(f"{r.run_id} ({r.status})" for r in failed))
+        st.warning(_("{count} run(s) did not finish: {runs}").format(
+            count=len(failed), runs=", ".join(f"{r.run_id} ({_(r.status)})" for r in failed)))
     metric = compare.headline_metric(found)
     if metric is not None and finished == total:
-        for sentence in compare.verdicts(found, metric):
-            (st.success if "better on every seed" in sentence or "better than" in sentence
-             else st.info)(f"**Verdict:** {sentence}")
+        for sentence, clear in compare.judged(found, metric):
+            (st.success if clear else st.info)(
+                _("**Verdict:** {sentence}").format(sentence=sentence))
     elif metric is None and finished == total and total:
-        st.info("The runs have no final figure in common to judge them by.")
+        st.info(_("The runs have no final figure in common to judge them by."))
     table = compare.table(found, comparison)
     st.dataframe(table, hide_index=True)
     grid = compare.heatmap(comparison, found, metric.name) if metric else None
     if grid is not None:
         axes = comparison.axes
-        charts.plot(heatmap_figure(grid, metric.label, axes[0]["name"],
+        charts.plot(heatmap_figure(grid, _(metric.label), axes[0]["name"],
                                    axes[1]["name"] if len(axes) > 1 else ""), "compare.heatmap")
     legends = {arm["label"]: arm["label"] + (f": {compare.arm_label(arm['config'], fields)}"
                                              if comparison.kind != "sweep" else "")
@@ -179,7 +184,7 @@ def draw(comparison: compare.Comparison, spec, found: list) -> None:
 
 def runs_section(comparison: compare.Comparison, spec) -> None:
     """Each run of the comparison: open it on its page, or see its card."""
-    st.subheader("The runs")
+    st.subheader(_("The runs"))
     labels = {}
     for arm in comparison.arms:
         for run_id in arm["runs"]:
@@ -187,19 +192,19 @@ def runs_section(comparison: compare.Comparison, spec) -> None:
     if not labels:
         return
     if comparison.kind == "sweep":
-        st.caption("Each cell of the heatmap is one setting's runs: pick one to open it.")
-    choice = st.selectbox("Run", list(labels), format_func=labels.get, key="compare.run")
+        st.caption(_("Each cell of the heatmap is one setting's runs: pick one to open it."))
+    choice = st.selectbox(_("Run"), list(labels), format_func=labels.get, key="compare.run")
     # On a shared demo a comparison link shows another visitor's runs read-only: their cards,
     # never the controls of their jobs.
     foreign = state.limits().enabled and comparison.owner and comparison.owner != state.owner()
     left, right = st.columns(2)
     if foreign:
-        left.caption("Another visitor's comparison: its runs' cards only.")
-    elif left.button("Open on its page", key="compare.open_run", width="stretch"):
+        left.caption(_("Another visitor's comparison: its runs' cards only."))
+    elif left.button(_("Open on its page"), key="compare.open_run", width="stretch"):
         live = manager().active_for_run(choice)
         open_view(comparison.model, *(("job", live.id) if live else ("run", choice)))
         st.switch_page(page(comparison.model))
-    if right.toggle("Show its card", key="compare.card"):
+    if right.toggle(_("Show its card"), key="compare.card"):
         try:
             card_view(runs.get(choice), spec, "compare.card", read_only=bool(foreign))
         except KeyError as error:
@@ -210,25 +215,27 @@ def runs_section(comparison: compare.Comparison, spec) -> None:
 def card_view(run, spec, key: str, *, read_only: bool = False) -> None:
     """A run's card: the same as ``python -m core.cli card RUN``, with MD and JSON downloads."""
     card = cards.build(run, spec)
-    text = cards.markdown(card, images="none").split("## Training")[0]
+    text = cards.markdown(card, images="none").split(_(cards.TRAINING))[0]
     # Inside a page the card's headings sit below the page's own (# -> ###).
     st.markdown("\n".join("##" + line if line.startswith("#") else line
                           for line in text.splitlines()))
     images = card["images"]
     left, right = st.columns([3, 2])
     if images.get("loss"):
-        left.image(images["loss"], caption="loss")
+        left.image(images["loss"], caption=_("loss"))
     if images.get("samples"):
-        right.image(images["samples"], caption=f"samples at step {card['samples_step']:,}")
+        right.image(images["samples"], caption=_("samples at step {step:,}").format(
+            step=card["samples_step"]))
     if card["monitor"]:
-        st.markdown("**Health monitor over time**")
-        st.dataframe(pd.DataFrame(card["monitor"]), hide_index=True)
-    st.markdown("**Reproduce it**")
+        st.markdown(_("**Health monitor over time**"))
+        st.dataframe(pd.DataFrame(card["monitor"]).rename(columns={
+            "step": _("step"), "state": _("state"), "headline": _("verdict")}), hide_index=True)
+    st.markdown(_("**Reproduce it**"))
     st.code(card["command"], language="bash")
     md, js = st.columns(2)
-    md.download_button("Download card (Markdown)", cards.markdown(card), width="stretch",
+    md.download_button(_("Download card (Markdown)"), cards.markdown(card), width="stretch",
                        file_name=f"{run.id}.md", mime="text/markdown", key=f"{key}.md")
-    js.download_button("Download card (JSON)", cards.to_json(card), width="stretch",
+    js.download_button(_("Download card (JSON)"), cards.to_json(card), width="stretch",
                        file_name=f"{run.id}.json", mime="application/json", key=f"{key}.json")
     if state.limits().enabled and not read_only and card["status"] == "finished":
         share_controls(run, key)
@@ -237,11 +244,11 @@ def card_view(run, spec, key: str, *, read_only: bool = False) -> None:
 def share_controls(run, key: str) -> None:
     """Demo mode: a read-only link to this run's card (an unguessable id)."""
     token = run.status.get("share")
-    if token is None and st.button("Share a read-only link", key=f"{key}.share"):
+    if token is None and st.button(_("Share a read-only link"), key=f"{key}.share"):
         token = cards.share(run)
     if token:
-        st.caption("Anyone with this link sees the card and the samples, not your other runs "
-                   "and not the run's controls:")
+        st.caption(_("Anyone with this link sees the card and the samples, not your other "
+                     "runs and not the run's controls:"))
         st.code(link_url(links.app_url("runs"), {"share": token}), language=None,
                 wrap_lines=True)
 
@@ -250,20 +257,20 @@ def shared_page(token: str) -> None:
     """What a share link shows: the card and samples, read-only."""
     run = cards.find_shared(token)
     if run is None or run.info.get("model") not in MODELS:
-        st.warning("This share link does not open a run on this server (it may have been "
-                   "deleted).")
+        st.warning(_("This share link does not open a run on this server (it may have been "
+                     "deleted)."))
         return
-    st.caption("A run shared read-only.")
+    st.caption(_("A run shared read-only."))
     card_view(run, MODELS[run.info["model"]], "shared", read_only=True)
 
 
 def pick_and_compare(all_runs: list, table: pd.DataFrame) -> None:
     """On the Runs page: choose runs of one model and compare them after the fact."""
-    with st.expander("Compare runs"):
+    with st.expander(_("Compare runs")):
         labels = {run.id: f"{run.id} ({run.info['model']})" for run in all_runs}
-        picked = st.multiselect("Runs of one model", list(labels), format_func=labels.get,
+        picked = st.multiselect(_("Runs of one model"), list(labels), format_func=labels.get,
                                 key="runs.compare.pick")
-        if st.button("Compare them", key="runs.compare.go", disabled=len(picked) < 2):
+        if st.button(_("Compare them"), key="runs.compare.go", disabled=len(picked) < 2):
             try:
                 comparison = compare.from_runs([runs.get(i) for i in picked], owner=state.owner())
             except (ValueError, KeyError) as error:

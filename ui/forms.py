@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.config import LR_RANGES, ConfigError, from_dict
 from core.demo import field_cap
+from core.i18n import N_, _
 from ui import state
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 0.1,
@@ -17,7 +18,8 @@ DECAY_GRID = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1)
 # in steps of 0.01 would show 0.999 as "1.00" and could not reach it.
 NEAR_ONE_GRID = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999)
 UI_MAX_EPOCHS = 60
-CUSTOM = "Custom settings (changed from the preset)"
+# The preset box's value when the form no longer shows a preset (the box shows it translated).
+CUSTOM = N_("Custom settings (changed from the preset)")
 
 
 def _key(prefix: str, name: str) -> str:
@@ -101,18 +103,25 @@ def near_one(field: dataclasses.Field) -> bool:
     return field.type in (float, "float") and high is not None and 0.99 <= high < 1.0
 
 
+def field_label(field: dataclasses.Field) -> str:
+    """A field's label as the form shows it, translated: its ``label`` (marked where the config
+    declares it) or its name with spaces (those are collected for the catalog separately)."""
+    return _(field.metadata.get("label") or field.name.replace("_", " "))
+
+
 def _widget(field: dataclasses.Field, key: str):
     meta = dict(field.metadata)
-    label = meta.get("label") or field.name.replace("_", " ")
-    help_text = meta.get("help")
+    label = field_label(field)
+    help_text = _(meta.get("help"))    # param()'s help: Babel extracts it where it is declared
     cap = field_cap(state.limits(), field)
     if cap is not None and meta.get("high") is not None and cap < meta["high"]:
         meta["high"] = cap  # the hosted demo's limit: the slider stops there
-        help_text = f"{help_text} (this shared demo allows at most {cap:g})"
+        help_text = _("{help} (this shared demo allows at most {cap:g})").format(
+            help=help_text, cap=cap)
         if field.name == "time_budget_s":   # every job is capped: 0 is not "no limit" here
-            help_text = (f"stop after this many seconds; the schedule follows the budget. On "
-                         f"this shared demo every job stops after at most {cap:g} s (0 = "
-                         f"{cap:g} s)")
+            help_text = _("stop after this many seconds; the schedule follows the budget. On "
+                          "this shared demo every job stops after at most {cap:g} s (0 = "
+                          "{cap:g} s)").format(cap=cap)
         if isinstance(st.session_state[key], (int, float)) and st.session_state[key] > cap:
             st.session_state[key] = type(st.session_state[key])(cap)
     value = st.session_state[key]
@@ -124,7 +133,7 @@ def _widget(field: dataclasses.Field, key: str):
         choices = list(meta["choices"])
         return st.selectbox(label, choices, key=key, help=help_text,
                             index=choices.index(value) if value in choices else 0,
-                            format_func=lambda v: off if off and v == 0 else
+                            format_func=lambda v: _(off) if off and v == 0 else
                             (f"{v:g}" if isinstance(v, float) else str(v)))
     if field.type in (bool, "bool"):
         return st.toggle(label, value=bool(value), key=key, help=help_text)
@@ -167,9 +176,12 @@ def config_form(spec, prefix: str):
     if chosen in spec.presets and _differs_from_preset(spec, prefix, chosen):
         st.session_state[preset_key] = CUSTOM   # a slider moved, a remedy or a loaded model
         st.session_state[f"{prefix}.preset_base"] = chosen   # what the settings started from
-    st.selectbox("Preset", [*spec.presets, CUSTOM], key=preset_key, on_change=_apply_preset,
-                 args=(spec, prefix), help="sets every control below; change any of them after "
-                 "(the box then says Custom)")
+    # The options stay the presets' English names (links and the code compare them); the box
+    # shows them translated.
+    st.selectbox(_("Preset"), [*spec.presets, CUSTOM], key=preset_key, on_change=_apply_preset,
+                 args=(spec, prefix), format_func=_,
+                 help=_("sets every control below; change any of them after (the box then says "
+                        "Custom)"))
     fields = dataclasses.fields(spec.config_cls)
     for field in fields:  # a field added to the config later gets its default
         st.session_state.setdefault(_key(prefix, field.name), field.default)
@@ -181,7 +193,7 @@ def config_form(spec, prefix: str):
     advanced = [f for f in fields if f.metadata.get("advanced")]
     for field in basic:
         values[field.name] = _widget(field, _key(prefix, field.name))
-    with st.expander("Advanced settings"):
+    with st.expander(_("Advanced settings")):
         for field in advanced:
             values[field.name] = _widget(field, _key(prefix, field.name))
     try:

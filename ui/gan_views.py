@@ -11,9 +11,12 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from core.i18n import N_, _
 from core.models.gans.base import slerp, to_uint8
 from ui import charts, datasets, inside_views
 from ui.adversarial_views import AdversarialPanel, model_for, show_grid, source_payload
+
+PATHS = (N_("spherical"), N_("linear"))   # the interpolation's path: values the code compares
 
 
 class GANPanel(AdversarialPanel):
@@ -33,7 +36,7 @@ class GANPanel(AdversarialPanel):
         t = health.thresholds
         # One a row: at 1400 px the view column is ≈ 570 px, too narrow for two with titles.
         charts.plot(charts.gan_loss_figure(frame, t, health.equilibrium_d_loss,
-                                           health.loss_name), f"{key}.loss")
+                                           _(health.loss_name)), f"{key}.loss")
         charts.plot(charts.d_outputs_figure(frame), f"{key}.dout")
         st.caption(self.spec.health.chart_notes["d_outputs"])
         charts.plot(charts.d_accuracy_figure(frame, t.d_accuracy_healthy), f"{key}.dacc")
@@ -50,19 +53,19 @@ class GANPanel(AdversarialPanel):
             return
         payload, key = loaded
         model = model_for(key, payload)
-        st.subheader("Explore the latent space")
+        st.subheader(_("Explore the latent space"))
         # One above the other: 8 images a row at 64 px or more take the view column's width.
-        left, _ = st.columns([1, 2])
-        seed = left.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=self.key("seed"))
+        left, _right = st.columns([1, 2])
+        seed = left.number_input(_("Seed of the noise z"), 0, 2**31 - 1, 0, key=self.key("seed"))
         z = model.noise(64, torch.Generator().manual_seed(int(seed)))  # the model's own prior
-        show_grid(to_uint8(model.generate(z)), f"64 samples, seed {seed}",
+        show_grid(to_uint8(model.generate(z)), _("64 samples, seed {seed}").format(seed=seed),
                   f"{self.name}-seed{seed}")
         with st.container():
             first, second, method = st.columns([1, 1, 1.3])
-            seed_a = first.number_input("From seed", 0, 2**31 - 1, 1, key=self.key("seed_a"))
-            seed_b = second.number_input("To seed", 0, 2**31 - 1, 2, key=self.key("seed_b"))
-            kind = method.radio("Path", ["spherical", "linear"], key=self.key("path"),
-                                horizontal=True)
+            seed_a = first.number_input(_("From seed"), 0, 2**31 - 1, 1, key=self.key("seed_a"))
+            seed_b = second.number_input(_("To seed"), 0, 2**31 - 1, 2, key=self.key("seed_b"))
+            kind = method.radio(_("Path"), list(PATHS), key=self.key("path"),
+                                horizontal=True, format_func=lambda path: _(path))
             rows = 4
             start = model.noise(rows, torch.Generator().manual_seed(int(seed_a)))
             end = model.noise(rows, torch.Generator().manual_seed(int(seed_b)))
@@ -70,8 +73,10 @@ class GANPanel(AdversarialPanel):
             path = [slerp(start, end, float(t)) if kind == "spherical" else (1 - t) * start + t * end
                     for t in steps]
             z = torch.stack(path, dim=1).reshape(rows * len(steps), -1)  # row r: a -> b
-            show_grid(to_uint8(model.generate(z)), f"{rows} interpolations, seed {seed_a} → "
-                      f"{seed_b} ({kind})", f"{self.name}-interp{seed_a}-{seed_b}")
+            show_grid(to_uint8(model.generate(z)), _("{rows} interpolations, seed {seed_a} → "
+                                                     "{seed_b} ({path})").format(
+                rows=rows, seed_a=seed_a, seed_b=seed_b, path=_(kind)),
+                f"{self.name}-interp{seed_a}-{seed_b}")
         self.explorer_extras(model, key)
 
     def explorer_extras(self, model, key: str) -> None:

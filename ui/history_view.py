@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import history
+from core.i18n import _, current
 from core.paths import shipped_checkpoint
 from core.registry import MODELS
 from ui.charts import LAYOUT, titled
@@ -14,7 +15,8 @@ from ui.pages import page
 
 
 @st.cache_data(show_spinner=False)
-def _rows(stamp: tuple) -> list[history.Row]:
+def _rows(stamp: tuple, language: str) -> list[history.Row]:
+    """The rows (their texts in ``language``, the page's: part of the cache's key)."""
     return history.rows(MODELS.values())
 
 
@@ -29,7 +31,8 @@ def _stamp() -> tuple:
 
 @st.cache_data(show_spinner=False)
 def _speeds(stamp: tuple) -> dict[str, float]:
-    return {row.name: history.generator_speed(MODELS[row.name]) for row in _rows(stamp)}
+    return {row.name: history.generator_speed(MODELS[row.name])
+            for row in _rows(stamp, current())}
 
 
 def _minutes(seconds: float | None) -> str:
@@ -44,19 +47,20 @@ def _shown(value: float | None, form: str) -> str:
 
 
 def table(rows: list[history.Row], speeds: dict[str, float] | None) -> pd.DataFrame:
+    """The table as the page shows it (its column headers in the page's language)."""
     frame = pd.DataFrame([{
-        "year": str(row.year), "model": row.title, "what it fixed": row.fixed,
-        "classes covered (of 10)": _shown(row.classes, ".0f"),
-        "Fréchet distance ↓": _shown(row.frechet_distance, ".1f"),
-        "intended class": _shown(row.intended_class, ".1%"),
-        "its own measure": row.own_figure or "—",
-        "steps": row.steps, "trained on": row.trained_on or "—",
-        "wall time": _minutes(row.wall_seconds),
-        "G parameters": row.generator_parameters,
-        "training images/s": _shown(row.training_images_per_s, ",.0f"),
-        "images/s here (drawing)": _shown((speeds or {}).get(row.name), ",.0f"),
-        "the paper's claim (its dataset)": row.papers_claim or "—",
-        "paper": row.cite,
+        _("year"): str(row.year), _("model"): _(row.title), _("what it fixed"): row.fixed,
+        _("classes covered (of 10)"): _shown(row.classes, ".0f"),
+        _("Fréchet distance ↓"): _shown(row.frechet_distance, ".1f"),
+        _("intended class"): _shown(row.intended_class, ".1%"),
+        _("its own measure"): row.own_figure or "—",
+        _("steps"): row.steps, _("trained on"): row.trained_on or "—",
+        _("wall time"): _minutes(row.wall_seconds),
+        _("G parameters"): row.generator_parameters,
+        _("training images/s"): _shown(row.training_images_per_s, ",.0f"),
+        _("images/s here (drawing)"): _shown((speeds or {}).get(row.name), ",.0f"),
+        _("the paper's claim (its dataset)"): row.papers_claim or "—",
+        _("paper"): row.cite,
     } for row in rows])
     return frame
 
@@ -66,22 +70,23 @@ def fd_figure(rows: list[history.Row]) -> go.Figure:
     shown = [row for row in rows if row.frechet_distance is not None
              and row.classes is not None]     # the unconditional protocol (not translations)
     figure = go.Figure()
-    labels = [f"{row.title} ({row.year})" for row in shown]
+    labels = [f"{_(row.title)} ({row.year})" for row in shown]
     colours = ["#2e7d32" if row.baseline else "#1f77b4" for row in shown]
     figure.add_bar(x=labels, y=[row.frechet_distance for row in shown], marker_color=colours,
                    text=[f"{row.frechet_distance:.1f}" for row in shown], textposition="outside",
-                   hovertemplate="%{x}: %{y:.2f}<extra></extra>", name="Fréchet distance")
+                   hovertemplate="%{x}: %{y:.2f}<extra></extra>", name=_("Fréchet distance"))
     bar = history.baseline(shown)
     if bar is not None and bar.frechet_distance is not None:
         figure.add_scatter(x=labels, y=[bar.frechet_distance] * len(labels), mode="lines",
                            line=dict(color="#2e7d32", dash="dash", width=1.5),
-                           name=f"the {bar.title}'s {bar.frechet_distance:.1f}: the bar to beat",
+                           name=_("the {model}'s {fd:.1f}: the bar to beat").format(
+                               model=_(bar.title), fd=bar.frechet_distance),
                            hoverinfo="skip")
-    figure.update_layout(**{**LAYOUT, "height": 420}, yaxis_title="Fréchet distance (lower is better)",
-                         showlegend=True)
-    return titled(figure, "Fréchet distance of each shipped GAN, oldest paper first",
-                  "10,000 samples, the shipped CNN's features at 32 px: comparable across this "
-                  "table, not with a paper's FID")
+    figure.update_layout(**{**LAYOUT, "height": 420},
+                         yaxis_title=_("Fréchet distance (lower is better)"), showlegend=True)
+    return titled(figure, _("Fréchet distance of each shipped GAN, oldest paper first"),
+                  _("10,000 samples, the shipped CNN's features at 32 px: comparable across this "
+                    "table, not with a paper's FID"))
 
 
 def verdicts(rows: list[history.Row]) -> list[str]:
@@ -94,34 +99,41 @@ def verdicts(rows: list[history.Row]) -> list[str]:
         if row.year <= dcgan.year or row.frechet_distance is None or row.classes is None:
             continue
         better = row.frechet_distance < dcgan.frechet_distance
-        said.append(f"**{row.title}** ({row.year}): Fréchet distance {row.frechet_distance:.1f} "
-                    f"against the {dcgan.title}'s {dcgan.frechet_distance:.1f} — "
-                    + (f"past the {dcgan.title}" if better else f"**still behind** the {dcgan.title}")
-                    + f", {row.classes:.0f} of 10 classes, {row.steps:,} steps"
-                    + (f" ({row.trained_on})" if row.trained_on else "") + ".")
+        values = dict(model=_(row.title), year=row.year, fd=row.frechet_distance,
+                      baseline=_(dcgan.title), baseline_fd=dcgan.frechet_distance,
+                      classes=row.classes, steps=row.steps,
+                      trained=f" ({row.trained_on})" if row.trained_on else "")
+        if better:
+            said.append(_("**{model}** ({year}): Fréchet distance {fd:.1f} against the "
+                          "{baseline}'s {baseline_fd:.1f} — past the {baseline}, {classes:.0f} of "
+                          "10 classes, {steps:,} steps{trained}.").format(**values))
+        else:
+            said.append(_("**{model}** ({year}): Fréchet distance {fd:.1f} against the "
+                          "{baseline}'s {baseline_fd:.1f} — **still behind** the {baseline}, "
+                          "{classes:.0f} of 10 classes, {steps:,} steps{trained}.").format(**values))
     return said
 
 
 def history_page() -> None:
-    st.title("GANs compared: the history, measured")
-    st.markdown(
+    st.title(_("GANs compared: the history, measured"))
+    st.markdown(_(
         "The tutorial tells the GAN story as a series of fixes: each model after the DCGAN "
         "repaired something the ones before could not do. Here is every **shipped** GAN of this "
         "app on one protocol, oldest paper first, so you can check whether each fix paid off "
-        "*here* — on Fashion-MNIST, at the step counts these small models got.")
-    rows = _rows(_stamp())
+        "*here* — on Fashion-MNIST, at the step counts these small models got."))
+    rows = _rows(_stamp(), current())
     if not rows:
-        st.info("No shipped GAN checkpoints in `checkpoints/`: `make checkpoints` makes them.")
+        st.info(_("No shipped GAN checkpoints in `checkpoints/`: `make checkpoints` makes them."))
         return
     speeds = st.session_state.get("history_speeds")
     st.dataframe(
         table(rows, speeds), hide_index=True, width="stretch",
         column_config={
-            "G parameters": st.column_config.NumberColumn(format="localized"),
-            "steps": st.column_config.NumberColumn(format="localized"),
-            "what it fixed": st.column_config.TextColumn(width="large"),
+            _("G parameters"): st.column_config.NumberColumn(format="localized"),
+            _("steps"): st.column_config.NumberColumn(format="localized"),
+            _("what it fixed"): st.column_config.TextColumn(width="large"),
         })
-    st.caption(
+    st.caption(_(
         "**How it is measured.** `python -m core.cli evaluate checkpoints/<model>.pt` (stored in "
         "the file with `--store`, so it reads back at once): 10,000 samples judged by the "
         "shipped CNN. *Classes covered* counts the classes the CNN finds among them; the "
@@ -130,21 +142,21 @@ def history_page() -> None:
         "features, other datasets); *intended class* (conditional GANs) is the share the CNN "
         "reads as the class asked for: it measures how recognisable a drawing is, not how "
         "faithful. pix2pix and CycleGAN translate images, so their own measure stands in. The "
-        "papers' claims are on their datasets (ImageNet 128 px, …): context, not targets.")
-    if st.button("Time each generator on this machine", key="history_time",
-                 help="Draws batches of 64 images with each shipped generator here and reports "
-                      "the best of three (a few seconds in all)."):
-        with st.spinner("Timing the generators …"):
+        "papers' claims are on their datasets (ImageNet 128 px, …): context, not targets."))
+    if st.button(_("Time each generator on this machine"), key="history_time",
+                 help=_("Draws batches of 64 images with each shipped generator here and reports "
+                        "the best of three (a few seconds in all).")):
+        with st.spinner(_("Timing the generators …")):
             st.session_state["history_speeds"] = _speeds(_stamp())
         st.rerun()
     st.plotly_chart(fd_figure(rows), width="stretch")
     said = verdicts(rows)
     if said:
-        st.subheader("What the table says")
+        st.subheader(_("What the table says"))
         st.markdown("\n".join(f"- {line}" for line in said))
-    st.subheader("Each model's page")
+    st.subheader(_("Each model's page"))
     columns = st.columns(3)
     for index, row in enumerate(rows):
         with columns[index % 3]:
-            st.page_link(page(row.name), label=f"{row.title} ({row.year}): {row.cite}",
+            st.page_link(page(row.name), label=f"{_(row.title)} ({row.year}): {row.cite}",
                          icon=MODELS[row.name].icon)

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from core import links
+from core import i18n, links
 from core.demo import field_cap
+from core.i18n import _
 from ui import state
 from ui.navigation import ALL
 
@@ -48,11 +49,11 @@ def show_notices(panel) -> None:
     if not opened:
         return
     if opened["changed"]:
-        st.caption("Opened from a link: " + ", ".join(
-            f"{name} = {links.text(value)}" for name, value in opened["changed"].items()))
+        st.caption(_("Opened from a link: {settings}").format(settings=", ".join(
+            f"{name} = {links.text(value)}" for name, value in opened["changed"].items())))
     if opened["notices"]:
-        st.warning("Some of the link's settings were not applied:\n\n"
-                   + "\n".join(f"- {notice}" for notice in opened["notices"]))
+        st.warning(_("Some of the link's settings were not applied:\n\n{notices}").format(
+            notices="\n".join(f"- {notice}" for notice in opened["notices"])))
 
 
 def page_params(panel, config) -> dict[str, str]:
@@ -96,7 +97,9 @@ def copy_link(panel, params: dict[str, str]) -> None:
     """A "Copy link" popover: the page's address with its settings (the copy icon copies it).
     Only settings: nothing of who the sender is (that lives in a cookie, never a URL)."""
     shared = {k: v for k, v in params.items() if k not in links.RESERVED or k == links.PRESET}
+    if i18n.current() != i18n.DEFAULT:      # a Chinese page is shared as a Chinese page
+        shared["lang"] = i18n.current()
     link = links.url(page_url(panel), shared)
-    with st.popover("Copy link", icon=":material/link:", width="stretch"):
-        st.caption("This page with these settings (the copy icon at the right copies it):")
+    with st.popover(_("Copy link"), icon=":material/link:", width="stretch"):
+        st.caption(_("This page with these settings (the copy icon at the right copies it):"))
         st.code(link, language=None, wrap_lines=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import N_
 from core.registry import MODELS
 
 
 @dataclass(frozen=True)
 class PageEntry:
     script: str          # a file in views/; "" for a model's page
-    title: str
+    title: str           # in English (marked for translation): ui/pages.py shows it translated
     icon: str
     url_path: str        # "" for the home page
     model: str = ""      # a model's page: the name ``ui.shell.render`` draws it from
@@ -27,15 +28,16 @@ def model_entry(spec) -> PageEntry:
     return PageEntry("", spec.menu_title or spec.title, spec.icon, spec.url_path, spec.name)
 
 
-# The pages that are files, by section: a section's files come after its models' pages.
+# The pages that are files, by section: a section's files come after its models' pages. Sections
+# and titles are English here (the keys the code compares); the menu shows them translated.
 FILES: dict[str, list[PageEntry]] = {
-    "": [PageEntry("views/home.py", "Home", ":material/home:", "")],
-    "GANs": [PageEntry("views/gans_compared.py", "GANs compared", ":material/leaderboard:",
-                       "gans-compared")],
-    "Workspace": [PageEntry("views/workspace.py", "Runs", ":material/folder_open:", "runs"),
-                  PageEntry("views/compare.py", "Compare", ":material/compare_arrows:",
-                            "compare"),
-                  PageEntry("views/class_board.py", "Class board", ":material/groups:", "class")],
+    "": [PageEntry("views/home.py", N_("Home"), ":material/home:", "")],
+    N_("GANs"): [PageEntry("views/gans_compared.py", N_("GANs compared"),
+                           ":material/leaderboard:", "gans-compared")],
+    N_("Workspace"): [
+        PageEntry("views/workspace.py", N_("Runs"), ":material/folder_open:", "runs"),
+        PageEntry("views/compare.py", N_("Compare"), ":material/compare_arrows:", "compare"),
+        PageEntry("views/class_board.py", N_("Class board"), ":material/groups:", "class")],
 }
 
 

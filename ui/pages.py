@@ -7,18 +7,22 @@ from functools import partial
 
 import streamlit as st
 
+from core.i18n import _
 from ui.navigation import SECTIONS, PageEntry, entry_for
 from ui.shell import render
 
 
 def page(target: str | PageEntry) -> st.Page:
-    """The page of an entry, of a URL path ("" for home) or of a model's name."""
+    """The page of an entry, of a URL path ("" for home) or of a model's name, titled in the
+    visitor's language (the URL path is the page's identity, the same in every language)."""
     entry = target if isinstance(target, PageEntry) else entry_for(target)
     source = entry.script or partial(render, entry.model)
-    return st.Page(source, title=entry.title, icon=entry.icon,
+    return st.Page(source, title=_(entry.title), icon=entry.icon,
                    url_path=entry.url_path or None, default=not entry.url_path)
 
 
 def navigation() -> dict[str, list[st.Page]]:
-    """What ``st.navigation`` takes: every page, by section."""
-    return {section: [page(entry) for entry in entries] for section, entries in SECTIONS.items()}
+    """What ``st.navigation`` takes: every page, by section (the headings and titles translated:
+    app.py builds it on every run, in the visitor's language)."""
+    return {_(section): [page(entry) for entry in entries]
+            for section, entries in SECTIONS.items()}

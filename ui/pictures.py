@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from core.i18n import _
 from core.images import READABLE, enlarge, grid, png_bytes
 
 VIEW_WIDTH = 560            # px: a page's view column at 1400 px (measured 572)
@@ -44,11 +45,13 @@ def readable_picture(picture: np.ndarray, side: int, min_cell: int = READABLE) -
 def show(picture: np.ndarray, caption: str | None = None, *, container=None,
          download: str | None = None) -> None:
     """Draw ``picture`` (uint8 (H, W) or (H, W, 3)) at its own width, losslessly; with a PNG
-    download button when ``download`` names the file (without .png)."""
+    download button when ``download`` names the file (without .png). The caption goes through
+    ``_()`` (a caller's ``N_``-marked text is translated; a translated one comes out as it is)."""
     where = container if container is not None else st
-    where.image(picture, caption=caption, width=int(picture.shape[1]), output_format="PNG")
+    where.image(picture, caption=_(caption) if caption else caption, width=int(picture.shape[1]),
+                output_format="PNG")
     if download:
-        where.download_button("Download PNG", png_bytes(picture), file_name=f"{download}.png",
+        where.download_button(_("Download PNG"), png_bytes(picture), file_name=f"{download}.png",
                               mime="image/png", key=f"{download}.png")
 
 

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import pinyin
+from core.i18n import _
 from core.wording import RATIO_NOTE, times
 
 KEY = "lm.pinyin"
@@ -30,9 +31,16 @@ LAYOUT = dict(height=330, margin=dict(l=10, r=10, t=50, b=10),
               legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
 
 
-@st.cache_resource(show_spinner="Reading the open-gram word trigram (39 MB, once per server) ...")
-def _model(folder: str) -> pinyin.SunPinyinModel:
+@st.cache_resource(show_spinner=False)
+def _cached_model(folder: str) -> pinyin.SunPinyinModel:
     return pinyin.load_model(folder)
+
+
+def _model(folder: str) -> pinyin.SunPinyinModel:
+    """The model, read once per server (the spinner, in the visitor's language, shows when the
+    read takes over half a second: only the first time)."""
+    with st.spinner(_("Reading the open-gram word trigram (39 MB, once per server) ...")):
+        return _cached_model(folder)
 
 
 def ratio_text(gap: float) -> str:
@@ -42,12 +50,12 @@ def ratio_text(gap: float) -> str:
 
 
 def render_pinyin_tab() -> None:
-    st.markdown(
+    st.markdown(_(
         "The tutorial's payoff: speech or pinyin input gives *sounds*, and a language model picks "
         "the characters. The page's other models learn from small corpora in which neither 食油 "
         "nor 石油 occurs. Here is a model that has seen modern Chinese at scale: **open-gram**, "
         "the word trigram of the **sunpinyin** input method (Debian's `sunpinyin-data`), counted "
-        "on Chinese web text, with words rather than characters as tokens.")
+        "on Chinese web text, with words rather than characters as tokens."))
     try:
         model = _model(str(pinyin.data_folder()))   # raises before the cache when missing
     except pinyin.PinyinUnavailable as error:
@@ -55,10 +63,11 @@ def render_pinyin_tab() -> None:
         st.code(pinyin.INSTALL_COMMAND, language="bash")
         return
     sizes = model.sizes
-    st.caption(f"{sizes['words in the lexicon']:,} words in the lexicon · "
-               f"{sizes['unigrams']:,} unigrams, {sizes['bigrams']:,} bigrams, "
-               f"{sizes['trigrams']:,} trigrams (Katz back-off) · read in "
-               f"{model.load_seconds:.2f} s")
+    st.caption(_("{words:,} words in the lexicon · {unigrams:,} unigrams, {bigrams:,} bigrams, "
+                 "{trigrams:,} trigrams (Katz back-off) · read in {seconds:.2f} s")
+               .format(words=sizes["words in the lexicon"], unigrams=sizes["unigrams"],
+                       bigrams=sizes["bigrams"], trigrams=sizes["trigrams"],
+                       seconds=model.load_seconds))
     _conversion(model)
     st.divider()
     _pair(model)
@@ -68,13 +77,13 @@ def render_pinyin_tab() -> None:
 
 
 def _conversion(model: pinyin.SunPinyinModel) -> None:
-    st.subheader("Pinyin → characters")
+    st.subheader(_("Pinyin → characters"))
     left, right = st.columns([3, 1])
     typed = left.text_input(
-        "Pinyin", pinyin.TUTORIAL_PINYIN, key=f"{KEY}.input",
-        help="Syllables separated by spaces (chu fang li); tones are optional (chu2, chú) and "
-             "ignored; ü is v (nv, lve). Without spaces the model also picks the split.")
-    count = right.slider("Sentences to show", 2, 10, 5, key=f"{KEY}.count")
+        _("Pinyin"), pinyin.TUTORIAL_PINYIN, key=f"{KEY}.input",
+        help=_("Syllables separated by spaces (chu fang li); tones are optional (chu2, chú) and "
+               "ignored; ü is v (nv, lve). Without spaces the model also picks the split."))
+    count = right.slider(_("Sentences to show"), 2, 10, 5, key=f"{KEY}.count")
     try:
         conversion = model.convert(typed, count=count)
     except ValueError as error:
@@ -82,27 +91,31 @@ def _conversion(model: pinyin.SunPinyinModel) -> None:
         return
     best = conversion.best
     st.markdown(f"### {best.text}")
-    st.caption(f"{' '.join(conversion.syllables)} → {best.segmented} · ln P = "
-               f"{best.log_probability:.2f} · {conversion.words_considered:,} candidate words, "
-               f"searched in {conversion.seconds * 1000:.0f} ms")
+    st.caption(_("{syllables} → {words} · ln P = {log_p:.2f} · {candidates:,} candidate words, "
+                 "searched in {ms:.0f} ms")
+               .format(syllables=" ".join(conversion.syllables), words=best.segmented,
+                       log_p=best.log_probability, candidates=conversion.words_considered,
+                       ms=conversion.seconds * 1000))
     if conversion.syllables == model.lexicon.split_pinyin(pinyin.TUTORIAL_PINYIN):
         _tutorial_verdict(model, best)
-    rows = [{"#": rank, "sentence": s.text, "words": s.segmented,
+    rows = [{"#": rank, _("sentence"): s.text, _("words"): s.segmented,
              "ln P": s.log_probability,
-             "P(best) / P(this): times less probable": (
+             _("P(best) / P(this): times less probable"): (
                  "—" if rank == 1 else ratio_text(best.log_probability - s.log_probability))}
             for rank, s in enumerate(conversion.sentences, start=1)]
     st.dataframe(pd.DataFrame(rows).set_index("#").style.format({"ln P": "{:.2f}"}),
                  width="stretch")
-    st.caption("The search is sunpinyin's: a Viterbi over the lexicon's words that fit the "
-               "syllables (for each reading the 32 it lists first), keeping the 32 best model "
-               "states at each syllable, so the list holds the best sentences that beam kept. "
-               "ln P counts each word given the two before it, and the end of the clause. "
-               + RATIO_NOTE + " The last column is that ratio: how many times less probable "
-               "than the first sentence the model finds each one.")
-    st.plotly_chart(words_figure([("best", best)]), key=f"{KEY}.chart.best")
-    st.caption(f"The words of the best sentence, {best.text}, in order: word 1 is its first "
-               "word, not a runner-up.")
+    st.caption(" ".join((
+        _("The search is sunpinyin's: a Viterbi over the lexicon's words that fit the syllables "
+          "(for each reading the 32 it lists first), keeping the 32 best model states at each "
+          "syllable, so the list holds the best sentences that beam kept. ln P counts each word "
+          "given the two before it, and the end of the clause."),
+        _(RATIO_NOTE),
+        _("The last column is that ratio: how many times less probable than the first sentence "
+          "the model finds each one."))))
+    st.plotly_chart(words_figure([(_("best"), best)]), key=f"{KEY}.chart.best")
+    st.caption(_("The words of the best sentence, {sentence}, in order: word 1 is its first "
+                 "word, not a runner-up.").format(sentence=best.text))
 
 
 def _tutorial_verdict(model: pinyin.SunPinyinModel, best: pinyin.Sentence) -> None:
@@ -110,67 +123,74 @@ def _tutorial_verdict(model: pinyin.SunPinyinModel, best: pinyin.Sentence) -> No
     right_text, wrong_text = pinyin.TUTORIAL_PAIR
     right, wrong = model.score(right_text), model.score(wrong_text)
     if best.text == right_text:
-        st.success(f"The model writes the tutorial's sentence, {right_text}: cooking oil, not "
-                   f"petroleum.")
+        st.success(_("The model writes the tutorial's sentence, {sentence}: cooking oil, not "
+                     "petroleum.").format(sentence=right_text))
         return
     preferred = right if right.log_probability >= wrong.log_probability else wrong
-    st.warning(
-        f"**The model gets the tutorial's example wrong.** It writes {best.text} (ln P "
-        f"{best.log_probability:.2f}), which is not a sentence a person would say (sunpinyin, "
-        f"the input method this model comes from, writes the same). The tutorial's "
-        f"{right_text} scores ln P {right.log_probability:.2f} "
-        f"({best.log_probability - right.log_probability:.1f} lower: the model finds it "
-        f"{ratio_text(best.log_probability - right.log_probability)} times less probable than its "
-        f"choice, since a difference d of ln P is a ratio e^d of probabilities) and {wrong_text} "
-        f"{wrong.log_probability:.2f}; of the two the model prefers "
-        f"{'食油 (cooking oil)' if preferred is right else '石油 (petroleum)'}. See why below, under "
-        f"*Which sentence is likelier?*")
+    st.warning(_(
+        "**The model gets the tutorial's example wrong.** It writes {best} (ln P {best_log_p:.2f}), "
+        "which is not a sentence a person would say (sunpinyin, the input method this model comes "
+        "from, writes the same). The tutorial's {right} scores ln P {right_log_p:.2f} ({gap:.1f} "
+        "lower: the model finds it {ratio} times less probable than its choice, since a "
+        "difference d of ln P is a ratio e^d of probabilities) and {wrong} {wrong_log_p:.2f}; of "
+        "the two the model prefers {preferred}. See why below, under *Which sentence is "
+        "likelier?*").format(
+            best=best.text, best_log_p=best.log_probability, right=right_text,
+            right_log_p=right.log_probability, gap=best.log_probability - right.log_probability,
+            ratio=ratio_text(best.log_probability - right.log_probability), wrong=wrong_text,
+            wrong_log_p=wrong.log_probability,
+            preferred=_("食油 (cooking oil)") if preferred is right else _("石油 (petroleum)")))
 
 
 # ----------------------------------------------------------------------------- scoring a pair
 
 
 def _pair(model: pinyin.SunPinyinModel) -> None:
-    st.subheader("Which sentence is likelier?")
-    st.markdown("Two sentences that sound the same; a good language model gives the one that "
-                "makes sense the higher probability. P(sentence) = Π P(word | the two words "
-                "before it), the words found by the most probable segmentation into the "
-                "model's lexicon.")
-    example = st.selectbox("Example", range(len(EXAMPLES)), key=f"{KEY}.pair",
-                           format_func=lambda i: ("the tutorial's: " if i == 0 else "") +
-                           f"{EXAMPLES[i][0]} / {EXAMPLES[i][1]}")
+    st.subheader(_("Which sentence is likelier?"))
+    st.markdown(_("Two sentences that sound the same; a good language model gives the one that "
+                  "makes sense the higher probability. P(sentence) = Π P(word | the two words "
+                  "before it), the words found by the most probable segmentation into the "
+                  "model's lexicon."))
+    example = st.selectbox(_("Example"), range(len(EXAMPLES)), key=f"{KEY}.pair",
+                           format_func=lambda i: (
+                               _("the tutorial's: {a} / {b}") if i == 0 else "{a} / {b}")
+                           .format(a=EXAMPLES[i][0], b=EXAMPLES[i][1]))
     first, second = st.columns(2)
-    a = first.text_input("Sentence A", EXAMPLES[example][0], key=f"{KEY}.a.{example}")
-    b = second.text_input("Sentence B", EXAMPLES[example][1], key=f"{KEY}.b.{example}")
+    a = first.text_input(_("Sentence A"), EXAMPLES[example][0], key=f"{KEY}.a.{example}")
+    b = second.text_input(_("Sentence B"), EXAMPLES[example][1], key=f"{KEY}.b.{example}")
     if not a.strip() or not b.strip():
-        st.info("Type two sentences to compare.")
+        st.info(_("Type two sentences to compare."))
         return
     try:
         scored = {"A": model.score(a), "B": model.score(b)}
     except ValueError as error:
         st.error(str(error))
         return
-    table = pd.DataFrame([{"sentence": s.text, "words": s.segmented, "ln P": s.log_probability,
-                           "words seen after their context (bigram, trigram)":
-                               f"{sum(w.order >= 2 for w in s.words)} of {len(s.words)}"}
+    table = pd.DataFrame([{_("sentence"): s.text, _("words"): s.segmented,
+                           "ln P": s.log_probability,
+                           _("words seen after their context (bigram, trigram)"):
+                               _("{seen} of {total}").format(
+                                   seen=sum(w.order >= 2 for w in s.words), total=len(s.words))}
                           for s in scored.values()], index=list(scored))
     st.dataframe(table.style.format({"ln P": "{:.2f}"}), width="stretch")
     winner = "A" if scored["A"].log_probability >= scored["B"].log_probability else "B"
     loser = "B" if winner == "A" else "A"
     gap = scored[winner].log_probability - scored[loser].log_probability
-    verdict = (f"The word trigram prefers **{winner}** ({scored[winner].text}): it finds it "
-               f"{ratio_text(gap)} times as probable as {loser} — P({winner}) / P({loser}) = "
-               f"e^(ln P({winner}) − ln P({loser})) = e^{gap:.1f}.")
+    verdict = _("The word trigram prefers **{winner}** ({sentence}): it finds it {ratio} times as "
+                "probable as {loser} — P({winner}) / P({loser}) = e^(ln P({winner}) − ln "
+                "P({loser})) = e^{gap:.1f}.").format(winner=winner, sentence=scored[winner].text,
+                                                     ratio=ratio_text(gap), loser=loser, gap=gap)
     why = _why(scored["A"], scored["B"], _not_words(model, scored["A"], scored["B"]))
     if (a, b) != EXAMPLES[example]:
         st.markdown(f"{verdict} {why}")
     elif winner == "A":
-        st.success(f"{verdict} Right: that is the sentence that makes sense. {why}")
+        st.success(_("{verdict} Right: that is the sentence that makes sense. {why}")
+                   .format(verdict=verdict, why=why))
     else:
-        st.warning(f"{verdict} **It gets this one wrong**: {a} is the sentence that makes "
-                   f"sense. {why}")
+        st.warning(_("{verdict} **It gets this one wrong**: {sentence} is the sentence that makes "
+                     "sense. {why}").format(verdict=verdict, sentence=a, why=why))
     st.plotly_chart(words_figure(list(scored.items())), key=f"{KEY}.chart.pair")
-    with st.expander("Each word's probability and the context the model used"):
+    with st.expander(_("Each word's probability and the context the model used")):
         st.dataframe(words_table(scored), width="stretch", hide_index=True)
 
 
@@ -182,21 +202,26 @@ def _why(a: pinyin.Sentence, b: pinyin.Sentence, not_words: list[str]) -> str:
         own = [w for w in sentence.words if w.word not in {x.word for x in other.words}]
         contexts |= {w.context for w in own}
         if own:
-            parts.append(f"in {sentence.text}: " + ", ".join(
-                f"{w.word} ({w.context}, ln P {w.log_probability:.2f})" for w in own))
+            parts.append(_("in {sentence}: {words}").format(sentence=sentence.text, words=_(", ").join(
+                _("{word} ({context}, ln P {log_p:.2f})").format(
+                    word=w.word, context=_(w.context), log_p=w.log_probability) for w in own)))
     if not parts:
         return ""
-    text = "Where the sentences differ, the model scores " + "; ".join(parts) + ". "
+    text = _("Where the sentences differ, the model scores {parts}.").format(
+        parts=_("; ").join(parts)) + " "
     if contexts & {"bigram", "trigram"}:
-        text += ("*Bigram* and *trigram*: the model saw that word right after the word(s) "
-                 "before it, so the context counts. ")
+        text += _("*Bigram* and *trigram*: the model saw that word right after the word(s) "
+                  "before it, so the context counts.") + " "
     if "unigram" in contexts:
-        text += ("*Unigram*: the model never saw that word after the words before it, so it "
-                 "falls back on how common the word is on its own; the context does not reach "
-                 "it. ")
+        text += _("*Unigram*: the model never saw that word after the words before it, so it "
+                  "falls back on how common the word is on its own; the context does not reach "
+                  "it.") + " "
     if not_words:
-        text += (f"{' and '.join(not_words)} is not a word of its lexicon, so it is read "
-                 f"character by character.")
+        # (at most two: the differing span of each sentence)
+        words = not_words[0] if len(not_words) == 1 else _("{first} and {second}").format(
+            first=not_words[0], second=" and ".join(not_words[1:]))
+        text += _("{words} is not a word of its lexicon, so it is read character by character."
+                  ).format(words=words)
     return text.strip()
 
 
@@ -225,9 +250,10 @@ def words_table(scored: dict[str, pinyin.Sentence]) -> pd.DataFrame:
     for label, sentence in scored.items():
         for position, word in enumerate(list(sentence.words) + ([sentence.end] if sentence.end
                                                                  else []), start=1):
-            rows.append({"sentence": label, "position": position,
-                         "word": word.word if word is not sentence.end else "， (clause end)",
-                         "ln P": round(word.log_probability, 3), "context used": word.context})
+            rows.append({_("sentence"): label, _("position"): position,
+                         _("word"): word.word if word is not sentence.end else _("， (clause end)"),
+                         "ln P": round(word.log_probability, 3),
+                         _("context used"): _(word.context)})
     return pd.DataFrame(rows)
 
 
@@ -239,17 +265,19 @@ def words_figure(sentences: list[tuple[str, pinyin.Sentence]]) -> go.Figure:
     for label, sentence in sentences:
         words = list(sentence.words) + ([sentence.end] if sentence.end else [])
         for position, word in enumerate(words, start=1):
-            name = word.context
+            context = word.context
+            name = _(context)
             figure.add_bar(
-                x=[f"{label} · word {position}" if len(sentences) > 1 else f"word {position}"],
+                x=[_("{sentence} · word {position}").format(sentence=label, position=position)
+                   if len(sentences) > 1 else _("word {position}").format(position=position)],
                 y=[word.log_probability], text=[word.word],
-                textposition="outside", name=name, legendgroup=name,
-                showlegend=name not in shown, marker_color=CONTEXT_COLORS[name],
+                textposition="outside", name=name, legendgroup=context,
+                showlegend=context not in shown, marker_color=CONTEXT_COLORS[context],
                 hovertemplate=f"{word.word}: ln P %{{y:.2f}} ({name})<extra>{label}</extra>")
-            shown.add(name)
-    figure.update_layout(title="ln P of each word (colour: the context the model used)",
-                         xaxis_title=("sentence · position of the word in it"
+            shown.add(context)
+    figure.update_layout(title=_("ln P of each word (colour: the context the model used)"),
+                         xaxis_title=(_("sentence · position of the word in it")
                                       if len(sentences) > 1 else
-                                      "position of the word in the sentence"),
-                         yaxis_title="ln P (higher is likelier)", **LAYOUT)
+                                      _("position of the word in the sentence")),
+                         yaxis_title=_("ln P (higher is likelier)"), **LAYOUT)
     return figure

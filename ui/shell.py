@@ -24,6 +24,7 @@ from core.data.fashion_mnist import HOW_TO_GET, DataUnavailable
 from core.data.sources import DataSource
 from core.data.text import CorpusError
 from core.demo import LimitError
+from core.i18n import N_, _
 from core.jobs import manager
 from core.paths import shipped_checkpoint
 from core.registry import MODELS, verified_model
@@ -38,18 +39,28 @@ FAMILY_PANELS = {"classification": "ui.classifier_views:ClassifierPanel",
                  "gan": "ui.gan_views:GANPanel",
                  "language_model": "ui.lm_page:LanguageModelPanel",
                  "translation": "ui.translation_views:TranslationPanel"}
+# The states of a job or a run (``core/jobs.py``, ``core/runs.py``): codes, shown translated.
+STATUSES = (N_("queued"), N_("running"), N_("finished"), N_("stopped"), N_("failed"),
+            N_("interrupted"))
 
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    if minutes:
+        return _("{minutes} min {seconds:02d} s").format(minutes=minutes, seconds=seconds)
+    return _("{seconds} s").format(seconds=seconds)
+
+
+def status_text(code) -> str:
+    """A job's or a run's state as a visitor reads it (the code itself stays English)."""
+    return _(code) if code in STATUSES else code
 
 
 def panel_for(spec) -> "Panel":
     """The spec's own panel class, or its family's."""
-    module, _, name = (spec.panel or FAMILY_PANELS[spec.family]).partition(":")
+    module, _sep, name = (spec.panel or FAMILY_PANELS[spec.family]).partition(":")
     return getattr(importlib.import_module(module), name)(spec)
 
 
@@ -70,8 +81,8 @@ def config_caption(config: dict, spec) -> str:
     defaults = spec.config_cls()
     changed = {k: v for k, v in config.items() if getattr(defaults, k, v) != v}
     shown = ", ".join(f"{k} {cards.setting_text(k, v)}" if k == "time_budget_s" else f"{k}={v}"
-                      for k, v in changed.items()) or "the tutorial's settings"
-    return f"Settings: {shown}"
+                      for k, v in changed.items()) or _("the tutorial's settings")
+    return _("Settings: {settings}").format(settings=shown)
 
 
 def load_run(run_id: str):
@@ -106,16 +117,16 @@ class Panel:
         """Widgets above the settings that choose the data (a GAN's dataset picker)."""
 
     def data_warning(self) -> None:
-        available, _ = images_status()
+        available, _where = images_status()
         if not available:
-            st.warning("**Fashion-MNIST is not on this machine yet.** Training will try "
-                       "torchvision's download; the shipped checkpoint works without it.\n\n"
-                       + HOW_TO_GET)
+            st.warning(_("**Fashion-MNIST is not on this machine yet.** Training will try "
+                         "torchvision's download; the shipped checkpoint works without it.")
+                       + "\n\n" + _(HOW_TO_GET))
 
     # Layout --------------------------------------------------------------------------------------
     def render(self) -> None:
-        st.title(self.spec.title)
-        st.caption(self.spec.summary)
+        st.title(_(self.spec.title))
+        st.caption(_(self.spec.summary))
         self.data_warning()
         controls, view = st.columns([1.5, 2.5], gap="medium")   # preset names fit (~400 px)
         with controls:
@@ -138,17 +149,19 @@ class Panel:
         compare_controls(self, config)
         st.divider()
         shipped = shipped_checkpoint(self.name)
-        if st.button("Load pretrained", key=self.key("pretrained"), disabled=not shipped.exists(),
-                     width="stretch", help="the checkpoint shipped in checkpoints/: results at once"):
+        if st.button(_("Load pretrained"), key=self.key("pretrained"),
+                     disabled=not shipped.exists(), width="stretch",
+                     help=_("the checkpoint shipped in checkpoints/: results at once")):
             open_view(self.name, "shipped", None)
-            self.show_settings_of(state.load_checkpoint_file(shipped), "the shipped model")
+            self.show_settings_of(state.load_checkpoint_file(shipped), _("the shipped model"))
             st.rerun()
-        self.checkpoint_upload("Open a checkpoint (.pt)", "upload")
+        self.checkpoint_upload(_("Open a checkpoint (.pt)"), "upload")
 
     def follow(self, changes: dict, reason: str, loaded: bool = False) -> None:
         """Make the form show ``changes`` from the next page run on (a remedy restarted the run
         with them, or a model was loaded). Widget values can only be set before the widgets are
-        drawn, so they wait."""
+        drawn, so they wait. ``reason`` is shown through ``_()``: a remedy's (English, marked)
+        label, or words already translated."""
         st.session_state[self.key("pending")] = {"changes": dict(changes), "reason": reason,
                                                  "loaded": loaded}
 
@@ -176,15 +189,18 @@ class Panel:
         changed = st.session_state.get(self.key("changed_by"))
         if changed and config is not None and all(
                 getattr(config, name) == value for name, value in changed["changes"].items()):
+            reason = changed["reason"]     # (a variable: Babel would extract a literal key)
             if changed.get("loaded"):
-                st.caption(f"The settings of {changed['reason']}, so you see how it was made; "
-                           "Train starts from them. Pick a preset to start from one.")
+                st.caption(_("The settings of {what}, so you see how it was made; Train starts "
+                             "from them. Pick a preset to start from one.").format(
+                                 what=_(reason)))
             else:
                 shown = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
                                   else f"{name} = {value}"
                                   for name, value in changed["changes"].items())
-                st.caption(f"Changed by the remedy *{changed['reason']}* ({shown}): these are "
-                           "the settings of the restarted run, not the preset's.")
+                st.caption(_("Changed by the remedy *{remedy}* ({settings}): these are the "
+                             "settings of the restarted run, not the preset's.").format(
+                                 remedy=_(reason), settings=shown))
         elif changed:
             st.session_state.pop(self.key("changed_by"), None)
         if error:
@@ -199,10 +215,10 @@ class Panel:
         job = self.current_job()
         is_active = job is not None and job.is_active
         train_column, stop_column = st.columns(2)
-        if train_column.button("Train", type="primary", key=self.key("train"), width="stretch",
+        if train_column.button(_("Train"), type="primary", key=self.key("train"), width="stretch",
                                disabled=config is None or is_active or disabled):
             self.start_job(config)
-        if stop_column.button("Stop", disabled=not is_active, key=self.key("stop"),
+        if stop_column.button(_("Stop"), disabled=not is_active, key=self.key("stop"),
                               width="stretch"):
             self.stop_and_wait(job)
 
@@ -211,11 +227,12 @@ class Panel:
 
     def opened_upload(self, name: str, payload: dict, raw: bytes) -> None:
         open_view(self.name, "upload", {"name": name, "payload": payload, "bytes": raw})
-        self.show_settings_of(payload, f"the opened file {name}")
+        self.show_settings_of(payload, _("the opened file {name}").format(name=name))
 
     def checkpoint_upload(self, label: str, part: str) -> None:
-        """An uploader that refuses what is not this model's checkpoint, with the reason."""
-        upload = st.file_uploader(label, type=self.upload_types, key=self.key(part),
+        """An uploader that refuses what is not this model's checkpoint, with the reason.
+        ``label`` is shown through ``_()`` (a caller marks its literal)."""
+        upload = st.file_uploader(_(label), type=self.upload_types, key=self.key(part),
                                   max_upload_size=state.upload_cap_mb())
         seen, error_key = self.key(part, "seen"), self.key(part, "error")
         if upload is not None and st.session_state.get(seen) != upload.file_id:
@@ -234,7 +251,8 @@ class Panel:
                     IndexError, TypeError) as error:
                 st.session_state[error_key] = f"{upload.name}: {error}"
         if st.session_state.get(error_key):
-            st.error("Checkpoint refused — " + st.session_state[error_key])
+            st.error(_("Checkpoint refused — {reason}").format(
+                reason=st.session_state[error_key]))
             if upload is None:
                 st.session_state.pop(error_key)
 
@@ -248,10 +266,10 @@ class Panel:
                 current = ("job", job.id)
         if current is None:
             if shipped_checkpoint(self.name).exists():
-                st.info("Press **Train** to train with the settings on the left and watch it "
-                        "learn, or **Load pretrained** to see a fully trained model at once.")
+                st.info(_("Press **Train** to train with the settings on the left and watch it "
+                          "learn, or **Load pretrained** to see a fully trained model at once."))
             else:
-                st.info("Press **Train** to train with the settings on the left.")
+                st.info(_("Press **Train** to train with the settings on the left."))
             return
         self.show(current)
 
@@ -261,8 +279,8 @@ class Panel:
         if kind == "job":
             job = manager().get(value)
             if job is None:
-                st.warning("That training job belongs to an earlier server process; open its run "
-                           "from the Runs page.")
+                st.warning(_("That training job belongs to an earlier server process; open its "
+                             "run from the Runs page."))
                 return
             self.job_view(job)
         elif kind == "run":
@@ -272,11 +290,13 @@ class Panel:
             try:
                 payload = state.load_checkpoint_file(path)
             except checkpoints.CheckpointError as error:
-                st.error(f"The shipped checkpoint cannot be read: {error}")
+                st.error(_("The shipped checkpoint cannot be read: {error}").format(error=error))
                 return
-            self.checkpoint_view(payload, path.read_bytes(), f"shipped checkpoint {path.name}")
+            self.checkpoint_view(payload, path.read_bytes(),
+                                 _("shipped checkpoint {name}").format(name=path.name))
         elif kind == "upload":
-            self.checkpoint_view(value["payload"], value["bytes"], f"uploaded {value['name']}")
+            self.checkpoint_view(value["payload"], value["bytes"],
+                                 _("uploaded {name}").format(name=value["name"]))
 
     def job_view(self, job) -> None:
         """A job of this page: its heading, then what it shows while it trains, redrawn every
@@ -294,7 +314,7 @@ class Panel:
         self.job_done(job)
 
     def job_heading(self, job) -> None:
-        st.subheader(f"Run {job.run.id}")
+        st.subheader(_("Run {run}").format(run=job.run.id))
 
     def live_view(self, job) -> None:
         """Under the job's status line, redrawn while it trains: its figures so far."""
@@ -317,13 +337,14 @@ class Panel:
     def checkpoint_view(self, payload: dict, raw: bytes, label: str) -> None:
         """A checkpoint (shipped or uploaded): heading, step and settings, download, the body."""
         st.subheader(self.checkpoint_title(label))
-        st.caption(f"Step {payload['step']:,} · " + config_caption(payload["config"], self.spec))
-        st.download_button("Download checkpoint", raw, file_name=f"{self.name}.pt",
+        st.caption(_("Step {step:,} · {settings}").format(
+            step=payload["step"], settings=config_caption(payload["config"], self.spec)))
+        st.download_button(_("Download checkpoint"), raw, file_name=f"{self.name}.pt",
                            key=self.key("download", "ckpt"))
         self.checkpoint_body(payload)
 
     def checkpoint_title(self, label: str) -> str:
-        return f"{self.spec.title} — {label}"
+        return f"{_(self.spec.title)} — {label}"
 
     def checkpoint_body(self, payload: dict) -> None:
         raise NotImplementedError
@@ -366,34 +387,46 @@ class Panel:
         position = manager().queue_position(job)
         if job.state == "queued":
             wait = manager().wait_estimate(job)
-            estimate = f"; it should start in about {format_eta(wait)}" if wait else ""
-            st.info(f"Waiting for a free training slot: place {position or 1} in the queue "
-                    f"({manager().max_concurrent} job(s) train at a time on this machine)"
-                    f"{estimate}.")
+            slots = manager().max_concurrent
+            if wait:
+                st.info(_("Waiting for a free training slot: place {place} in the queue ({slots} "
+                          "job(s) train at a time on this machine); it should start in about "
+                          "{wait}.").format(place=position or 1, slots=slots,
+                                            wait=format_eta(wait)))
+            else:
+                st.info(_("Waiting for a free training slot: place {place} in the queue ({slots} "
+                          "job(s) train at a time on this machine).").format(
+                              place=position or 1, slots=slots))
         elif job.state == "running":
             if job.budget_binds:   # the time budget ends it: say so, not the steps it won't reach
                 budget = job.config.time_budget_s
-                text = (f"step {job.step:,} · {job.steps_per_s:.1f} steps/s · "
-                        f"{format_eta(job.budget_left_s)} left of its {format_eta(budget)} "
-                        "time budget")
+                text = _("step {step:,} · {speed:.1f} steps/s · {left} left of its {budget} "
+                         "time budget").format(step=job.step, speed=job.steps_per_s,
+                                               left=format_eta(job.budget_left_s),
+                                               budget=format_eta(budget))
             else:
-                text = (f"step {job.step:,} / {job.total_steps:,} · {job.steps_per_s:.1f} steps/s "
-                        f"· ETA {format_eta(job.eta_s)}")
+                text = _("step {step:,} / {total:,} · {speed:.1f} steps/s · ETA {eta}").format(
+                    step=job.step, total=job.total_steps, speed=job.steps_per_s,
+                    eta=format_eta(job.eta_s))
             st.progress(min(job.progress, 1.0), text=text)
             if job.eta_s and job.eta_s > LONG_RUN_S and job.step - job.start_step >= 20:
-                st.warning(f"At this speed the run needs about {job.eta_s / 3600:.1f} hours on "
-                           "this machine: consider fewer epochs or a smaller model, or Stop it.")
+                st.warning(_("At this speed the run needs about {hours:.1f} hours on this "
+                             "machine: consider fewer epochs or a smaller model, or Stop "
+                             "it.").format(hours=job.eta_s / 3600))
         elif job.state == "finished":
-            st.success(f"Finished at step {job.step:,}{self.final_summary(job.final)} in "
-                       f"{format_eta((job.ended or time.time()) - (job.started or job.created))}.")
+            took = (job.ended or time.time()) - (job.started or job.created)
+            st.success(_("Finished at step {step:,}{summary} in {time}.").format(
+                step=job.step, summary=self.final_summary(job.final), time=format_eta(took)))
         elif job.state == "stopped" and job.started is None:
-            st.warning("Cancelled while it waited in the queue: it had not started, so there is "
-                       "nothing to keep. Press Train to queue it again.")
+            st.warning(_("Cancelled while it waited in the queue: it had not started, so there "
+                         "is nothing to keep. Press Train to queue it again."))
         elif job.state == "stopped":
-            st.warning(f"Stopped at step {job.step:,} ({job.message}); the checkpoint at that "
-                       "step is kept: **Resume** below continues the run.")
+            st.warning(_("Stopped at step {step:,} ({reason}); the checkpoint at that step is "
+                         "kept: **Resume** below continues the run.").format(
+                             step=job.step, reason=job.message))
         elif job.state == "failed":
-            st.error(f"{job.message}. The last good checkpoint and the metrics so far are kept.")
+            st.error(_("{message}. The last good checkpoint and the metrics so far are "
+                       "kept.").format(message=job.message))
 
     def resume_here(self, job) -> None:
         """Under a stopped or failed job: continue it from its checkpoint. (Under a finished
@@ -407,9 +440,10 @@ class Panel:
         try:
             payload = state.load_checkpoint_file(job.run.checkpoint_path)
         except checkpoints.CheckpointError as error:
-            st.error(f"The run's checkpoint cannot be read: {error}")
+            st.error(_("The run's checkpoint cannot be read: {error}").format(error=error))
             return
-        if st.button(f"Resume from step {payload['step']:,}", key=self.key("resume", "job")):
+        if st.button(_("Resume from step {step:,}").format(step=payload["step"]),
+                     key=self.key("resume", "job")):
             self.resume_run(job.run, payload)
 
     def final_summary(self, final: dict) -> str:
@@ -426,9 +460,10 @@ class Panel:
     def run_header(self, run) -> dict | None:
         """Status, message, download and Resume of a run on disk; returns its checkpoint or None."""
         status = run.status
-        st.subheader(f"Run {run.id}")
-        st.caption(f"Status: **{status.get('status')}** · step {status.get('step', 0):,} · "
-                   + config_caption(run.info["config"], self.spec))
+        st.subheader(_("Run {run}").format(run=run.id))
+        st.caption(_("Status: **{status}** · step {step:,} · {settings}").format(
+            status=status_text(status.get("status")), step=status.get("step", 0),
+            settings=config_caption(run.info["config"], self.spec)))
         if status.get("message"):
             (st.error if status.get("status") == "failed" else st.info)(status["message"])
         payload = None
@@ -436,13 +471,14 @@ class Panel:
             try:
                 payload = state.load_checkpoint_file(run.checkpoint_path)
             except checkpoints.CheckpointError as error:
-                st.error(f"The run's checkpoint cannot be read: {error}")
+                st.error(_("The run's checkpoint cannot be read: {error}").format(error=error))
         if payload is not None:
-            st.download_button("Download checkpoint", run.checkpoint_path.read_bytes(),
+            st.download_button(_("Download checkpoint"), run.checkpoint_path.read_bytes(),
                                file_name=f"{run.id}.pt", key=self.key("download", "run"))
             if status.get("status") in ("stopped", "failed", "interrupted") and \
                     manager().active_for_run(run.id) is None:
-                if st.button(f"Resume from step {payload['step']:,}", key=self.key("resume")):
+                if st.button(_("Resume from step {step:,}").format(step=payload["step"]),
+                             key=self.key("resume")):
                     self.resume_run(run, payload)
         return payload
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import checkpoints, figures, identity
 from core.data import load_images
+from core.i18n import N_, _
 from core.jobs import manager
 from core.paths import CHECKPOINTS
 from ui import cookies
@@ -47,8 +48,8 @@ def keep_identity() -> None:
         st.session_state["owner.cookie"] = identity.issue(visitor)
     cookies.write(identity.COOKIE, st.session_state["owner.cookie"], identity.LIFETIME_S,
                   key="dlstudio.identity",
-                  refused="This browser refuses cookies, so your runs and your training job "
-                          "stay with this tab only: a reload or another tab starts afresh.")
+                  refused=_("This browser refuses cookies, so your runs and your training job "
+                            "stay with this tab only: a reload or another tab starts afresh."))
 
 
 def seen() -> str:
@@ -73,12 +74,14 @@ def upload_too_big(size: int) -> str | None:
     """A message when an upload is over the demo's size cap, else None."""
     cap = limits()
     if cap.enabled and size > cap.max_upload_mb * 2**20:
-        return (f"the file is {size / 2**20:.1f} MB; this shared demo accepts at most "
-                f"{cap.max_upload_mb} MB")
+        return _("the file is {size:.1f} MB; this shared demo accepts at most {cap} MB").format(
+            size=size / 2**20, cap=cap.max_upload_mb)
     return None
 
 
-@st.cache_resource(show_spinner="Loading the dataset ...")
+# (The spinner's words are fixed when the module is imported, in English: Streamlit takes them
+# once, and the dataset loads once per process, in the background on a hosted demo.)
+@st.cache_resource(show_spinner=N_("Loading the dataset ..."))
 def images():
     """The dataset, loaded once per process; raises DataUnavailable with instructions."""
     return load_images()

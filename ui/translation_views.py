@@ -15,6 +15,7 @@ import streamlit as st
 import torch
 
 from core.data.fashion_mnist import DataUnavailable
+from core.i18n import N_, _, ngettext
 from core.images import grid, picture_from_drawing, picture_from_upload
 from core.models.gans.base import to_uint8
 from ui import charts, pictures, state
@@ -47,32 +48,33 @@ def from_unit(picture_01: torch.Tensor) -> torch.Tensor:
 class TranslationPanel(AdversarialPanel):
     """A translation model's page. Model panels override ``explorer`` (and ``after``)."""
 
-    preview_caption = "fixed test images"
-    samples_label = "Test images at step"
-    no_samples_yet = "The first grid of test images appears after the first steps."
+    preview_caption = N_("fixed test images")
+    samples_label = N_("Test images at step")
+    no_samples_yet = N_("The first grid of test images appears after the first steps.")
 
     # Data: Fashion-MNIST only (the pairs and domains are made from it) ---------------------------
     def data_controls(self) -> None:
-        st.caption("Data: made from Fashion-MNIST on this machine (train and test split kept).")
+        st.caption(_("Data: made from Fashion-MNIST on this machine (train and test split "
+                     "kept)."))
 
     # Charts --------------------------------------------------------------------------------------
     def loss_figure(self, frame: pd.DataFrame) -> go.Figure:
         """D's loss and G's adversarial term with the bands the monitor uses for this loss."""
         health = self.spec.health
         t = health.thresholds
-        kind = "BCE" if health.loss == "bce" else "least squares"
+        kind = "BCE" if health.loss == "bce" else _("least squares")
         figure = charts.lines(frame, {"loss/discriminator": "D", "loss/generator":
-                                      "G (adversarial term)"}, "GAN losses", kind)
+                                      _("G (adversarial term)")}, _("GAN losses"), kind)
         charts.bands(figure, t.d_loss_band, t.g_loss_band)
-        return charts.titled(figure, "GAN losses", f"{kind}; {charts.BANDS}")
+        return charts.titled(figure, _("GAN losses"), f"{kind}; {_(charts.BANDS)}")
 
     def scores_figure(self, frame: pd.DataFrame) -> go.Figure:
         bce = self.spec.health.loss == "bce"
-        figure = charts.lines(frame, {"d/real": "D on real", "d/fake_before_g":
-                                      "D on generated (before G's step)",
-                                      "d/fake_after_g": "D on generated (after)"},
-                              "D's mean patch score", "probability 'real'" if bce else
-                              "score (real → 1, generated → 0)")
+        figure = charts.lines(frame, {"d/real": _("D on real"), "d/fake_before_g":
+                                      _("D on generated (before G's step)"),
+                                      "d/fake_after_g": _("D on generated (after)")},
+                              _("D's mean patch score"), _("probability 'real'") if bce else
+                              _("score (real → 1, generated → 0)"))
         if bce:
             figure.update_layout(yaxis_range=[0, 1])
         return figure
@@ -90,7 +92,8 @@ class TranslationPanel(AdversarialPanel):
                                              .d_accuracy_healthy), f"{key}.dacc")
         charts.plot(charts.grad_norm_figure(frame), f"{key}.grad")
         st.caption(self.spec.health.chart_notes["grad_norm"])
-        st.caption("The monitor's bands — " + self.spec.health.bands_text() + ".")
+        st.caption(_("The monitor's bands — {bands}.").format(
+            bands=self.spec.health.bands_text()))
 
     # The finished model --------------------------------------------------------------------------
     def loaded(self, source):
@@ -104,7 +107,7 @@ class TranslationPanel(AdversarialPanel):
         try:
             model.ensure_prepared(state.images())
         except DataUnavailable as error:
-            st.warning(f"The test images are not available here: {error}")
+            st.warning(_("The test images are not available here: {error}").format(error=error))
             return None
         return model, key, payload
 
@@ -113,9 +116,9 @@ class TranslationPanel(AdversarialPanel):
         found = self.loaded(source)
         if found is None:
             return
-        model, _, _ = found
-        st.subheader("Test images through the finished model")
-        show_grid(model.preview(), self.preview_caption, self.key("preview"))
+        model = found[0]
+        st.subheader(_("Test images through the finished model"))
+        show_grid(model.preview(), _(self.preview_caption), self.key("preview"))
 
 
 # Input from the learner ------------------------------------------------------------------------
@@ -125,8 +128,8 @@ def drawing_input(key: str, stroke_width: int, label: str, fill_hint: str = "") 
     a message or None). Without the canvas component, says how to get it."""
     st_canvas = pictures.canvas_component()
     if st_canvas is None:
-        return None, ("The drawing canvas needs the `streamlit-drawable-canvas` package "
-                      "(`pip install -r requirements.txt`); upload an image below instead.")
+        return None, _("The drawing canvas needs the `streamlit-drawable-canvas` package "
+                       "(`pip install -r requirements.txt`); upload an image below instead.")
     st.caption(label + (f" {fill_hint}" if fill_hint else ""))
     result = st_canvas(stroke_width=stroke_width, stroke_color="#ffffff",
                        background_color="#000000", width=CANVAS_PX, height=CANVAS_PX,
@@ -137,7 +140,7 @@ def drawing_input(key: str, stroke_width: int, label: str, fill_hint: str = "") 
     try:
         return picture_from_drawing(image), None
     except ValueError as error:
-        return None, str(error).capitalize() + "."
+        return None, _("{reason}.").format(reason=str(error).capitalize())
 
 
 def upload_input(key: str, label: str) -> tuple:
@@ -148,12 +151,13 @@ def upload_input(key: str, label: str) -> tuple:
         return None, None, None
     too_big = state.upload_too_big(upload.size)
     if too_big:
-        return None, None, f"{upload.name} refused: {too_big}."
+        return None, None, _("{name} refused: {reason}.").format(name=upload.name,
+                                                                 reason=too_big)
     try:
         found, note = picture_from_upload(upload.getvalue(), upload.name)
     except ValueError as error:
-        return None, None, str(error)[0].upper() + str(error)[1:] + "."
-    return found, f"{upload.name}: {note}.", None
+        return None, None, _("{reason}.").format(reason=str(error)[0].upper() + str(error)[1:])
+    return found, _("{name}: {note}.").format(name=upload.name, note=note), None
 
 
 def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: bool
@@ -164,16 +168,19 @@ def patch_map_figure(scores: torch.Tensor, patch: int, title: str, probability: 
     if values.ndim != 2:
         raise ValueError(f"a patch map is one (rows, columns) map, not {values.shape}")
     figure = go.Figure(go.Heatmap(z=values, colorscale="RdBu", zmin=0, zmax=1,
-                                  colorbar=dict(title=dict(text="real" if probability else
-                                                           "score", side="top"),
+                                  colorbar=dict(title=dict(text=_("real") if probability else
+                                                           _("score"), side="top"),
                                                 tickvals=[0, 0.25, 0.5, 0.75, 1],
                                                 ticktext=["0", "0.25", "0.5", "0.75", "1"],
                                                 thickness=12, xpad=4),
-                                  hovertemplate="patch row %{y}, column %{x}: %{z:.2f}"
-                                                "<extra></extra>"))
+                                  hovertemplate=_("patch row %{y}, column %{x}: %{z:.2f}")
+                                  + "<extra></extra>"))
     figure.update_layout(title=title, yaxis_autorange="reversed", height=300,
                          margin=dict(l=10, r=40, t=charts.TOP, b=10),
-                         xaxis=dict(title=f"{values.shape[1]} patches of {patch}×{patch} px",
+                         xaxis=dict(title=ngettext("{count} patch of {patch}×{patch} px",
+                                                   "{count} patches of {patch}×{patch} px",
+                                                   values.shape[1]).format(
+                                                       count=values.shape[1], patch=patch),
                                     showticklabels=False),
                          yaxis=dict(showticklabels=False, scaleanchor="x"))
     return figure
@@ -191,9 +198,9 @@ def class_caption(judge, images: torch.Tensor, names) -> list[str]:
     """"<class> (<probability>)" the shipped CNN gives each image, or "" without it."""
     if judge is None:
         return [""] * len(images)
-    logits, _ = judge.logits_and_features(images)
+    logits, _features = judge.logits_and_features(images)
     probabilities = logits.softmax(1)
-    return [f"{names[int(i)]} ({float(p[int(i)]):.0%})"
+    return [f"{_(names[int(i)])} ({float(p[int(i)]):.0%})"
             for i, p in zip(probabilities.argmax(1), probabilities)]
 
 

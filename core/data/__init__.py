@@ -10,6 +10,7 @@ import os
 import torch
 
 from core.data import fashion_mnist, synthetic
+from core.i18n import _
 
 
 def dataset_name() -> str:
@@ -24,7 +25,7 @@ def load_images():
 
 def images_status() -> tuple[bool, str]:
     if dataset_name() == "synthetic":
-        return True, "synthetic test data (DLSTUDIO_DATASET=synthetic)"
+        return True, _("synthetic test data (DLSTUDIO_DATASET=synthetic)")
     return fashion_mnist.status()
 
 

@@ -17,8 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+from core.i18n import N_, _
+
+# The names are the data's (code compares them); a page shows them through _().
+CLASS_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+               N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 DEBIAN_ROOT = Path("/usr/share/datasets/fashion-mnist")
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 FILES = {
@@ -27,7 +30,7 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-HOW_TO_GET = (
+HOW_TO_GET = N_(       # shown through _() (the pages and the error raised here)
     "Fashion-MNIST was not found. Any one of these fixes it:\n"
     "1. On Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist` "
     "(puts it in /usr/share/datasets/fashion-mnist; `make run` does this when run as root).\n"
@@ -62,14 +65,15 @@ def _read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as handle:
         raw = handle.read()
     if len(raw) < 8:
-        raise DataUnavailable(f"{path} is truncated")
-    _, dtype_code, ndim = raw[0] * 256 + raw[1], raw[2], raw[3]
+        raise DataUnavailable(_("{path} is truncated").format(path=path))
+    _magic, dtype_code, ndim = raw[0] * 256 + raw[1], raw[2], raw[3]
     if dtype_code != 0x08:
-        raise DataUnavailable(f"{path} is not an unsigned-byte idx file")
+        raise DataUnavailable(_("{path} is not an unsigned-byte idx file").format(path=path))
     shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise DataUnavailable(f"{path} is truncated: {data.size} of {int(np.prod(shape))} bytes")
+        raise DataUnavailable(_("{path} is truncated: {size} of {expected} bytes").format(
+            path=path, size=data.size, expected=int(np.prod(shape))))
     return data.reshape(shape)
 
 
@@ -135,10 +139,12 @@ def load(allow_download: bool = True) -> ImageDataset:
             try:
                 root = _download()
             except Exception as error:  # no network, a proxy, a full disk: all mean "not here"
-                raise DataUnavailable(f"{HOW_TO_GET}\n\n(torchvision's download failed: "
-                                      f"{type(error).__name__}: {str(error)[:200]})") from None
+                raise DataUnavailable(_("{how_to_get}\n\n(torchvision's download failed: "
+                                        "{error})").format(
+                    how_to_get=_(HOW_TO_GET),
+                    error=f"{type(error).__name__}: {str(error)[:200]}")) from None
         if root is None:
-            raise DataUnavailable(HOW_TO_GET)
+            raise DataUnavailable(_(HOW_TO_GET))
         _cache["fmnist"] = _load_from(root)
         return _cache["fmnist"]
 
@@ -147,5 +153,5 @@ def status() -> tuple[bool, str]:
     """(available, one line) without downloading anything."""
     root = find_root()
     if root is None:
-        return False, "not found locally (torchvision will try to download it when you train)"
-    return True, f"found at {root}"
+        return False, _("not found locally (torchvision will try to download it when you train)")
+    return True, _("found at {root}").format(root=root)

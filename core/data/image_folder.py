@@ -15,6 +15,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from core.data.fashion_mnist import REPO_DATA, DataUnavailable, ImageDataset
+from core.i18n import N_, _
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 MAX_IMAGES = 60_000
@@ -50,9 +51,10 @@ def _from_images(named, size: int, source: str) -> ImageDataset:
     deadline = time.monotonic() + READ_SECONDS
     for name, raw in named:
         if time.monotonic() > deadline:
-            raise DataUnavailable(f"{source}: reading the images took longer than "
-                                  f"{READ_SECONDS:.0f} s ({len(pictures)} read so far); use "
-                                  f"fewer or smaller images (each is resized to {size} px anyway)")
+            raise DataUnavailable(_("{source}: reading the images took longer than {seconds:.0f} s "
+                                    "({count} read so far); use fewer or smaller images (each "
+                                    "is resized to {size} px anyway)").format(
+                source=source, seconds=READ_SECONDS, count=len(pictures), size=size))
         try:
             with Image.open(io.BytesIO(raw)) as image:
                 width, height = image.size
@@ -66,11 +68,17 @@ def _from_images(named, size: int, source: str) -> ImageDataset:
         if len(pictures) >= MAX_IMAGES:
             break
     if len(pictures) < MIN_IMAGES:
-        big = (f", {too_big} over {MAX_PIXELS // 10**6} megapixels were skipped"
-               if too_big else "")
-        raise DataUnavailable(f"{source}: found {len(pictures)} readable images ({skipped} files "
-                              f"could not be read{big}); a GAN needs at least {MIN_IMAGES}. "
-                              f"Accepted: {', '.join(SUFFIXES)}.")
+        values = dict(source=source, count=len(pictures), skipped=skipped, too_big=too_big,
+                      megapixels=MAX_PIXELS // 10**6, needed=MIN_IMAGES,
+                      suffixes=", ".join(SUFFIXES))
+        if too_big:
+            raise DataUnavailable(_("{source}: found {count} readable images ({skipped} files "
+                                    "could not be read, {too_big} over {megapixels} megapixels "
+                                    "were skipped); a GAN needs at least {needed}. "
+                                    "Accepted: {suffixes}.").format(**values))
+        raise DataUnavailable(_("{source}: found {count} readable images ({skipped} files could "
+                                "not be read); a GAN needs at least {needed}. "
+                                "Accepted: {suffixes}.").format(**values))
     array = np.stack([np.asarray(picture) for picture in pictures])         # (N, H, W, 3)
     is_grey = bool((array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all())
     tensor = torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()       # (N, 3, H, W)
@@ -79,36 +87,41 @@ def _from_images(named, size: int, source: str) -> ImageDataset:
     held_out = max(len(tensor) // 10, 1)
     labels = torch.zeros(len(tensor), dtype=torch.long)
     return ImageDataset(tensor[:-held_out], labels[:-held_out], tensor[-held_out:], labels[-held_out:],
-                        ("image",), source)
+                        (N_("image"),), source)
 
 
 def load_folder(path: str | Path, size: int = 32) -> ImageDataset:
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise DataUnavailable(f"{folder} is not a folder")
+        raise DataUnavailable(_("{folder} is not a folder").format(folder=folder))
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
-        raise DataUnavailable(f"{folder} holds no images ({', '.join(SUFFIXES)})")
+        raise DataUnavailable(_("{folder} holds no images ({suffixes})").format(
+            folder=folder, suffixes=", ".join(SUFFIXES)))
     return _from_images(((str(p), p.read_bytes()) for p in files[:MAX_IMAGES]), size, str(folder))
 
 
 def load_zip(raw: bytes, name: str = "upload.zip", size: int = 32) -> ImageDataset:
     if len(raw) > MAX_ZIP_BYTES:
-        raise DataUnavailable(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MB")
+        raise DataUnavailable(_("{name} is larger than {megabytes} MB").format(
+            name=name, megabytes=MAX_ZIP_BYTES // 2**20))
     if not zipfile.is_zipfile(io.BytesIO(raw)):
-        raise DataUnavailable(f"{name} is not a zip archive: upload a .zip of images")
+        raise DataUnavailable(_("{name} is not a zip archive: upload a .zip of images").format(
+            name=name))
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         members = [m for m in archive.infolist()
                    if not m.is_dir() and Path(m.filename).suffix.lower() in SUFFIXES
                    and not Path(m.filename).name.startswith(".")]
         if not members:
-            raise DataUnavailable(f"{name} holds no images ({', '.join(SUFFIXES)})")
+            raise DataUnavailable(_("{folder} holds no images ({suffixes})").format(
+                folder=name, suffixes=", ".join(SUFFIXES)))
         members = members[:MAX_IMAGES]
         cap = unpacked_cap()
         if sum(m.file_size for m in members) > cap:
-            raise DataUnavailable(f"{name} unpacks to {sum(m.file_size for m in members) / 2**20:,.0f}"
-                                  f" MB, more than {cap // 2**20} MB: refused (zip the images "
-                                  "themselves, resized, not a larger file)")
+            raise DataUnavailable(_("{name} unpacks to {unpacked:,.0f} MB, more than {cap} MB: "
+                                    "refused (zip the images themselves, resized, not a larger "
+                                    "file)").format(
+                name=name, unpacked=sum(m.file_size for m in members) / 2**20, cap=cap // 2**20))
         # One member in memory at a time (zipfile reads no more than a member's declared size).
         return _from_images(((m.filename, archive.read(m)) for m in members), size, name)
 
@@ -121,9 +134,10 @@ def load_torchvision(name: str) -> ImageDataset:
         train = classes(str(REPO_DATA), train=True, download=True)
         test = classes(str(REPO_DATA), train=False, download=True)
     except Exception as error:  # offline, proxy, disk: all mean "not here"
-        raise DataUnavailable(f"{name} is not available: torchvision could not download it "
-                              f"({type(error).__name__}). It needs an internet connection once; "
-                              "Fashion-MNIST works offline.") from None
+        raise DataUnavailable(_("{name} is not available: torchvision could not download it "
+                                "({error}). It needs an internet connection once; "
+                                "Fashion-MNIST works offline.").format(
+            name=name, error=type(error).__name__)) from None
 
     def tensors(dataset):
         images = torch.as_tensor(np.asarray(dataset.data))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data.fashion_mnist import DataUnavailable
+from core.i18n import _
 from core.paths import runs_root
 
 KINDS = ("images", "torchvision", "zip", "folder", "model")
@@ -47,7 +48,7 @@ class DataSource:
     @classmethod
     def torchvision(cls, name: str) -> "DataSource":
         if name not in TORCHVISION:
-            raise DataUnavailable(f"unknown torchvision dataset {name!r}")
+            raise DataUnavailable(_("unknown torchvision dataset {name!r}").format(name=name))
         return cls("torchvision", name)
 
     @classmethod
@@ -58,7 +59,8 @@ class DataSource:
     def zip_upload(cls, raw: bytes, filename: str = "upload.zip") -> "DataSource":
         """Keep an uploaded .zip under the runs folder (once per content) and describe it."""
         if not zipfile.is_zipfile(io.BytesIO(raw)):
-            raise DataUnavailable(f"{filename} is not a zip archive: upload a .zip of images")
+            raise DataUnavailable(_("{name} is not a zip archive: upload a .zip of images").format(
+                name=filename))
         digest = hashlib.sha256(raw).hexdigest()[:16]
         relative = f"{UPLOADS}/{digest}.zip"
         stored = runs_root() / relative
@@ -79,10 +81,10 @@ class DataSource:
         """Cheap checks the server can make before queueing (raises DataUnavailable); reading
         the data is the job's."""
         if self.kind == "zip" and not (runs_root() / self.path).is_file():
-            raise DataUnavailable(f"{self.name}: the uploaded images are no longer on this "
-                                  "server; upload them again")
+            raise DataUnavailable(_("{name}: the uploaded images are no longer on this server; "
+                                    "upload them again").format(name=self.name))
         if self.kind == "folder" and not Path(self.path).is_dir():
-            raise DataUnavailable(f"{self.path} is not a folder")
+            raise DataUnavailable(_("{folder} is not a folder").format(folder=self.path))
 
     def load(self, config=None):
         """The data, read in the calling process."""
@@ -100,6 +102,10 @@ class DataSource:
         return MODELS[self.name].load_data(config)
 
     def describe(self) -> str:
-        return {"images": "the default image set", "model": "the model's own data",
-                "torchvision": TORCHVISION.get(self.name, self.name),
-                "zip": f"uploaded {self.name}", "folder": self.path}[self.kind]
+        if self.kind == "images":
+            return _("the default image set")
+        if self.kind == "model":
+            return _("the model's own data")
+        if self.kind == "zip":
+            return _("uploaded {name}").format(name=self.name)
+        return TORCHVISION.get(self.name, self.name) if self.kind == "torchvision" else self.path

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import torch
 
+from core.i18n import N_, _
 from core.paths import runs_root
 
 FORTUNES = Path(os.environ.get("DLSTUDIO_FORTUNES_DIR", "/usr/share/games/fortunes"))
 UNK = "<unk>"
 MAX_UPLOAD_CHARS = 5_000_000      # a bigger upload is cut to this with a note saying so
 MIN_CHARS = 2_000                 # shorter text cannot give a meaningful train/validation split
+YOUR_TEXT = N_("your text")       # the title of an upload whose file name is lost
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|\n|[^\sA-Za-z0-9]")
 
@@ -39,6 +41,28 @@ class CorpusError(ValueError):
     """The text cannot be used; str(error) says why in one line."""
 
 
+class Note(str):
+    """A note about a corpus: the English sentence itself (a ``str``, for logs, tests and the CLI)
+    that a page says again in its visitor's language with ``said()`` (a corpus is built once
+    and cached for every visitor, whatever their language). ``template`` is marked with N_."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        note = super().__new__(cls, template.format(**values))
+        note.template, note.values = template, values
+        return note
+
+    def said(self) -> str:
+        return _(self.template).format(**self.values)
+
+
+def said(note: str) -> str:
+    """A corpus note in the current language (a plain string: as it is, or its translation)."""
+    return note.said() if isinstance(note, Note) else _(note)
+
+
 @dataclass(frozen=True)
 class CorpusInfo:
     name: str
@@ -51,16 +75,17 @@ class CorpusInfo:
 
 CORPORA = {
     "tang-poems": CorpusInfo(
-        "tang-poems", "Tang and Song poems (唐诗三百首 + 宋诗一百首)", "zh", ("tang300", "song100"),
-        "fortunes-zh", "The classic char-RNN demo: the model learns the five- and seven-character "
-        "lines, the rhythm of the punctuation and the title/author header of each poem."),
+        "tang-poems", N_("Tang and Song poems (唐诗三百首 + 宋诗一百首)"), "zh",
+        ("tang300", "song100"), "fortunes-zh",
+        N_("The classic char-RNN demo: the model learns the five- and seven-character lines, the "
+           "rhythm of the punctuation and the title/author header of each poem.")),
     "zh-prose": CorpusInfo(
-        "zh-prose", "Modern Chinese prose (fortunes-zh chinese)", "zh", ("chinese",),
-        "fortunes-zh", "About a million characters of modern Chinese quotations and short "
-        "prose: the corpus for the tutorial's homophone example."),
+        "zh-prose", N_("Modern Chinese prose (fortunes-zh chinese)"), "zh", ("chinese",),
+        "fortunes-zh", N_("About a million characters of modern Chinese quotations and short "
+                          "prose: the corpus for the tutorial's homophone example.")),
     "en-fortunes": CorpusInfo(
-        "en-fortunes", "English fortunes (quotes, jokes, poems)", "en", ENGLISH_FILES, "fortunes",
-        "About 2.4 million characters of English quotations, jokes and verse."),
+        "en-fortunes", N_("English fortunes (quotes, jokes, poems)"), "en", ENGLISH_FILES,
+        "fortunes", N_("About 2.4 million characters of English quotations, jokes and verse.")),
 }
 
 # The tutorial's homophone pair (same sound: "cooking oil" versus "petroleum"), and more pairs a
@@ -160,36 +185,38 @@ def read_default(name: str) -> str:
     info = CORPORA[name]
     missing = [f for f in info.files if not (FORTUNES / f).is_file()]
     if len(missing) == len(info.files):
-        raise CorpusError(f"the {info.title} corpus is not on this machine: install Debian's "
-                          f"`{info.package}` package (sudo apt-get install {info.package}), or "
-                          "upload a .txt file instead")
+        raise CorpusError(_("the {title} corpus is not on this machine: install Debian's "
+                            "`{package}` package (sudo apt-get install {package}), or upload a "
+                            ".txt file instead").format(title=_(info.title), package=info.package))
     parts = [(FORTUNES / f).read_text(encoding="utf-8", errors="replace")
              for f in info.files if f not in missing]
     return clean("\n%\n".join(parts))
 
 
-def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[str]]:
+def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[Note]]:
     """Decode an uploaded text file; returns (text, notes) or raises CorpusError with the reason."""
     notes = []
     if not raw or not raw.strip():
-        raise CorpusError("the file is empty")
+        raise CorpusError(_("the file is empty"))
     if b"\x00" in raw[:65536]:
-        raise CorpusError("the file is binary (it contains NUL bytes), not a text file")
+        raise CorpusError(_("the file is binary (it contains NUL bytes), not a text file"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CorpusError(f"the file is not UTF-8 text (byte {error.start} cannot be decoded); "
-                          "save it as UTF-8 and upload it again") from None
+        raise CorpusError(_("the file is not UTF-8 text (byte {byte} cannot be decoded); save it "
+                            "as UTF-8 and upload it again").format(byte=error.start)) from None
     printable = sum(ch.isprintable() or ch in "\n\t" for ch in text[:65536])
     if printable < 0.95 * min(len(text), 65536):
-        raise CorpusError("the file does not look like text (too many control characters)")
+        raise CorpusError(_("the file does not look like text (too many control characters)"))
     if len(text) > limit:
-        notes.append(f"the upload has {len(text):,} characters; only the first {limit:,} are used")
+        notes.append(Note(N_("the upload has {chars:,} characters; only the first {limit:,} are "
+                             "used"), chars=len(text), limit=limit))
         text = text[:limit]
     text = clean(text)
     if len(text) < MIN_CHARS:
-        raise CorpusError(f"the text is too short to split into training and validation parts "
-                          f"({len(text):,} characters; at least {MIN_CHARS:,} are needed)")
+        raise CorpusError(_("the text is too short to split into training and validation parts "
+                            "({chars:,} characters; at least {needed:,} are needed)")
+                          .format(chars=len(text), needed=MIN_CHARS))
     return text, notes
 
 
@@ -197,7 +224,7 @@ def upload_folder() -> Path:
     return runs_root() / "_corpora"
 
 
-def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[str]]:
+def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[Note]]:
     """Check an upload and keep it on disk (so its runs can be resumed); returns (corpus name, notes)."""
     text, notes = check_upload(raw)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -211,8 +238,8 @@ def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[st
 
 
 def unknown(name: str) -> CorpusError:
-    return CorpusError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}, "
-                       "or upload a .txt on the page")
+    return CorpusError(_("unknown corpus {name!r}; choose one of {names}, or upload a .txt on the "
+                         "page").format(name=name, names=", ".join(CORPORA)))
 
 
 def check_name(name: str) -> None:
@@ -225,13 +252,13 @@ def read_corpus(name: str) -> tuple[str, str, str, list[str]]:
     if name.startswith("upload:"):
         digest = name.split(":", 1)[1]
         if not re.fullmatch(r"[0-9a-f]{12}", digest):
-            raise CorpusError(f"bad uploaded-corpus name {name!r}")
+            raise CorpusError(_("bad uploaded-corpus name {name!r}").format(name=name))
         path = upload_folder() / f"{digest}.txt"
         if not path.exists():
-            raise CorpusError("the uploaded text of this run is no longer on this server; "
-                              "upload it again")
+            raise CorpusError(_("the uploaded text of this run is no longer on this server; "
+                                "upload it again"))
         label = (upload_folder() / f"{digest}.name")
-        title = label.read_text(encoding="utf-8") if label.exists() else "your text"
+        title = label.read_text(encoding="utf-8") if label.exists() else YOUR_TEXT
         text = path.read_text(encoding="utf-8")
         chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text[:20000])
         return text, title, "zh" if chinese > 0.2 * min(len(text), 20000) else "en", []
@@ -264,17 +291,19 @@ def build(text: str, *, name: str, title: str = "", language: str = "en", level:
           notes: list[str] | None = None) -> TextCorpus:
     """Split ``text`` by document into train/validation, build the vocabulary on train, encode."""
     if level not in ("char", "word"):
-        raise CorpusError(f"level must be char or word; got {level!r}")
+        raise CorpusError(_("level must be char or word; got {level!r}").format(level=level))
     if level == "word" and language == "zh":
-        raise CorpusError("word level needs words separated by spaces; use char level for Chinese")
+        raise CorpusError(_("word level needs words separated by spaces; use char level for "
+                            "Chinese"))
     documents = documents_of(text)
     unique = list(dict.fromkeys(documents))  # a repeated document would leak into validation
     if len(unique) < len(documents):
-        notes = list(notes or []) + [f"{len(documents) - len(unique):,} repeated documents "
-                                     "dropped (a copy in both splits would flatter validation)"]
+        notes = list(notes or []) + [Note(N_("{count:,} repeated documents dropped (a copy in "
+                                             "both splits would flatter validation)"),
+                                          count=len(documents) - len(unique))]
         documents = unique
     if len(documents) < 2:
-        raise CorpusError("the text is too short to split into training and validation parts")
+        raise CorpusError(_("the text is too short to split into training and validation parts"))
     order = list(range(len(documents)))
     random.Random(seed).shuffle(order)
     count_val = min(len(documents) - 1, max(1, round(len(documents) * val_fraction)))
@@ -284,7 +313,7 @@ def build(text: str, *, name: str, title: str = "", language: str = "en", level:
     train_tokens, val_tokens = tokenize(train_text, level), tokenize(val_text, level)
     vocab = Vocab.build(train_tokens, level, min_count, max_vocab)
     if len(vocab) < 3:
-        raise CorpusError("the text has fewer than two distinct tokens; nothing to model")
+        raise CorpusError(_("the text has fewer than two distinct tokens; nothing to model"))
     return TextCorpus(name=name, title=title or name, language=language, level=level, vocab=vocab,
                       train_ids=vocab.encode(train_tokens), val_ids=vocab.encode(val_tokens),
                       documents=(len(documents) - count_val, count_val),
@@ -305,12 +334,12 @@ def make_synthetic(level: str = "char", language: str = "en") -> TextCorpus:
         parts = (("厨房里", "商店里", "我们家", "学校里", "冰箱里"), ("的", ""),
                  ("食油", "大米", "面包", "牛奶", "白糖"), ("用完了", "买到了", "放好了", "不多了"))
         sentence = lambda: "".join(rng.choice(part) for part in parts) + "。"
-        documents = ["".join(sentence() for _ in range(3)) for _ in range(400)]
+        documents = ["".join(sentence() for _i in range(3)) for _j in range(400)]
     else:
         subjects = ("the cat", "a dog", "the bird", "my friend", "the teacher")
         verbs = ("sat on", "ran to", "looked at", "jumped over", "sang to")
         objects = ("the mat", "the park", "a tree", "the house", "the river")
         documents = [" ".join(f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)}."
-                              for _ in range(3)) for _ in range(400)]
-    return build("\n\n".join(documents) + "\n", name="synthetic", title="synthetic sentences",
+                              for _i in range(3)) for _j in range(400)]
+    return build("\n\n".join(documents) + "\n", name="synthetic", title=N_("synthetic sentences"),
                  language=language, level=level)

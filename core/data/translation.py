@@ -21,6 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from core.data.fashion_mnist import CLASS_NAMES
+from core.i18n import N_, _
 
 EDGE_THRESHOLD = 0.25        # of the image's largest gradient: keeps outlines, drops fabric noise
 THUMBNAIL_SIZE = 7           # 28 px -> 7 px: a 4x super-resolution task
@@ -61,21 +62,22 @@ class PairTask:
     lesson: str
 
 
+# Keys are the config's values; title and lesson are marked here and shown through _().
 PAIR_TASKS = {
-    "edges": PairTask("edges → garment", sobel_edges, outline_from_drawing,
-                      "An outline fixes the shape; the model fills in the shading."),
-    "thumbnail": PairTask(f"{THUMBNAIL_SIZE}×{THUMBNAIL_SIZE} thumbnail → 28 px", thumbnails,
+    "edges": PairTask(N_("edges → garment"), sobel_edges, outline_from_drawing,
+                      N_("An outline fixes the shape; the model fills in the shading.")),
+    "thumbnail": PairTask(N_("7×7 thumbnail → 28 px"), thumbnails,   # 7 = THUMBNAIL_SIZE
                           thumbnails,
-                          "Many garments shrink to the same thumbnail: L1 alone draws their "
-                          "blurry average, the GAN term picks one sharp garment."),
+                          N_("Many garments shrink to the same thumbnail: L1 alone draws their "
+                             "blurry average, the GAN term picks one sharp garment.")),
 }
 
 
 def class_indices(class_names: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
     missing = [name for name in wanted if name not in class_names]
     if missing:
-        raise ValueError(f"the data have no class {', '.join(missing)} (these pairs are made "
-                         "from Fashion-MNIST)")
+        raise ValueError(_("the data have no class {classes} (these pairs are made from "
+                           "Fashion-MNIST)").format(classes=", ".join(missing)))
     return [class_names.index(name) for name in wanted]
 
 
@@ -130,12 +132,12 @@ def domain_indices(labels: torch.Tensor, class_a: int, class_b: int
     of A has a partner in B — which is what makes the translation unpaired; two identical domains
     are refused."""
     if class_a == class_b:
-        raise ValueError("the two domains are the same class: CycleGAN needs two different "
-                         "domains to translate between")
+        raise ValueError(_("the two domains are the same class: CycleGAN needs two different "
+                           "domains to translate between"))
     a = (labels == class_a).nonzero().squeeze(1)
     b = (labels == class_b).nonzero().squeeze(1)
     if bool(torch.isin(a, b).any()):     # cannot happen with one label per image; checked anyway
-        raise ValueError("the domains share images")
+        raise ValueError(_("the domains share images"))
     return a, b
 
 
@@ -155,7 +157,8 @@ def make_domains(data, name_a: str, name_b: str) -> DomainSet:
     train_a, train_b = domain_indices(data.train_labels, class_a, class_b)
     test_a, test_b = domain_indices(data.test_labels, class_a, class_b)
     if min(len(train_a), len(train_b), len(test_a), len(test_b)) == 0:
-        raise ValueError(f"no images of {name_a} or {name_b} in the data")
+        raise ValueError(_("no images of {class_a} or {class_b} in the data").format(
+            class_a=_(name_a), class_b=_(name_b)))
     return DomainSet(data.train_images.index_select(0, train_a),
                      data.train_images.index_select(0, train_b),
                      data.test_images.index_select(0, test_a),

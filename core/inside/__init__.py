@@ -16,12 +16,12 @@ used (``core.inside.cache.cache_root``, not ``core.inside.cache_root``).
 """
 from __future__ import annotations
 
-from core.inside.cache import (CACHE_VERSION, Computations, Progress, cache_path, computations,
-                               data_fingerprint, fingerprint_tensors, load_cached,
+from core.inside.cache import (CACHE_VERSION, Computations, Progress, Words, cache_path,
+                               computations, data_fingerprint, fingerprint_tensors, load_cached,
                                model_fingerprint, save_cached)
 from core.inside.class_map import (MAP_IMAGES, TSNE_ITERATIONS, class_map, class_map_name,
-                                   data_urls, embed_2d, neighbour_agreement, penultimate_features,
-                                   pixel_map, pixel_map_name, png_data_url)
+                                   data_urls, embed_2d, features_words, neighbour_agreement,
+                                   penultimate_features, pixel_map, pixel_map_name, png_data_url)
 from core.inside.classifier import (SKIPPED_LAYERS, Activation, WeightPictures, explain,
                                     feature_maps, first_layer_weights, grad_cam, layers_of,
                                     predict, recording, saliency)
@@ -43,7 +43,7 @@ __all__ = [
     "first_layer_weights", "grad_cam", "layers_of", "predict", "recording", "saliency",
     # class_map
     "MAP_IMAGES", "TSNE_ITERATIONS", "class_map", "class_map_name", "data_urls", "embed_2d",
-    "neighbour_agreement", "penultimate_features", "pixel_map", "pixel_map_name", "png_data_url",
+    "features_words", "neighbour_agreement", "penultimate_features", "pixel_map", "pixel_map_name", "png_data_url",
     # discriminator
     "HISTOGRAM_BINS", "HISTOGRAM_PREFIX", "Push", "ScoreHistogram", "decision_boundary",
     "discriminator_histogram", "discriminator_push", "histogram_metrics", "real_for",
@@ -51,7 +51,7 @@ __all__ = [
     # nearest
     "bank_name", "bank_tensor", "nearest", "training_bank", "unit_features",
     # cache
-    "CACHE_VERSION", "Computations", "Progress", "cache_path", "computations", "data_fingerprint",
+    "CACHE_VERSION", "Computations", "Progress", "Words", "cache_path", "computations", "data_fingerprint",
     "fingerprint_tensors", "load_cached", "model_fingerprint", "save_cached",
     # pictures
     "DIVERGING", "HEAT", "SEQUENTIAL", "colour", "grey", "heat_overlay", "magnitude_colours",

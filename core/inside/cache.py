@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from core.i18n import N_, _
 from core.inside.looking import network_of
 from core.paths import cache_root
 
@@ -69,15 +70,35 @@ def save_cached(name: str, values: dict[str, np.ndarray]) -> None:
     os.replace(temporary, path)
 
 
+class Words(str):
+    """A progress message: the English words (a ``str``: what tests and logs read), and the
+    marked template and values to say them again in a visitor's language when a page draws them
+    (a computation runs in a worker thread shared by every visitor, whatever their language)."""
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values) -> "Words":
+        words = super().__new__(cls, template.format(**values))
+        words.template, words.values = template, values
+        return words
+
+    def translated(self) -> str:
+        return _(self.template).format(**self.values)
+
+
 @dataclass
 class Progress:
     """Where a background computation is: a fraction and a few words, read by the page."""
     fraction: float = 0.0
-    text: str = "waiting for a free worker"
+    text: str = N_("waiting for a free worker")
     started: float = field(default_factory=time.perf_counter)
 
     def __call__(self, fraction: float, text: str) -> None:
         self.fraction, self.text = fraction, text
+
+    def shown(self) -> str:
+        """The words in the current language (``Words``, or a message marked with ``N_``)."""
+        return self.text.translated() if isinstance(self.text, Words) else _(self.text)
 
 
 class Computations:
@@ -111,8 +132,8 @@ class Computations:
             future = self._pool.submit(work)
             self._running[name] = (future, progress)
             while len(self._running) > self._keep:     # forget the oldest finished one
-                oldest = next((key for key, (done, _) in self._running.items() if done.done()),
-                              None)
+                oldest = next((key for key, (done, _progress) in self._running.items()
+                               if done.done()), None)
                 if oldest is None:
                     break
                 del self._running[oldest]

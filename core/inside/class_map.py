@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from typing import Callable
 
 import numpy as np
@@ -13,11 +14,17 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.inside.cache import CACHE_VERSION, data_fingerprint
+from core.i18n import N_, _
+from core.inside.cache import CACHE_VERSION, Words, data_fingerprint
 from core.inside.looking import as_batch, looking, network_of
 
 MAP_IMAGES = 2000          # test images on a class map
 TSNE_ITERATIONS = 500      # enough for 2,000 points to settle; 1,000 (the default) doubles the time
+
+# What a class map's features are, in English in the result (it is kept on disk, for every
+# visitor); ``features_words`` says it in the page's language.
+LAST_LAYER_INPUTS = N_("the {count} inputs of its last layer")
+CLASS_SCORES = N_("its {count} class scores (it has no hidden layer)")
 
 
 @torch.no_grad()
@@ -47,9 +54,20 @@ def penultimate_features(model, images: torch.Tensor, batch_size: int = 500,
         finally:
             if handle is not None:
                 handle.remove()
-    what = (f"the {features[0].shape[1]} inputs of its last layer" if last else
-            f"its {features[0].shape[1]} class scores (it has no hidden layer)")
+    what = (LAST_LAYER_INPUTS if last else CLASS_SCORES).format(count=features[0].shape[1])
     return torch.cat(features).numpy(), torch.cat(predictions).numpy(), what
+
+
+def features_words(what) -> str:
+    """What ``penultimate_features`` (or a stored class map) says the features are, in the current
+    language; an unknown text as it is."""
+    what = str(what)
+    for template in (LAST_LAYER_INPUTS, CLASS_SCORES):
+        pattern = "^" + re.escape(template).replace(re.escape("{count}"), "(?P<count>[0-9]+)") + "$"
+        found = re.match(pattern, what)
+        if found:
+            return _(template).format(count=found["count"])
+    return what
 
 
 def embed_2d(features: np.ndarray, seed: int = 0, iterations: int = TSNE_ITERATIONS) -> np.ndarray:
@@ -91,8 +109,8 @@ def class_map(model, data, count: int = MAP_IMAGES,
     images, labels = data.test_images[:count], data.test_labels[:count].numpy()
     report = progress or (lambda fraction, text: None)
     features, predicted, what = penultimate_features(
-        model, images, progress=lambda f: report(0.1 * f, "the network's features"))
-    report(0.1, f"t-SNE of {len(images):,} feature vectors")
+        model, images, progress=lambda f: report(0.1 * f, N_("the network's features")))
+    report(0.1, Words(N_("t-SNE of {count:,} feature vectors"), count=len(images)))
     positions = embed_2d(features)
     return {"positions": positions, "labels": labels, "predicted": predicted,
             "agreement": np.float32(neighbour_agreement(positions, labels)),
@@ -104,7 +122,7 @@ def pixel_map(data, count: int = MAP_IMAGES,
     """The same map of the raw pixels (the same for every model of a dataset)."""
     images, labels = data.test_images[:count], data.test_labels[:count].numpy()
     if progress:
-        progress(0.55, f"t-SNE of {len(images):,} images' raw pixels")
+        progress(0.55, Words(N_("t-SNE of {count:,} images' raw pixels"), count=len(images)))
     positions = embed_2d(images.flatten(1).float().numpy() / 255)
     return {"positions": positions, "labels": labels,
             "agreement": np.float32(neighbour_agreement(positions, labels))}

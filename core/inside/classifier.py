@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.classification import ClassifierTrainer
+from core.i18n import _
 from core.inside.looking import as_batch, looking, network_of
 
 
@@ -50,28 +51,45 @@ def _pair(value) -> str:
     return f"{first}×{second}"
 
 
+def _residual_words(module: nn.Module) -> str | None:
+    """A residual block (convs + a skip) in words, "2 convs 3×3 + skip, 32 channels, stride 2";
+    None for any other module."""
+    convs = [child for child in module.children() if isinstance(child, nn.Conv2d)]
+    if not (hasattr(module, "shortcut") and convs):
+        return None
+    stride = max(_pair_values(convs[0].stride))
+    values = dict(count=len(convs), kernel=_pair(convs[0].kernel_size),
+                  channels=convs[-1].out_channels, stride=stride)
+    if stride > 1:
+        return _("{count} convs {kernel} + skip, {channels} channels, stride {stride}").format(
+            **values)
+    return _("{count} convs {kernel} + skip, {channels} channels").format(**values)
+
+
 def layer_kind(module: nn.Module) -> str:
     """What a layer does, in words: "conv 5×5, 16 filters", "max-pool 2×2", "ReLU",
     "fully connected 1,568 → 10", "residual block: 2 convs 3×3 + skip, 32 channels, stride 2"."""
     if isinstance(module, nn.Conv2d):
         stride = max(_pair_values(module.stride))
-        return (f"conv {_pair(module.kernel_size)}, {module.out_channels} filters"
-                + (f", stride {stride}" if stride > 1 else ""))
+        if stride > 1:
+            return _("conv {kernel}, {count} filters, stride {stride}").format(
+                kernel=_pair(module.kernel_size), count=module.out_channels, stride=stride)
+        return _("conv {kernel}, {count} filters").format(kernel=_pair(module.kernel_size),
+                                                          count=module.out_channels)
     if isinstance(module, nn.MaxPool2d):
-        return f"max-pool {_pair(module.kernel_size)}"
+        return _("max-pool {kernel}").format(kernel=_pair(module.kernel_size))
     if isinstance(module, (nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
-        return "average-pool"
+        return _("average-pool")
     if isinstance(module, nn.Linear):
-        return f"fully connected {module.in_features:,} → {module.out_features:,}"
+        return _("fully connected {inputs:,} → {outputs:,}").format(inputs=module.in_features,
+                                                                   outputs=module.out_features)
     if isinstance(module, nn.LeakyReLU):
-        return "leaky ReLU"
+        return _("leaky ReLU")
     if isinstance(module, nn.ReLU):
         return "ReLU"
-    convs = [child for child in module.children() if isinstance(child, nn.Conv2d)]
-    if hasattr(module, "shortcut") and convs:           # a residual block: convs + a skip
-        stride = max(_pair_values(convs[0].stride))
-        return (f"residual block: {len(convs)} convs {_pair(convs[0].kernel_size)} + skip, "
-                f"{convs[-1].out_channels} channels" + (f", stride {stride}" if stride > 1 else ""))
+    residual = _residual_words(module)
+    if residual is not None:
+        return _("residual block: {details}").format(details=residual)
     return type(module).__name__
 
 
@@ -87,18 +105,21 @@ def layer_titles(network: nn.Module) -> dict[str, str]:
         kind = layer_kind(module)
         if isinstance(module, nn.Linear):
             if path == linears[-1]:
-                titles[path] = f"output layer · {kind}"
+                titles[path] = _("output layer · {kind}").format(kind=kind)
                 continue
             hidden += 1
-        if kind.startswith("residual block"):
+        residual = _residual_words(module)
+        if residual is not None:
             blocks += 1
-            titles[path] = f"residual block {blocks} · {kind.removeprefix('residual block: ')}"
+            titles[path] = _("residual block {number} · {details}").format(number=blocks,
+                                                                          details=residual)
         elif len(parts) >= 3 and parts[-2].isdigit():      # container.stage.layer: a conv stage
-            titles[path] = f"stage {int(parts[-2]) + 1} · {kind}"
+            titles[path] = _("stage {number} · {kind}").format(number=int(parts[-2]) + 1,
+                                                               kind=kind)
         elif parts[0] == "stem":
-            titles[path] = f"stem · {kind}"
+            titles[path] = _("stem · {kind}").format(kind=kind)
         elif hidden:
-            titles[path] = f"hidden layer {hidden} · {kind}"
+            titles[path] = _("hidden layer {number} · {kind}").format(number=hidden, kind=kind)
         else:
             titles[path] = kind
     return titles
@@ -233,7 +254,7 @@ def grad_cam(model, images: torch.Tensor, targets) -> tuple[np.ndarray, str] | N
     targets = _targets(targets, len(batch), batch.device)
     with looking(network), torch.enable_grad(), recording(network, detach=False) as recorded:
         logits = network(batch)
-        maps = [(name, output) for name, _, output in recorded if output.dim() == 4]
+        maps = [(name, output) for name, _kind, output in recorded if output.dim() == 4]
         if not maps:
             return None
         name, activation = maps[-1]                                          # (B, K, h, w)
@@ -255,13 +276,13 @@ def explain(model, images: torch.Tensor, targets, method: str,
         found = grad_cam(model, images, targets)
         if found is not None:
             title = layer_titles(network_of(model)).get(found[1], found[1])
-            return found[0], f"Grad-CAM at layer {title}"
+            return found[0], _("Grad-CAM at layer {layer}").format(layer=title)
         method = "gradient"
     maps = saliency(model, images, targets, method=method, samples=samples)
     # Each map scaled to its own largest value (a saliency map's scale means little).
     maps = maps / np.maximum(maps.reshape(len(maps), -1).max(1), 1e-12)[:, None, None]
-    return maps, ("SmoothGrad |d score / d pixel|" if method == "smoothgrad"
-                  else "|d score / d pixel|")
+    return maps, (_("SmoothGrad |d score / d pixel|") if method == "smoothgrad"
+                  else _("|d score / d pixel|"))
 
 
 @torch.no_grad()

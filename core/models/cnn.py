@@ -11,21 +11,22 @@ from torch import nn
 
 from core import classification
 from core.config import TrainConfig, param
+from core.i18n import N_
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class CNNConfig(TrainConfig):
     conv1_channels: int = param(16, "filters in the first stage (the tutorial uses 16)", low=1, high=256,
-                                label="conv 1 width", size="width")
+                                label=N_("conv 1 width"), size="width")
     conv2_channels: int = param(32, "filters in the second stage (the tutorial uses 32)", low=1,
-                                high=512, label="conv 2 width", size="width")
+                                high=512, label=N_("conv 2 width"), size="width")
     kernel_size: int = param(5, "convolution kernel size (the tutorial uses 5)", choices=(3, 5, 7),
-                             label="kernel size")
+                             label=N_("kernel size"))
     convs_per_stage: int = param(1, "convolutions before each pooling (the tutorial uses 1)", low=1,
-                                 high=3, label="convs per stage")
+                                 high=3, label=N_("convs per stage"))
     fc_hidden: int = param(0, "hidden units before the output layer (0 = none, as the tutorial)",
-                           low=0, high=2048, label="fc hidden", size="width")
+                           low=0, high=2048, label=N_("fc hidden"), size="width")
     dropout: float = param(0.0, "dropout before the output layer(s)", low=0.0, high=0.9)
 
 
@@ -62,23 +63,24 @@ class ConvNet(nn.Module):
 
 SPEC = ModelSpec(
     **classification.FAMILY,
-    name="cnn", title="CNN", config_cls=CNNConfig, build_network=ConvNet,
-    section="Classifiers", icon=":material/grid_on:", url_path="cnn",
-    summary=("Convolutions look for small patterns wherever they appear; max-pooling keeps the "
+    name="cnn", title=N_("CNN"), config_cls=CNNConfig, build_network=ConvNet,
+    section=N_("Classifiers"), icon=":material/grid_on:", url_path="cnn",
+    summary=N_("Convolutions look for small patterns wherever they appear; max-pooling keeps the "
              "strongest response in each 2×2 window and discards the other three, so the maps "
              "shrink 4× and the net tolerates small shifts, at the cost of exactly where a pattern "
              "was. The tutorial's net: two 5x5 conv stages (16 and 32 filters) with batch norm, "
              "then one linear layer."),
     presets={
-        "Tutorial (16/32 filters, 5x5, Adam 1e-3, batch 100, 2 epochs)": {},
-        "Recommended (3x3, fc 128, batch 128, one-cycle lr 3e-3, 3 epochs)": {
+        N_("Tutorial (16/32 filters, 5x5, Adam 1e-3, batch 100, 2 epochs)"): {},
+        N_("Recommended (3x3, fc 128, batch 128, one-cycle lr 3e-3, 3 epochs)"): {
             "kernel_size": 3, "fc_hidden": 128, "batch_size": 128, "learning_rate": 3e-3,
             "lr_schedule": "onecycle", "epochs": 3},
-        "Shipped checkpoint (32/64 filters, fc 256, dropout, augment, 15 epochs)": {
+        N_("Shipped checkpoint (32/64 filters, fc 256, dropout, augment, 15 epochs)"): {
             "conv1_channels": 32, "conv2_channels": 64, "kernel_size": 3, "fc_hidden": 256,
             "dropout": 0.3, "epochs": 15, "batch_size": 128, "learning_rate": 3e-3,
             "lr_schedule": "onecycle", "augment": True},
     },
-    references=(Reference("tutorial, 2 epochs", 0.8789, "the tutorial"),
-                Reference("two-conv CNNs (best)", 0.932, "zalandoresearch/fashion-mnist benchmark")),
+    references=(Reference(N_("tutorial, 2 epochs"), 0.8789, N_("the tutorial")),
+                Reference(N_("two-conv CNNs (best)"), 0.932,
+                          N_("zalandoresearch/fashion-mnist benchmark"))),
 )

@@ -12,17 +12,18 @@ from torch.nn import functional as F
 
 from core import classification
 from core.config import TrainConfig, param
+from core.i18n import N_
 from core.models.spec import ModelSpec, Reference
 
 
 @dataclass
 class ResNetConfig(TrainConfig):
     blocks_per_stage: int = param(3, "residual blocks in each of the 3 stages: depth = 6n + 2 "
-                                  "(3 gives ResNet-20)", low=1, high=9, label="blocks per stage (n)",
+                                  "(3 gives ResNet-20)", low=1, high=9, label=N_("blocks per stage (n)"),
                                   size="depth")
     base_width: int = param(16, "channels of the first stage; doubled at each later stage",
-                            low=4, high=128, label="base width", size="width")
-    batch_size: int = param(128, "images per step", low=1, high=4096, label="batch size")
+                            low=4, high=128, label=N_("base width"), size="width")
+    batch_size: int = param(128, "images per step", low=1, high=4096, label=N_("batch size"))
     epochs: int = param(3, "passes over the training set", low=1, high=200)
 
 
@@ -75,19 +76,20 @@ class ResNet(nn.Module):
 
 SPEC = ModelSpec(
     **classification.FAMILY,
-    name="resnet", title="ResNet", config_cls=ResNetConfig, build_network=ResNet,
-    section="Classifiers", icon=":material/stacked_line_chart:", url_path="resnet",
-    summary=("Residual blocks add their input to their output (y = F(x) + x), so gradients flow "
+    name="resnet", title=N_("ResNet"), config_cls=ResNetConfig, build_network=ResNet,
+    section=N_("Classifiers"), icon=":material/stacked_line_chart:", url_path="resnet",
+    summary=N_("Residual blocks add their input to their output (y = F(x) + x), so gradients flow "
              "through very deep stacks: an ensemble of ResNets (the deepest 152 layers) won "
              "ImageNet 2015 with 3.57% top-5 error; a single ResNet-152 got 4.49%. "
              "Here the compact 6n+2 version the paper uses for small images."),
     presets={
-        "Baseline (ResNet-20, Adam 1e-3, batch 128, 3 epochs)": {},
-        "Recommended (ResNet-20, SGD momentum, one-cycle, augment, 40 epochs)": {
+        N_("Baseline (ResNet-20, Adam 1e-3, batch 128, 3 epochs)"): {},
+        N_("Recommended (ResNet-20, SGD momentum, one-cycle, augment, 40 epochs)"): {
             "epochs": 40, "optimizer": "sgd", "learning_rate": 0.1,
             "momentum": 0.9, "weight_decay": 5e-4, "lr_schedule": "onecycle", "augment": True,
             "label_smoothing": 0.1},
     },
-    references=(Reference("ResNet-18, no augmentation", 0.90, "d2l"),
-                Reference("ResNet-18, augmentation", 0.949, "zalandoresearch/fashion-mnist benchmark")),
+    references=(Reference(N_("ResNet-18, no augmentation"), 0.90, "d2l"),
+                Reference(N_("ResNet-18, augmentation"), 0.949,
+                          N_("zalandoresearch/fashion-mnist benchmark"))),
 )

@@ -73,6 +73,11 @@ class ModelSpec:
     its own objects: its config class, its network builder, its ``make_task`` and ``restore``
     (usually its family's), its GAN trainer class, its health rules, its page panel and where its
     page sits in the menu (``section``, ``icon``, ``url_path``).
+
+    Its texts (``title``, ``summary``, ``menu_title``, ``section``, the presets' names, a
+    ``Paper``'s and a ``Reference``'s words) are English, marked with ``N_()`` where the model
+    declares them; the pages show them through ``_()`` (``core/i18n.py``). A preset's name stays
+    its key (links name it) in every language.
     """
     name: str                                   # registry key and CLI name
     title: str                                  # page title

@@ -10,6 +10,7 @@ import torch
 
 from core import checkpoints, inside
 from core.data.fashion_mnist import DataUnavailable
+from core.i18n import _
 from core.images import grid
 from ui import state
 
@@ -47,7 +48,8 @@ def keep(key: str, value) -> None:
 def wait_for(future, progress: inside.Progress, label: str):
     """A background result, or None while it is computed (the first time only): then a progress
     bar in a fragment that polls it and redraws the page when it is ready. The script thread is
-    never held for more than a moment, so the rest of the page and other widgets stay live."""
+    never held for more than a moment, so the rest of the page and other widgets stay live.
+    ``label``: what is computed, already in the page's language."""
     deadline = time.perf_counter() + 0.3      # quick results: drawn in this run, no flicker
     while not future.done() and time.perf_counter() < deadline:
         time.sleep(0.02)
@@ -58,12 +60,15 @@ def wait_for(future, progress: inside.Progress, label: str):
                 st.rerun(scope="app")
             seconds = time.perf_counter() - progress.started
             st.progress(min(max(progress.fraction, 0.0), 0.99),
-                        text=f"{label} — the first time only: {progress.text} ({seconds:.0f} s)")
+                        text=_("{label} — the first time only: {step} ({seconds:.0f} s)").format(
+                            label=label, step=progress.shown(), seconds=seconds))
         poll()
         return None
     error = future.exception()
     if error is not None:
-        st.error(f"{label} failed: {type(error).__name__}: {error}")
+        st.error(_("{label} failed: {kind}: {error}").format(label=label,
+                                                              kind=type(error).__name__,
+                                                              error=error))
         return None
     return future.result()
 

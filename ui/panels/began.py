@@ -13,6 +13,7 @@ import torch
 from core import gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.demo import LimitError
+from core.i18n import _
 from core.jobs import manager
 from core.models.gans.base import to_gan_range, to_uint8
 from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
@@ -29,26 +30,34 @@ JUDGED = 1000              # test images whose reconstructions the shipped CNN c
 MEASURED = CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
 
 
+def in_language(text: str) -> str:
+    """A word the data hold (a class name, a statistic's name) in the page's language: its msgid
+    is marked with N_ where the word is defined (a literal subscript inside ``_()`` would be
+    extracted as a bogus msgid)."""
+    return _(text)
+
+
 def convergence_figure(frame: pd.DataFrame) -> go.Figure:
     """M_global = L(x) + |γ L(x) − L(G(z))|: lower is better; it should fall and settle."""
-    return charts.lines(frame, {"began/m_global": "M_global"}, "Convergence measure M_global",
-                        "M_global", smooth=True, subtitle="BEGAN's: it falls as the images "
-                        "improve")
+    return charts.lines(frame, {"began/m_global": "M_global"}, _("Convergence measure M_global"),
+                        "M_global", smooth=True, subtitle=_("BEGAN's: it falls as the images "
+                                                           "improve"))
 
 
 def k_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = charts.lines(frame, {"began/k": "k_t"}, "Equilibrium control k_t", "k_t",
-                          subtitle="how much D attends to generated images")
+    figure = charts.lines(frame, {"began/k": "k_t"}, _("Equilibrium control k_t"), "k_t",
+                          subtitle=_("how much D attends to generated images"))
     figure.update_layout(yaxis_range=[0, 1.02])
     return figure
 
 
 def reconstruction_figure(frame: pd.DataFrame, gamma: float) -> go.Figure:
     """L(x) and L(G(z)) with γ·L(x), the target L(G(z)) the controller steers to."""
-    figure = charts.lines(frame, {"began/loss_real": "L(x) (real)",
-                                  "began/loss_fake": "L(G(z)) (generated)"},
-                          "Autoencoder losses", "mean |v − D(v)|", smooth=True,
-                          subtitle=f"the target: L(G(z)) = γ·L(x), γ = {gamma:g}")
+    figure = charts.lines(frame, {"began/loss_real": _("L(x) (real)"),
+                                  "began/loss_fake": _("L(G(z)) (generated)")},
+                          _("Autoencoder losses"), _("mean |v − D(v)|"), smooth=True,
+                          subtitle=_("the target: L(G(z)) = γ·L(x), γ = {gamma:g}").format(
+                              gamma=gamma))
     real = charts.series(frame, "began/loss_real")
     figure.add_scatter(x=real["step"], y=gamma * real["value"], mode="lines", name="γ·L(x)",
                        line=dict(dash="dash", color="gray"))
@@ -81,38 +90,42 @@ def _measured() -> None:
     if not MEASURED.exists():
         return
     result = json.loads(MEASURED.read_text())
-    lines = [f"- **{row['title']}** ({row['parameters']:,} parameters, {row['steps']:,} steps): "
-             f"{row['verdict']} — {row['classes_covered']:.0f} of 10 classes covered, "
-             f"diversity {row['diversity']:.2f}× real" for row in result["runs"]]
-    st.caption(f"Measured on this project's CPU ({result['budget_s']:.0f} s each, "
-               f"`{result['command']}`):")
+    lines = [_("- **{title}** ({parameters:,} parameters, {steps:,} steps): {verdict} — "
+               "{classes:.0f} of 10 classes covered, diversity {diversity:.2f}× real").format(
+                   title=in_language(row["title"]), parameters=row["parameters"], steps=row["steps"],
+                   verdict=in_language(row["verdict"]), classes=row["classes_covered"],
+                   diversity=row["diversity"]) for row in result["runs"]]
+    st.caption(_("Measured on this project's CPU ({budget:.0f} s each, `{command}`):").format(
+        budget=result["budget_s"], command=result["command"]))
     st.markdown("\n".join(lines))
 
 
 def side_by_side() -> None:
     st.divider()
-    st.subheader("Side by side: BEGAN vs DCGAN")
+    st.subheader(_("Side by side: BEGAN vs DCGAN"))
     configs = dict(zip(SIDE_BY_SIDE, side_by_side_configs(60)))
     counts = {name: count_parameters(*MODELS[name].build_network(config, (1, 32, 32)))
               for name, config in configs.items()}
     (this, this_count), (other, other_count) = counts.items()
-    st.caption(f"The tutorial's author found BEGAN never collapsed where DCGAN did (here its γ 0.5 preset did). Try it: the "
-               f"{MODELS[this].title} at this page's defaults ({this_count:,} parameters) and the "
-               f"tutorial's {MODELS[other].title} at ngf = ndf = "
-               f"{SIDE_BY_SIDE[other]['generator_width']} ({other_count:,} parameters), on the "
-               "dataset chosen above, each for the same time budget; the health monitor judges "
-               "both.")
+    st.caption(_("The tutorial's author found BEGAN never collapsed where DCGAN did (here its "
+                 "γ 0.5 preset did). Try it: the {this} at this page's defaults ({this_count:,} "
+                 "parameters) and the tutorial's {other} at ngf = ndf = {width} ({other_count:,} "
+                 "parameters), on the dataset chosen above, each for the same time budget; the "
+                 "health monitor judges both.").format(
+                     this=_(MODELS[this].title), this_count=this_count,
+                     other=_(MODELS[other].title), width=SIDE_BY_SIDE[other]["generator_width"],
+                     other_count=other_count))
     _measured()
-    budget = st.select_slider("Time budget per model (s)", [60, 120, 300, 600, 1200], value=120,
-                              key=f"{KEY}.budget")
+    budget = st.select_slider(_("Time budget per model (s)"), [60, 120, 300, 600, 1200],
+                              value=120, key=f"{KEY}.budget")
     jobs = st.session_state.get(KEY)
     is_active = bool(jobs) and any(job.is_active for job in (manager().get(i) for i in jobs.values())
                                    if job is not None)
     if state.limits().enabled:
-        st.caption("On this shared demo each visitor trains one job at a time, so the two models "
-                   "cannot run side by side here; the measured comparison above is what it gives "
-                   "on a machine of your own.")
-    if st.button("Run the side-by-side", disabled=is_active or state.limits().enabled,
+        st.caption(_("On this shared demo each visitor trains one job at a time, so the two "
+                     "models cannot run side by side here; the measured comparison above is what "
+                     "it gives on a machine of your own."))
+    if st.button(_("Run the side-by-side"), disabled=is_active or state.limits().enabled,
                  key=f"{KEY}.run"):
         try:
             data = datasets.load(MODELS[this])
@@ -143,9 +156,10 @@ def _live(job_ids: dict) -> None:
         for column, (name, job) in zip(columns, jobs.items()):
             with column:
                 spec = MODELS[name]
-                st.markdown(f"**{spec.title}** — run {job.run.id if job else '?'}")
+                st.markdown(_("**{title}** — run {run}").format(
+                    title=_(spec.title), run=job.run.id if job else "?"))
                 if job is None:
-                    st.warning("That job belongs to an earlier server process.")
+                    st.warning(_("That job belongs to an earlier server process."))
                     continue
                 panel_for(spec).job_status(job)
                 frame = job.metrics()
@@ -153,15 +167,18 @@ def _live(job_ids: dict) -> None:
                                             ended=not job.is_active)
                 box = {"healthy": st.success, "warming up": st.info,
                        "too short": st.warning}.get(verdict.state, st.error)
-                box(f"**{verdict.state}** — {verdict.headline}")
+                box(_("**{state}** — {headline}").format(state=_(verdict.state),
+                                                         headline=verdict.headline))
                 if job.samples:
                     step, images = job.samples[-1]   # half the page: 6 a row at 64 px
                     pictures.show(pictures.readable_grid(images[:36], columns=6),
-                                  f"fixed noise (the first 36), step {step:,}")
+                                  _("fixed noise (the first 36), step {step:,}").format(
+                                      step=step))
                 if job.final.get("classes/covered") is not None:
-                    st.caption(f"{job.final['classes/covered']:.0f} of 10 classes covered, "
-                               f"diversity {job.final.get('diversity/ratio', 0):.2f}× real "
-                               "(1,000 samples, shipped CNN)")
+                    st.caption(_("{covered:.0f} of 10 classes covered, diversity "
+                                 "{diversity:.2f}× real (1,000 samples, shipped CNN)").format(
+                                     covered=job.final["classes/covered"],
+                                     diversity=job.final.get("diversity/ratio", 0)))
         if active and not any(job is not None and job.is_active for job in jobs.values()):
             st.rerun()
 
@@ -188,19 +205,21 @@ def what_d_keeps(trainer, key: str) -> None:
         real, rebuilt, shares, names = _reconstructions(key, trainer)
     except DataUnavailable:
         return
-    st.subheader("What D keeps")
-    st.caption("Top: test images. Bottom: what this model's autoencoder D makes of them. G is "
-               "rewarded for images D reconstructs well, so what D loses here, G's images lack — "
-               "which is why BEGAN's samples are smooth and why some garments go missing.")
+    st.subheader(_("What D keeps"))
+    st.caption(_("Top: test images. Bottom: what this model's autoencoder D makes of them. G is "
+                 "rewarded for images D reconstructs well, so what D loses here, G's images "
+                 "lack — which is why BEGAN's samples are smooth and why some garments go "
+                 "missing."))
     pictures.show(pictures.readable_grid(torch.cat([real, rebuilt]), columns=SHOWN))
     if shares is None:
         return
     real_shares, rebuilt_shares = shares
     covered = [int((s >= gan_eval.COVERAGE_SHARE).sum()) for s in (real_shares, rebuilt_shares)]
     lost = sorted(range(len(names)), key=lambda i: float(rebuilt_shares[i] - real_shares[i]))[:3]
-    st.markdown(f"The shipped CNN sees **{covered[1]} of 10** classes (≥ 5%) in D's "
-                f"reconstructions of {JUDGED:,} test images, against {covered[0]} in the images "
-                "themselves. Lost most: " + ", ".join(
-                    f"{names[i]} {float(real_shares[i]):.0%} → {float(rebuilt_shares[i]):.0%}"
-                    for i in lost)
-                + ". A G that drew exactly what D keeps would cover about as many.")
+    st.markdown(_("The shipped CNN sees **{rebuilt} of 10** classes (≥ 5%) in D's "
+                  "reconstructions of {count:,} test images, against {real} in the images "
+                  "themselves. Lost most: {lost}. A G that drew exactly what D keeps would cover "
+                  "about as many.").format(
+                      rebuilt=covered[1], count=JUDGED, real=covered[0],
+                      lost=", ".join(f"{_(names[i])} {float(real_shares[i]):.0%} → "
+                                     f"{float(rebuilt_shares[i]):.0%}" for i in lost)))

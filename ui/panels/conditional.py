@@ -14,6 +14,7 @@ import torch
 
 from core import gan_eval
 from core.data.fashion_mnist import CLASS_NAMES
+from core.i18n import _
 from core.images import png_bytes
 from core.models.gans.base import to_uint8
 from ui import charts, pictures
@@ -38,46 +39,53 @@ def one_thread():
         torch.set_num_threads(previous)
 
 
+def is_fashion(model) -> bool:
+    """A 10-class grey model: its classes are Fashion-MNIST's."""
+    return model.class_count == len(CLASS_NAMES) and model.image_shape[0] == 1
+
+
 def class_names(model) -> list[str]:
-    """Fashion-MNIST's names for a 10-class grey model, else "class k"."""
-    if model.class_count == len(CLASS_NAMES) and model.image_shape[0] == 1:
-        return list(CLASS_NAMES)
-    return [f"class {index}" for index in range(model.class_count)]
+    """Fashion-MNIST's names for a 10-class grey model, else "class k" (in the page's language)."""
+    if is_fashion(model):
+        return [_(name) for name in CLASS_NAMES]
+    return [_("class {index}").format(index=index) for index in range(model.class_count)]
 
 
 # Charts ----------------------------------------------------------------------------------------
 
 def hinge_loss_figure(frame: pd.DataFrame, thresholds) -> go.Figure:
     """Loss_D and Loss_G with the hinge monitor's bands (not the tutorial's BCE bands)."""
-    figure = charts.lines(frame, {"loss/discriminator": "Loss_D (hinge)",
-                                  "loss/generator": "Loss_G = −mean D(G(z))",
-                                  "loss/d_real": "D's hinge on real", "loss/d_fake":
-                                  "D's hinge on generated"},
-                          "Hinge losses", "hinge loss", smooth=True,
-                          subtitle=f"the hinge monitor's bands — {charts.BANDS}")
+    figure = charts.lines(frame, {"loss/discriminator": _("Loss_D (hinge)"),
+                                  "loss/generator": _("Loss_G = −mean D(G(z))"),
+                                  "loss/d_real": _("D's hinge on real"), "loss/d_fake":
+                                  _("D's hinge on generated")},
+                          _("Hinge losses"), _("hinge loss"), smooth=True,
+                          subtitle=_("the hinge monitor's bands — {bands}").format(
+                              bands=_(charts.BANDS)))
     charts.bands(figure, thresholds.d_loss_band, thresholds.g_loss_band)
     steps = charts.series(frame, "loss/discriminator")["step"].tolist() if not frame.empty else []
-    charts.reference_line(figure, steps, 2.0, "Loss_D = 2: D scores everything 0", "gray", "dot")
+    charts.reference_line(figure, steps, 2.0, _("Loss_D = 2: D scores everything 0"), "gray",
+                          "dot")
     return figure
 
 
 def scores_figure(frame: pd.DataFrame) -> go.Figure:
     """D's raw scores (a hinge D has no probabilities): the margins are +1 and −1."""
-    figure = charts.lines(frame, {"d_score/real": "mean D(x, y)",
-                                  "d_score/fake": "mean D(G(z), y)"},
-                          "Discriminator scores", "score", smooth=True,
-                          subtitle="dashed: the hinge margins at ±1")
+    figure = charts.lines(frame, {"d_score/real": _("mean D(x, y)"),
+                                  "d_score/fake": _("mean D(G(z), y)")},
+                          _("Discriminator scores"), _("score"), smooth=True,
+                          subtitle=_("dashed: the hinge margins at ±1"))
     for level in (1, -1):
         figure.add_hline(y=level, line_dash="dash", line_color="gray")
     return figure
 
 
 def accuracy_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = charts.lines(frame, {"d_accuracy/real": "on real (score > 0)",
-                                  "d_accuracy/fake": "on generated (score < 0)",
-                                  "d_accuracy/mean": "mean"},
-                          "Discriminator accuracy", "accuracy",
-                          subtitle="right when the sign of its score is")
+    figure = charts.lines(frame, {"d_accuracy/real": _("on real (score > 0)"),
+                                  "d_accuracy/fake": _("on generated (score < 0)"),
+                                  "d_accuracy/mean": _("mean")},
+                          _("Discriminator accuracy"), _("accuracy"),
+                          subtitle=_("right when the sign of its score is"))
     figure.update_layout(yaxis_range=[0, 1.02], yaxis_tickformat=".0%")
     return figure
 
@@ -89,10 +97,11 @@ def classes_figure(frame: pd.DataFrame, collapse_below: float,
     intended = charts.series(frame, "classes/intended_accuracy")
     if not intended.empty:
         figure.add_scatter(x=intended["step"], y=intended["value"] * 10, mode="lines+markers",
-                           name="intended-class accuracy × 10", yaxis="y2",
+                           name=_("intended-class accuracy × 10"), yaxis="y2",
                            line=dict(dash="dot"))
-    return charts.titled(figure, "Diversity and classes", "classes covered and the intended-class "
-                         "accuracy × 10 on the right axis; dashed: where the monitor calls collapse")
+    return charts.titled(figure, _("Diversity and classes"), _(
+        "classes covered and the intended-class accuracy × 10 on the right axis; dashed: where "
+        "the monitor calls collapse"))
 
 
 # The class explorer ----------------------------------------------------------------------------
@@ -108,8 +117,8 @@ def judged(images: torch.Tensor, label: int) -> str:
     if judge is None or images.shape[1] != 1:
         return ""
     logits = judge.logits_and_features(images)[0]
-    return f"; the shipped CNN sees this class in {int((logits.argmax(1) == label).sum())} of " \
-           f"{len(images)}"
+    return _("; the shipped CNN sees this class in {seen} of {count}").format(
+        seen=int((logits.argmax(1) == label).sum()), count=len(images))
 
 
 class ConditionalGANPanel(GANPanel):
@@ -143,16 +152,16 @@ class ConditionalGANPanel(GANPanel):
         if not self.truncation:
             return None
         left, right = st.columns([1, 2])
-        if not left.toggle("Truncation trick", True, key=self.key("truncate"),
-                           help="draw z from a normal truncated at the threshold ψ: entries "
-                                "larger than ψ in magnitude are drawn again"):
+        if not left.toggle(_("Truncation trick"), True, key=self.key("truncate"),
+                           help=_("draw z from a normal truncated at the threshold ψ: entries "
+                                  "larger than ψ in magnitude are drawn again")):
             return None
-        return right.slider("ψ (truncation threshold: small = strong)", 0.05, 2.0, 0.5, 0.05,
+        return right.slider(_("ψ (truncation threshold: small = strong)"), 0.05, 2.0, 0.5, 0.05,
                             key=self.key("psi"),
-                            help="BigGAN's ψ is a threshold on z: entries beyond ±ψ are drawn "
-                                 "again. Lower: stronger truncation, more typical, less varied "
-                                 "images; 2 is nearly none. (StyleGAN's ψ is a weight towards the "
-                                 "average style, where 1 = no truncation.)")
+                            help=_("BigGAN's ψ is a threshold on z: entries beyond ±ψ are drawn "
+                                   "again. Lower: stronger truncation, more typical, less varied "
+                                   "images; 2 is nearly none. (StyleGAN's ψ is a weight towards "
+                                   "the average style, where 1 = no truncation.)"))
 
     def explorer(self, source) -> None:
         loaded = source_payload(source)
@@ -165,27 +174,31 @@ class ConditionalGANPanel(GANPanel):
             super().explorer(payload)
             return
         names = class_names(model)
-        st.subheader("Choose the class")
+        st.subheader(_("Choose the class"))
         first, second = st.columns([2, 1])
-        label = first.selectbox("Class", list(range(model.class_count)),
+        label = first.selectbox(_("Class"), list(range(model.class_count)),
                                 format_func=lambda index: names[index], key=self.key("class"))
-        seed = second.number_input("Seed of the noise z", 0, 2**31 - 1, 0, key=self.key("seed"))
+        seed = second.number_input(_("Seed of the noise z"), 0, 2**31 - 1, 0,
+                                   key=self.key("seed"))
         psi = self.psi()
         with one_thread():
             row = model.draw(torch.full((ROW,), label), torch.Generator().manual_seed(int(seed)),
                              psi)
             seeds = list(range(int(seed), int(seed) + GRID_SEEDS))
             table = model.class_grid(seeds, psi)
-        shown = f"ψ = {psi:g}" if psi else "no truncation"
+        shown = f"ψ = {psi:g}" if psi else _("no truncation")   # a formula: not translated
         row_picture = picture(row, ROW)
         pictures.show(row_picture)
-        st.caption(f"{names[label]}: {ROW} samples, seed {seed}, {shown}" + judged(row, label))
-        st.download_button("Download PNG", png_bytes(row_picture),
+        st.caption(_("{name}: {count} samples, seed {seed}, {truncation}").format(
+            name=names[label], count=ROW, seed=seed, truncation=shown) + judged(row, label))
+        st.download_button(_("Download PNG"), png_bytes(row_picture),
                            file_name=f"{self.name}-{label}-seed{seed}.png", mime="image/png",
                            key=self.key("row.png"))
-        st.markdown(f"**Class × seed** — rows: the {model.class_count} classes (top to bottom: "
-                    f"{', '.join(names)}); columns: seeds {seeds[0]} … {seeds[-1]} (the same z "
-                    f"down a column), {shown}.")
+        st.markdown(_("**Class × seed** — rows: the {count} classes (top to bottom: "
+                      "{names}); columns: seeds {first} … {last} (the same z "
+                      "down a column), {truncation}.").format(
+                          count=model.class_count, names=", ".join(names), first=seeds[0],
+                          last=seeds[-1], truncation=shown))
         pictures.show(picture(table, GRID_SEEDS))
         self.explorer_extras(model, key)
 
@@ -214,12 +227,13 @@ def image_figure(image: np.ndarray, x: int, y: int) -> go.Figure:
     columns, rows = np.meshgrid(np.arange(size), np.arange(size))
     figure.add_scatter(x=columns.ravel(), y=rows.ravel(), mode="markers",
                        marker=dict(size=PIXEL, symbol="square", opacity=0.0, color="white"),
-                       hovertemplate="pixel (%{x}, %{y})<extra></extra>", showlegend=False)
+                       hovertemplate=_("pixel (%{x}, %{y})") + "<extra></extra>",
+                       showlegend=False)
     figure.add_scatter(x=[x], y=[y], mode="markers", showlegend=False, hoverinfo="skip",
                        marker=dict(size=PIXEL, symbol="square-open", color="red",
                                    line=dict(width=3)))
     figure.update_layout(width=size * PIXEL + 20, height=size * PIXEL + 50,
-                         margin=dict(l=10, r=10, t=40, b=10), title="Click a pixel",
+                         margin=dict(l=10, r=10, t=40, b=10), title=_("Click a pixel"),
                          xaxis=dict(visible=False, range=[-0.5, size - 0.5]),
                          yaxis=dict(visible=False, range=[size - 0.5, -0.5], scaleanchor="x"),
                          dragmode=False, clickmode="event+select")
@@ -239,15 +253,19 @@ def attention_summary(weights: np.ndarray) -> str:
     spread = float(np.exp(-(flat * np.log(flat)).sum()))
     low, high = float(weights.min()), float(weights.max())
     if spread > 0.9 * cells:
-        return (f"nearly uniform: every weight {low:.3f}–{high:.3f}, against 1/{cells} = "
-                f"{1 / cells:.4f} for uniform attention — this pixel looks at the whole image "
-                f"about evenly (spread over ≈ {spread:.0f} of {cells} cells)")
+        return _("nearly uniform: every weight {low:.3f}–{high:.3f}, against 1/{cells} = "
+                 "{uniform:.4f} for uniform attention — this pixel looks at the whole image "
+                 "about evenly (spread over ≈ {spread:.0f} of {cells} cells)").format(
+                     low=low, high=high, cells=cells, uniform=1 / cells, spread=spread)
     if spread < 1.5:
-        return (f"one cell: weight {high:.2f} ({high * cells:.0f}× uniform) on a single key "
-                f"cell — this pixel copies one place of the image (spread over ≈ {spread:.1f} "
-                f"of {cells} cells)")
-    return (f"focused: up to {high:.3f} ({high * cells:.1f}× uniform), least {low:.4f} "
-            f"({low * cells:.2f}×) — spread over ≈ {spread:.1f} of {cells} cells")
+        return _("one cell: weight {high:.2f} ({times:.0f}× uniform) on a single key "
+                 "cell — this pixel copies one place of the image (spread over ≈ {spread:.1f} "
+                 "of {cells} cells)").format(high=high, times=high * cells, spread=spread,
+                                             cells=cells)
+    return _("focused: up to {high:.3f} ({high_times:.1f}× uniform), least {low:.4f} "
+             "({low_times:.2f}×) — spread over ≈ {spread:.1f} of {cells} cells").format(
+                 high=high, high_times=high * cells, low=low, low_times=low * cells,
+                 spread=spread, cells=cells)
 
 
 def heatmap_figure(image: np.ndarray, weights: np.ndarray, x: int, y: int, title: str
@@ -266,19 +284,19 @@ def heatmap_figure(image: np.ndarray, weights: np.ndarray, x: int, y: int, title
     # beside one that puts all its weight on a cell.
     reach = float(np.log2(weights.size))
     ticks = [t for t in range(-int(reach), int(reach) + 1) if t % 2 == 0]
-    labels = [("uniform" if t == 0 else f"{2 ** t:g}×" if t > 0 else f"1/{2 ** -t:g}×")
+    labels = [(_("uniform") if t == 0 else f"{2 ** t:g}×" if t > 0 else f"1/{2 ** -t:g}×")
               for t in ticks]
     figure = go.Figure(go.Heatmap(z=image, colorscale="gray", showscale=False, hoverinfo="skip",
                                   zmin=0, zmax=255))
     figure.add_heatmap(z=np.clip(logs, -reach, reach), x=centres, y=centres, colorscale="RdBu",
                        reversescale=True, zmid=0, zmin=-reach, zmax=reach, opacity=0.7,
                        customdata=np.stack([weights, ratio], axis=-1),
-                       colorbar=dict(title=dict(text="weight ÷ uniform (1/%d)" % weights.size,
-                                                side="top"),
+                       colorbar=dict(title=dict(text=_("weight ÷ uniform (1/{cells})").format(
+                                                    cells=weights.size), side="top"),
                                      orientation="h", y=-0.04, yanchor="top", len=1,
                                      thickness=10, tickvals=ticks, ticktext=labels),
-                       hovertemplate="cell (%{x:.0f}, %{y:.0f}): weight %{customdata[0]:.4f} = "
-                                     "%{customdata[1]:.2f}× uniform<extra></extra>")
+                       hovertemplate=_("cell (%{x:.0f}, %{y:.0f}): weight %{customdata[0]:.4f} "
+                                       "= %{customdata[1]:.2f}× uniform") + "<extra></extra>")
     figure.add_scatter(x=[x], y=[y], mode="markers", showlegend=False, hoverinfo="skip",
                        marker=dict(size=10, symbol="x", color="limegreen",
                                    line=dict(width=2, color="black")))
@@ -292,17 +310,18 @@ def heatmap_figure(image: np.ndarray, weights: np.ndarray, x: int, y: int, title
 def attention_viewer(panel, model, key: str) -> None:
     """Pick a generated image and a query pixel; see where that pixel attends, in each attention
     block (G's and D's), for the chosen head when a block has several."""
-    st.subheader("Attention viewer")
+    st.subheader(_("Attention viewer"))
     if not model.config.self_attention:
-        st.info("This model was trained without self-attention (γ fixed at 0): there is nothing "
-                "to look at. Train with *self-attention* on to see where pixels attend.")
+        st.info(_("This model was trained without self-attention (γ fixed at 0): there is "
+                  "nothing to look at. Train with *self-attention* on to see where pixels "
+                  "attend."))
         return
     names = class_names(model) if model.class_count else []
     first, second, third = st.columns(3)
-    label = first.selectbox("Class of the image", list(range(model.class_count)),
+    label = first.selectbox(_("Class of the image"), list(range(model.class_count)),
                             format_func=lambda index: names[index],
                             key=panel.key("attention", "class")) if model.class_count else None
-    seed = second.number_input("Seed of the image", 0, 2**31 - 1, 0,
+    seed = second.number_input(_("Seed of the image"), 0, 2**31 - 1, 0,
                                key=panel.key("attention", "seed"))
     z = model.sample_z(1, torch.Generator().manual_seed(int(seed)))
     latent = model.latent_for(z, torch.tensor([label])) if label is not None else z
@@ -311,18 +330,19 @@ def attention_viewer(panel, model, key: str) -> None:
     st.session_state.setdefault(x_key, size // 2)
     st.session_state.setdefault(y_key, size // 2)
     with third:
-        x = st.slider("Query pixel x", 0, size - 1, key=x_key)
-        y = st.slider("Query pixel y", 0, size - 1, key=y_key)
+        x = st.slider(_("Query pixel x"), 0, size - 1, key=x_key)
+        y = st.slider(_("Query pixel y"), 0, size - 1, key=y_key)
     with one_thread():
         image = to_uint8(model.generate(latent))[0, 0].numpy()
         layers = model.attention_maps(latent)
     heads = max(len(layer["maps"]) for layer in layers)
     head = 0
     if heads > 1:
-        head = st.selectbox("Head", list(range(heads)), format_func=lambda h: f"head {h + 1}",
+        head = st.selectbox(_("Head"), list(range(heads)),
+                            format_func=lambda h: _("head {number}").format(number=h + 1),
                             key=panel.key("attention", "head"),
-                            help="each head of a block has its own queries and keys: it can "
-                                 "look elsewhere")
+                            help=_("each head of a block has its own queries and keys: it can "
+                                   "look elsewhere"))
     chart_key = panel.key("attention", "image")
     left, right = st.columns([1, 1.2])
     with left:
@@ -335,20 +355,26 @@ def attention_viewer(panel, model, key: str) -> None:
         query = (y // cell) * layer["size"] + (x // cell)
         shown = min(head, len(layer["maps"]) - 1)
         weights = layer["maps"][shown][query].view(layer["key_size"], layer["key_size"]).numpy()
-        heads_note = f", head {shown + 1}" if len(layer["maps"]) > 1 else ""
-        maps.append((f"{layer['network']} at {layer['size']}×{layer['size']}{heads_note} "
-                     f"(γ = {layer['gamma']:+.3f})", weights))
+        if len(layer["maps"]) > 1:
+            name = _("{network} at {size}×{size}, head {head}").format(
+                network=layer["network"], size=layer["size"], head=shown + 1)
+        else:
+            name = _("{network} at {size}×{size}").format(network=layer["network"],
+                                                         size=layer["size"])
+        title = _("{name} (γ = {gamma:+.3f})").format(name=name, gamma=layer["gamma"])
+        maps.append((name, title, weights))
     with right:
-        st.caption(f"Query pixel ({x}, {y}). Each map is one row of an attention block's softmax: "
-                   "how much that pixel's position (a cell of the block's 16×16 feature map) "
-                   "draws on each key cell (keys are pooled to 8×8, so a cell covers 4×4 pixels); "
-                   "the weights sum to 1. The colour is each weight against uniform attention "
-                   "(1/64 a cell): white = uniform, red = more, blue = less. γ: how strongly the "
-                   "block's output is added.")
-        st.markdown("\n".join(f"- **{title.split(' (')[0]}** — {attention_summary(weights)}."
-                               for title, weights in maps))
+        st.caption(_("Query pixel ({x}, {y}). Each map is one row of an attention block's "
+                     "softmax: how much that pixel's position (a cell of the block's 16×16 "
+                     "feature map) draws on each key cell (keys are pooled to 8×8, so a cell "
+                     "covers 4×4 pixels); the weights sum to 1. The colour is each weight against "
+                     "uniform attention (1/64 a cell): white = uniform, red = more, blue = less. "
+                     "γ: how strongly the block's output is added.").format(x=x, y=y))
+        st.markdown("\n".join("- " + _("**{name}** — {summary}.").format(
+                                   name=name, summary=attention_summary(weights))
+                               for name, _title, weights in maps))
     columns = st.columns(2)
-    for index, (title, weights) in enumerate(maps):
+    for index, (_name, title, weights) in enumerate(maps):
         charts.plot(heatmap_figure(image, weights, x, y, title),
                     panel.key("attention", f"map{index}"), container=columns[index % 2],
                     config={"displayModeBar": False})

@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.config import BaseConfig, param
+from core.i18n import N_
 from core.optim import lr_factor, make_adam, set_learning_rates
 
 __all__ = ["AdversarialConfig", "GANTrainer", "LOSSES", "WeightAverage", "ramped_decay",
@@ -33,7 +34,7 @@ def generator_average_param():
                  "the finished model's images with it (as StyleGAN's G_ema; 0.999 averages over "
                  "about the last 1,000 steps). It smooths the pixel speckle a single step leaves. "
                  "0 = off, as in the tutorial", choices=(0.0, 0.99, 0.999, 0.9995, 0.9999),
-                 label="G weight average (EMA decay)", zero_means="off")
+                 label=N_("G weight average (EMA decay)"), zero_means=N_("off"))
 
 
 def label_smoothing_param():
@@ -41,8 +42,8 @@ def label_smoothing_param():
     number as a classifier's ``label_smoothing``."""
     return param(0.0, "one-sided label smoothing: real images are labelled 1 − s instead of 1 "
                  "(the tutorial: 0.9 works well, s = 0.1); generated ones stay 0",
-                 choices=(0.0, 0.1, 0.2, 0.3), zero_means="off",
-                 label="label smoothing s (real = 1 − s)")
+                 choices=(0.0, 0.1, 0.2, 0.3), zero_means=N_("off"),
+                 label=N_("label smoothing s (real = 1 − s)"))
 
 
 @dataclass
@@ -52,19 +53,20 @@ class AdversarialLoop(BaseConfig):
     a field only to change its default or say what its paper used; a redeclared field keeps its
     place in the forms."""
     learning_rate_d: float = param(2e-4, "discriminator learning rate (TTUR uses 4e-4)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate D")
+                                   high=1e-2, log=True, label=N_("learning rate D"))
     learning_rate_g: float = param(2e-4, "generator learning rate (TTUR uses 1e-4)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label=N_("learning rate G"))
     batch_size: int = param(64, "real images per step (the tutorial's batch_size)", low=2,
-                            high=1024, label="batch size")
+                            high=1024, label=N_("batch size"))
     epochs: int = param(2, "passes over the training set", low=1, high=200)
     beta1: float = param(0.5, "Adam's beta1 (the tutorial's b1 / beta1)", low=0.0, high=0.999,
-                         label="Adam beta1")
+                         label=N_("Adam beta1"))
     sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
-                                    low=1, high=100000, advanced=True, label="sample grid every N steps")
+                                    low=1, high=100000, advanced=True,
+                                    label=N_("sample grid every N steps"))
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
-                                       advanced=True, label="class check every N windows")
+                                       advanced=True, label=N_("class check every N windows"))
 
 
 @dataclass
@@ -72,10 +74,10 @@ class AdversarialConfig(AdversarialLoop):
     """The tutorial's GANs (GAN, DCGAN, infoGAN): noise z of the tutorial's size (nz 100), label
     smoothing, spectral norm on D and G's weight average on top of the loop."""
     latent_dim: int = param(100, "length of the noise vector z (the tutorial's nz); 1 provokes "
-                            "mode collapse", low=1, high=200, label="nz (latent size)")
+                            "mode collapse", low=1, high=200, label=N_("nz (latent size)"))
     label_smoothing: float = label_smoothing_param()
     spectral_norm: bool = param(False, "spectral normalisation on D's layers (Miyato et al. 2018)",
-                                label="spectral norm on D")
+                                label=N_("spectral norm on D"))
     generator_ema: float = generator_average_param()
 
     @classmethod

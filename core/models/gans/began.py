@@ -20,6 +20,7 @@ from torch import nn
 from core import gan_task
 from core.config import BaseConfig, ConfigError, from_dict, param
 from core.diagnostics import GANHealth, Remedy, Thresholds, Verdict, Window, classes_note
+from core.i18n import N_, _
 from core.models.gans.base import GANTrainer, generator_average_param, gradient_norm
 from core.models.gans import dcgan
 from core.models.spec import ModelSpec, Paper
@@ -31,58 +32,58 @@ BEGAN_PAPER = "BEGAN (Berthelot et al. 2017)"
 class BEGANConfig(BaseConfig):
     learning_rate_d: float = param(5e-4, "discriminator (autoencoder) learning rate (the paper: "
                                    "1e-4 for 100k+ steps; 5e-4 for a short CPU run)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate D")
+                                   high=1e-2, log=True, label=N_("learning rate D"))
     learning_rate_g: float = param(5e-4, "generator learning rate (the paper: 1e-4)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label=N_("learning rate G"))
     batch_size: int = param(32, "real images per step (the paper: 16)", low=2, high=1024,
-                            label="batch size")
+                            label=N_("batch size"))
     epochs: int = param(2, "passes over the training set", low=1, high=200)
     latent_dim: int = param(64, "length of the noise vector z (the paper's N_z = 64)", low=1,
-                            high=200, label="nz (latent size)")
-    beta1: float = param(0.5, "Adam's beta1", low=0.0, high=0.999, label="Adam beta1")
+                            high=200, label=N_("nz (latent size)"))
+    beta1: float = param(0.5, "Adam's beta1", low=0.0, high=0.999, label=N_("Adam beta1"))
     gamma: float = param(0.7, "diversity ratio γ = E[L(G(z))] / E[L(x)] the controller aims at: "
                          "lower gives sharper but less varied images (the paper: 0.3-0.7; here "
                          "0.5 collapsed onto sneakers by step 3,000, 0.7 stayed varied)",
-                         low=0.05, high=1.0, label="γ (diversity ratio)")
+                         low=0.05, high=1.0, label=N_("γ (diversity ratio)"))
     lambda_k: float = param(1e-2, "learning rate λ_k of the equilibrium controller k_t (the paper: "
                             "0.001 over 100k+ steps; at 0.001 k_t was still 0.005 after 600 "
                             "steps here and G drew the same dark blur)",
-                            choices=(0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), label="λ_k")
+                            choices=(0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), label=N_("λ_k"))
     pull_away: float = param(0.0, "weight of EBGAN's pulling-away term on G: the mean squared "
                              "cosine similarity of D's codes for a batch of generated images, "
                              "which pushes G's images apart (Zhao et al. 2017); 0 = the paper's "
-                             "BEGAN", low=0.0, high=1.0, label="pull-away weight")
+                             "BEGAN", low=0.0, high=1.0, label=N_("pull-away weight"))
     latent_constraint: float = param(0.0, "weight α of BEGAN-CS's latent constraint "
                                      "α·|Enc(G(z)) − z| on D: D's encoder must read z back "
                                      "from G's image, so G's "
                                      "images keep apart what their z keep apart (Chang et al. "
                                      "2018); needs h = nz; 0 = the paper's BEGAN", low=0.0,
-                                     high=10.0, label="latent constraint α (BEGAN-CS)")
+                                     high=10.0, label=N_("latent constraint α (BEGAN-CS)"))
     initial_k: float = param(0.0, "k_0: how much D attends to generated images at the start",
                              low=0.0, high=1.0, advanced=True)
     width: int = param(32, "channels n of the autoencoder and of G (the paper: 64-128)", low=4,
-                       high=128, label="n (channels)", size="width")
+                       high=128, label=N_("n (channels)"), size="width")
     generator_batch_norm: bool = param(
         False, "batch norm in G (as most public BEGAN code on MNIST-like data has; the paper has "
         "none): G's first samples then differ from each other, so they spread over more kinds of "
-        "garment before the equilibrium settles", label="batch norm in G")
+        "garment before the equilibrium settles", label=N_("batch norm in G"))
     embedding_dim: int = param(64, "size h of D's bottleneck (the paper: 64)", low=2, high=512,
-                               label="h (bottleneck)", size="width")
+                               label=N_("h (bottleneck)"), size="width")
     image_size: int = param(32, "image size (32 px as the CPU DCGAN)", choices=(32,),
-                            advanced=True, label="image size")
+                            advanced=True, label=N_("image size"))
     sample_every_steps: int = param(100, "refresh the fixed-noise sample grid every N steps",
                                     low=1, high=100000, advanced=True,
-                                    label="sample grid every N steps")
+                                    label=N_("sample grid every N steps"))
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
-                                       advanced=True, label="class check every N windows")
+                                       advanced=True, label=N_("class check every N windows"))
     generator_ema: float = generator_average_param()
 
     def check(self) -> None:
         if self.latent_constraint and self.embedding_dim != self.latent_dim:
-            raise ConfigError(f"the latent constraint compares D's code with z: it needs h "
-                              f"(embedding_dim, {self.embedding_dim}) equal to nz (latent_dim, "
-                              f"{self.latent_dim})")
+            raise ConfigError(_("the latent constraint compares D's code with z: it needs h "
+                                "(embedding_dim, {h}) equal to nz (latent_dim, {nz})")
+                              .format(h=self.embedding_dim, nz=self.latent_dim))
 
 
 class Decoder(nn.Module):
@@ -275,9 +276,11 @@ class BEGANHealth(GANHealth):
         m_global, k = w.recent("began/m_global"), w.recent("began/k")
         ratio = w.recent("began/ratio")
         best = w.history("began/m_global").rolling(5, min_periods=1).mean().min()
-        return [f"mean M_global {m_global.mean():.3f} (best so far {best:.3f}), k_t "
-                f"{k.mean():.3f} (range {k.min():.3f}–{k.max():.3f}), L(G(z))/L(x) "
-                f"{ratio.mean():.2f} (target γ = {target_ratio(w):g}) over {w.span}"]
+        return [_("mean M_global {m_global:.3f} (best so far {best:.3f}), k_t {k:.3f} (range "
+                  "{k_min:.3f}–{k_max:.3f}), L(G(z))/L(x) {ratio:.2f} (target γ = {gamma:g}) "
+                  "over {span}").format(m_global=m_global.mean(), best=best, k=k.mean(),
+                                        k_min=k.min(), k_max=k.max(), ratio=ratio.mean(),
+                                        gamma=target_ratio(w), span=w.span)]
 
     def equilibrium_lost(self, w: Window) -> Verdict | None:
         """k_t sits at 0 or 1 for most of the window while L(G(z))/L(x) stays far from γ."""
@@ -286,10 +289,13 @@ class BEGANHealth(GANHealth):
         if pinned >= t.pinned_share and abs(ratio.mean() - target_ratio(w)) > t.ratio_gap:
             bound = 0 if (k <= 1e-4).mean() >= (k >= 1 - 1e-4).mean() else 1
             return w.verdict("convergence failure",
-                             f"Equilibrium lost: k_t is stuck at {bound}, so the controller no "
-                             "longer balances D's work on real and generated images.",
-                             [f"k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
-                              f"{ratio.mean():.2f} stays far from γ = {target_ratio(w):g} ({w.span})"])
+                             _("Equilibrium lost: k_t is stuck at {bound}, so the controller no "
+                               "longer balances D's work on real and generated images.")
+                             .format(bound=bound),
+                             [_("k_t at {bound} in {pinned:.0%} of records while L(G(z))/L(x) = "
+                                "{ratio:.2f} stays far from γ = {gamma:g} ({span})")
+                              .format(bound=bound, pinned=pinned, ratio=ratio.mean(),
+                                      gamma=target_ratio(w), span=w.span)])
         return None
 
     def m_global_rising(self, w: Window) -> Verdict | None:
@@ -298,47 +304,52 @@ class BEGANHealth(GANHealth):
         best = smooth[smooth.index <= w.start].min() if (smooth.index <= w.start).any() else None
         m_global = w.recent("began/m_global").mean()
         if best is not None and m_global > self.thresholds.m_rise * best:
-            return w.verdict("convergence failure", "M_global is rising: the run is moving away "
-                             "from convergence (the paper's measure should fall and settle).",
-                             [f"mean M_global {m_global:.3f} over {w.span} is "
-                              f"{m_global / best:.1f}× its best before step {w.start} "
-                              f"({best:.3f})"])
+            return w.verdict("convergence failure", _("M_global is rising: the run is moving "
+                             "away from convergence (the paper's measure should fall and "
+                             "settle)."),
+                             [_("mean M_global {m_global:.3f} over {span} is {times:.1f}× its "
+                                "best before step {step} ({best:.3f})")
+                              .format(m_global=m_global, span=w.span, times=m_global / best,
+                                      step=w.start, best=best)])
         return None
 
     def classes_source(self, w: Window) -> str:
         """The class evidence names only its source."""
-        return "shipped CNN's labels"
+        return _("shipped CNN's labels")
 
     def healthy(self, w: Window) -> Verdict:
         """The equilibrium holds and the images stay varied: notes on diversity and classes."""
         diversity = w.recent("diversity/ratio")
-        notes = [f"diversity {diversity.median():.2f}× real"] if not diversity.empty else []
+        notes = [_("diversity {ratio:.2f}× real").format(ratio=diversity.median())] \
+            if not diversity.empty else []
         if w.classes.covered is not None:
             notes.append(classes_note(w.classes))
-        return w.verdict("healthy", "Healthy: the equilibrium holds (k_t stays off its bounds 0 "
-                         "and 1, M_global is not rising) and the images stay varied.",
+        return w.verdict("healthy", _("Healthy: the equilibrium holds (k_t stays off its bounds "
+                         "0 and 1, M_global is not rising) and the images stay varied."),
                          notes, remedies=[])
 
     @property
     def explanation(self) -> str:
         t = self.thresholds
-        return ("BEGAN's losses are reconstruction errors, not the tutorial's cross-entropies, so "
-                "its bands do not apply. Judged instead: the equilibrium (k_t stuck at 0 or 1 in "
-                f"{t.pinned_share:.0%} of the last {t.window_steps} steps while L(G(z))/L(x) is "
-                f"more than {t.ratio_gap:g} from γ means it is lost), the convergence measure "
-                f"M_global (rising to {t.m_rise:g}× its best means the run moves away from "
-                "convergence), and the same diversity and class checks as every GAN page.")
+        return _("BEGAN's losses are reconstruction errors, not the tutorial's cross-entropies, "
+                 "so its bands do not apply. Judged instead: the equilibrium (k_t stuck at 0 or 1 "
+                 "in {pinned:.0%} of the last {window} steps while L(G(z))/L(x) is more than "
+                 "{gap:g} from γ means it is lost), the convergence measure M_global (rising to "
+                 "{rise:g}× its best means the run moves away from convergence), and the same "
+                 "diversity and class checks as every GAN page.").format(
+                     pinned=t.pinned_share, window=t.window_steps, gap=t.ratio_gap,
+                     rise=t.m_rise)
 
     @property
     def chart_notes(self) -> dict[str, str]:
         """The GAN charts' notes, and what a healthy k_t and M_global look like."""
         return {**super().chart_notes,
-                "k_t": "Healthy: k_t rises from 0 in the first steps, then settles somewhere "
-                       "between 0 and 1 and wanders slowly. Stuck at 0 means D ignores the "
-                       "generated images; stuck at 1 means the "
-                       "controller cannot hold L(G(z)) ≈ γ·L(x) (equilibrium lost).",
-                "m_global": "Healthy: M_global falls quickly, then slowly, and settles; a "
-                            "sustained rise means the run is moving away from convergence."}
+                "k_t": _("Healthy: k_t rises from 0 in the first steps, then settles somewhere "
+                         "between 0 and 1 and wanders slowly. Stuck at 0 means D ignores the "
+                         "generated images; stuck at 1 means the "
+                         "controller cannot hold L(G(z)) ≈ γ·L(x) (equilibrium lost)."),
+                "m_global": _("Healthy: M_global falls quickly, then slowly, and settles; a "
+                              "sustained rise means the run is moving away from convergence.")}
 
     def remedies(self, state: str, config: dict) -> list[Remedy]:
         """No BCE here, so no smoothing, spectral-norm or TTUR remedies: BEGAN's own (each
@@ -348,43 +359,46 @@ class BEGANHealth(GANHealth):
         if state == "mode collapse":
             if config.get("latent_dim", 64) < 10:
                 remedies.append(Remedy("nz = 64", {"latent_dim": 64},
-                                       "a tiny z gives G almost nothing to vary; G's input layer "
-                                       "changes, so it restarts at step 0", from_scratch=True,
-                                       source=f"{BEGAN_PAPER}: its z of 64"))
+                                       _("a tiny z gives G almost nothing to vary; G's input "
+                                         "layer changes, so it restarts at step 0"),
+                                       from_scratch=True,
+                                       source=_("{paper}: its z of 64").format(paper=BEGAN_PAPER)))
             if not config.get("pull_away"):
-                remedies.append(Remedy("Pull-away term (0.1)", {"pull_away": 0.1},
-                                       "EBGAN's remedy for autoencoder discriminators: G is "
-                                       "rewarded when D's codes for its images differ",
+                remedies.append(Remedy(_("Pull-away term (0.1)"), {"pull_away": 0.1},
+                                       _("EBGAN's remedy for autoencoder discriminators: G is "
+                                         "rewarded when D's codes for its images differ"),
                                        source="EBGAN (Zhao et al. 2016)"))
             if not config.get("generator_batch_norm"):
-                remedies.append(Remedy("Batch norm in G (from scratch)",
+                remedies.append(Remedy(_("Batch norm in G (from scratch)"),
                                        {"generator_batch_norm": True},
-                                       "G's first samples then differ, so they spread over more "
-                                       "kinds of garment; changes G's layers, so it restarts at "
-                                       "step 0", from_scratch=True,
-                                       source="this project's runs (not in the paper)"))
+                                       _("G's first samples then differ, so they spread over "
+                                         "more kinds of garment; changes G's layers, so it "
+                                         "restarts at step 0"), from_scratch=True,
+                                       source=_("this project's runs (not in the paper)")))
             if not config.get("latent_constraint") and \
                     config.get("embedding_dim", 64) == config.get("latent_dim", 64):
-                remedies.append(Remedy("Latent constraint (BEGAN-CS, 0.1)",
+                remedies.append(Remedy(_("Latent constraint (BEGAN-CS, 0.1)"),
                                        {"latent_constraint": 0.1},
-                                       "D's encoder must read z back from G's images, so images "
-                                       "of different z stay apart (Chang et al. 2018)",
+                                       _("D's encoder must read z back from G's images, so "
+                                         "images of different z stay apart (Chang et al. 2018)"),
                                        source="BEGAN-CS (Chang et al. 2018)"))
             gamma = config.get("gamma", 0.7)
             if gamma < 0.9:
-                remedies.append(Remedy(f"Raise γ to {min(gamma + 0.2, 1.0):.1f}",
+                remedies.append(Remedy(_("Raise γ to {gamma:.1f}").format(
+                                           gamma=min(gamma + 0.2, 1.0)),
                                        {"gamma": round(min(gamma + 0.2, 1.0), 2)},
-                                       "the paper: a higher diversity ratio γ gives more varied "
-                                       "images", source=BEGAN_PAPER))
-        remedies.append(Remedy("Lower learning rates (÷2)",
+                                       _("the paper: a higher diversity ratio γ gives more "
+                                         "varied images"), source=BEGAN_PAPER))
+        remedies.append(Remedy(_("Lower learning rates (÷2)"),
                                {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
-                               "the paper halves the learning rate when M_global stalls",
+                               _("the paper halves the learning rate when M_global stalls"),
                                source=BEGAN_PAPER))
         lambda_k = config.get("lambda_k", 1e-3)
         if state in ("convergence failure", "oscillation") and lambda_k > 1e-4:
             slower = 1e-3 if lambda_k > 1e-3 else 1e-4      # values the λ_k select offers
-            remedies.append(Remedy(f"Slower controller (λ_k = {slower:g})", {"lambda_k": slower},
-                                   "k_t swings less, so D's attention to fakes changes gently",
+            remedies.append(Remedy(_("Slower controller (λ_k = {lambda_k:g})").format(
+                                       lambda_k=slower), {"lambda_k": slower},
+                                   _("k_t swings less, so D's attention to fakes changes gently"),
                                    source=f"{BEGAN_PAPER}: λ_k = 0.001"))
         return remedies
 
@@ -405,25 +419,25 @@ def side_by_side_configs(budget_s: float) -> tuple:
 
 
 SPEC = ModelSpec(
-    paper=Paper(2017, 'Berthelot et al. 2017, arXiv:1703.10717', 'an autoencoder D and an equilibrium term k_t that balances D and G, with a convergence measure'),
-    name=NAME, title="BEGAN", config_cls=BEGANConfig, build_network=build, **gan_task.FAMILY,
-    section="GANs", icon=":material/balance:", url_path="began",
+    paper=Paper(2017, N_('Berthelot et al. 2017, arXiv:1703.10717'), N_('an autoencoder D and an equilibrium term k_t that balances D and G, with a convergence measure')),
+    name=NAME, title=N_("BEGAN"), config_cls=BEGANConfig, build_network=build, **gan_task.FAMILY,
+    section=N_("GANs"), icon=":material/balance:", url_path="began",
     trainer=BEGANTrainer, health=BEGANHealth(), panel="ui.panels.began:BEGANPanel",
-    summary=("The discriminator is an autoencoder: it scores an image by how badly it reconstructs "
-             "it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "
+    summary=N_("The discriminator is an autoencoder: it scores an image by how badly it "
+             "reconstructs it, L(x) = |x − D(x)|. D learns to reconstruct real images and not generated ones; G "
              "learns to make images D reconstructs well. A controller k_t keeps L(G(z)) ≈ γ·L(x), "
              "and γ trades sharpness for diversity. M_global is the paper's convergence measure: "
              "it falls as the images improve. The tutorial's author found it never collapsed; "
              "here it can: the γ 0.5 preset collapsed onto one class in this project's runs."),
     presets={
-        "Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)": {},
-        "More kinds of garment (batch norm in G + pull-away 0.1)": {
+        N_("Short CPU run (γ 0.7, λ_k 0.01, lr 5e-4, batch 32)"): {},
+        N_("More kinds of garment (batch norm in G + pull-away 0.1)"): {
             "generator_batch_norm": True, "pull_away": 0.1},
-        "Paper settings (γ 0.5, λ_k 0.001, lr 1e-4, batch 16: slow to start)": {
+        N_("Paper settings (γ 0.5, λ_k 0.001, lr 1e-4, batch 16: slow to start)"): {
             "gamma": 0.5, "lambda_k": 1e-3, "learning_rate_d": 1e-4, "learning_rate_g": 1e-4,
             "batch_size": 16},
-        "Less diverse (γ 0.5: collapsed onto one class here)": {"gamma": 0.5},
-        "Sharper, less varied (γ 0.3)": {"gamma": 0.3},
-        "Too fast (lr 1e-3: watch M_global)": {"learning_rate_d": 1e-3, "learning_rate_g": 1e-3},
+        N_("Less diverse (γ 0.5: collapsed onto one class here)"): {"gamma": 0.5},
+        N_("Sharper, less varied (γ 0.3)"): {"gamma": 0.3},
+        N_("Too fast (lr 1e-3: watch M_global)"): {"learning_rate_d": 1e-3, "learning_rate_g": 1e-3},
     },
 )

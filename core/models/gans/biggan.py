@@ -28,6 +28,7 @@ from torch.nn import functional as F
 
 from core import gan_task
 from core.config import ConfigError, param
+from core.i18n import N_, _
 from core.models.gans.conditional import (ConditionalBatchNorm2d,
                                           ConditionalConfig, ConditionalGANTrainer,
                                           ProjectionHead, SelfAttention, spectral_norm,
@@ -42,36 +43,36 @@ BLOCKS = 3          # G's residual blocks at 32 px: 4 -> 8 -> 16 -> 32
 @dataclass
 class BigGANConfig(ConditionalConfig):
     learning_rate_d: float = param(2e-4, "discriminator learning rate (the paper: 2e-4)",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate D"))
     learning_rate_g: float = param(5e-5, "generator learning rate (the paper: 5e-5, 4x slower "
                                    "than D)", low=1e-6, high=1e-2, log=True,
-                                   label="learning rate G")
+                                   label=N_("learning rate G"))
     beta2: float = param(0.999, "Adam's beta2 (BigGAN: 0.999)", low=0.0, high=0.9999,
-                         label="Adam beta2")
+                         label=N_("Adam beta2"))
     discriminator_steps: int = param(2, "D steps per G step (the paper: 2); the extra steps reuse "
                                      "the step's real batch with new generated images", low=1,
-                                     high=5, label="D steps per G step")
+                                     high=5, label=N_("D steps per G step"))
     generator_width: int = param(16, "ch: G's blocks have 4·ch, 2·ch and ch channels at 8, 16 and "
                                  "32 px (the paper's 32 px net: 4·ch = 256 in every block)",
-                                 low=2, high=128, label="G width ch", size="width")
+                                 low=2, high=128, label=N_("G width ch"), size="width")
     discriminator_width: int = param(16, "ch of D: ch, 2·ch and 4·ch channels at 16, 8 and 4 px",
-                                     low=2, high=128, label="D width ch", size="width")
+                                     low=2, high=128, label=N_("D width ch"), size="width")
     shared_embedding_dim: int = param(128, "size of the shared class embedding every conditional "
                                       "batch norm of G reads (the paper: 128)", low=1, high=512,
-                                      label="shared embedding size", size="width")
+                                      label=N_("shared embedding size"), size="width")
     hierarchical_latent: bool = param(True, "split z into one chunk per block of G (plus one for "
                                       "the input), each joined with the class embedding in that "
                                       "block's batch norm; off = all of z at G's input",
-                                      label="hierarchical z")
+                                      label=N_("hierarchical z"))
     orthogonal_regularisation: float = param(
         1e-4, "weight β of the orthogonal regularisation on G's weights, β‖WᵀW ⊙ (1 − I)‖² (the "
-        "paper: 1e-4)", choices=(0.0, 1e-5, 1e-4, 1e-3), zero_means="off",
-        label="orthogonal regularisation β")
+        "paper: 1e-4)", choices=(0.0, 1e-5, 1e-4, 1e-3), zero_means=N_("off"),
+        label=N_("orthogonal regularisation β"))
     generator_ema: float = param(0.999, "decay of the exponential moving average of G's weights "
                                  "the finished model draws with (the paper samples with it; "
                                  "0.999 averages over about the last 1,000 steps); 0 = off",
                                  choices=(0.0, 0.99, 0.999, 0.9995, 0.9999),
-                                 label="G weight average (EMA decay)", zero_means="off")
+                                 label=N_("G weight average (EMA decay)"), zero_means=N_("off"))
 
     def attention_channels(self) -> dict[str, int]:
         return {"generator_width": 2 * self.generator_width,
@@ -80,9 +81,10 @@ class BigGANConfig(ConditionalConfig):
     def check(self) -> None:
         super().check()
         if self.hierarchical_latent and self.latent_dim % (BLOCKS + 1):
-            raise ConfigError(f"hierarchical z splits nz into {BLOCKS + 1} equal chunks (one for "
-                              f"G's input, one per block): latent_dim = {self.latent_dim} is not "
-                              f"divisible by {BLOCKS + 1}")
+            raise ConfigError(_("hierarchical z splits nz into {chunks} equal chunks (one for "
+                                "G's input, one per block): latent_dim = {latent_dim} is not "
+                                "divisible by {chunks}").format(chunks=BLOCKS + 1,
+                                                                latent_dim=self.latent_dim))
 
 
 def orthogonal(layer: nn.Module) -> nn.Module:
@@ -271,40 +273,41 @@ def page_truncation_curve(model, judge, data) -> list[dict] | None:
 
 def headline(values: dict) -> str:
     """The history table's line: the intended class at truncation threshold 1."""
-    return f"at threshold 1: intended class {values['truncation/psi_1_intended_accuracy']:.1%}"
+    return _("at threshold 1: intended class {accuracy:.1%}").format(
+        accuracy=values['truncation/psi_1_intended_accuracy'])
 
 
 SPEC = ModelSpec(
     headline=headline,
-    paper=Paper(2018, 'Brock et al. 2018, arXiv:1809.11096', 'scale, shared class embeddings, orthogonal regularisation and the truncation trick'),
+    paper=Paper(2018, 'Brock et al. 2018, arXiv:1809.11096', N_('scale, shared class embeddings, orthogonal regularisation and the truncation trick')),
     figures={"truncation_curve": page_truncation_curve},
-    name=NAME, title="BigGAN", config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,
-    section="GANs", icon=":material/category:", url_path="biggan",
+    name=NAME, title=N_("BigGAN"), config_cls=BigGANConfig, build_network=build, **gan_task.FAMILY,
+    section=N_("GANs"), icon=":material/category:", url_path="biggan",
     trainer=BigGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.biggan:BigGANPanel",
-    summary=("BigGAN (Brock et al. 2019), scaled down and class-conditional: choose the garment, "
-             "then trade variety for fidelity with the truncation trick. Its ψ is a threshold: "
-             "every entry of z larger than ψ in magnitude is drawn again, so a small ψ truncates "
-             "strongly and ψ = 2 hardly at all (StyleGAN's ψ is another thing: a weight towards "
-             "the average style, where 1 means no truncation). What the paper changed: scale "
-             "(2–4× the parameters of earlier GANs, each layer 50% wider, and 8× the batch, "
-             "2,048; 128 to 512 TPU v3 cores for one to two days on ImageNet), a "
-             "class embedding shared by every conditional batch norm of G, hierarchical latents "
-             "(a chunk of z for every block), orthogonal regularisation so G stays smooth enough "
-             "to truncate, two D steps per G step and G's weight average. On ImageNet 128 px: "
-             "Inception score 166.5 and FID 7.4, against SAGAN's 52.5 and 18.7 (the paper's "
-             "figures: context, not a target; the tutorial notes that scaled-down versions still "
-             "work well)."),
+    summary=N_("BigGAN (Brock et al. 2019), scaled down and class-conditional: choose the garment, "
+                "then trade variety for fidelity with the truncation trick. Its ψ is a threshold: "
+                "every entry of z larger than ψ in magnitude is drawn again, so a small ψ truncates "
+                "strongly and ψ = 2 hardly at all (StyleGAN's ψ is another thing: a weight towards "
+                "the average style, where 1 means no truncation). What the paper changed: scale "
+                "(2–4× the parameters of earlier GANs, each layer 50% wider, and 8× the batch, "
+                "2,048; 128 to 512 TPU v3 cores for one to two days on ImageNet), a "
+                "class embedding shared by every conditional batch norm of G, hierarchical latents "
+                "(a chunk of z for every block), orthogonal regularisation so G stays smooth enough "
+                "to truncate, two D steps per G step and G's weight average. On ImageNet 128 px: "
+                "Inception score 166.5 and FID 7.4, against SAGAN's 52.5 and 18.7 (the paper's "
+                "figures: context, not a target; the tutorial notes that scaled-down versions still "
+                "work well)."),
     presets={
-        "CPU (the paper's settings at ch = 16; stops after 60 min)": {
+        N_("CPU (the paper's settings at ch = 16; stops after 60 min)"): {
             "epochs": 20, "time_budget_s": 3600.0},
-        "Paper widths (ch = 64, as BigGAN-PyTorch's 32 px net; for a GPU)": {
+        N_("Paper widths (ch = 64, as BigGAN-PyTorch's 32 px net; for a GPU)"): {
             "generator_width": 64, "discriminator_width": 64},
-        "No orthogonal regularisation, no weight average (the ablation)": {
+        N_("No orthogonal regularisation, no weight average (the ablation)"): {
             "orthogonal_regularisation": 0.0, "generator_ema": 0.0},
-        "Failure demo (D lr 4e-3, 5 D steps: D runs away)": {
+        N_("Failure demo (D lr 4e-3, 5 D steps: D runs away)"): {
             "learning_rate_d": 4e-3, "discriminator_steps": 5},
     },
-    references=(Reference("BigGAN, ImageNet 128 px: Inception score", 166.5, "arXiv:1809.11096"),
-                Reference("BigGAN, ImageNet 128 px: FID", 7.4, "arXiv:1809.11096")),
+    references=(Reference(N_("BigGAN, ImageNet 128 px: Inception score"), 166.5, "arXiv:1809.11096"),
+                Reference(N_("BigGAN, ImageNet 128 px: FID"), 7.4, "arXiv:1809.11096")),
 )

@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from core import gan_eval
 from core.config import ConfigError, param
+from core.i18n import N_, _
 from core.models.gans.base import (AdversarialLoop, GANTrainer, LOSSES, discriminator_metrics,
                                    generator_average_param, gradient_norm, make_adam,
                                    mean_pairwise_distance, to_gan_range)
@@ -40,37 +41,37 @@ TRUNCATION_VALUES = (0.25, 0.5, 0.75, 1.0, 1.5)   # the ψ of the fidelity/diver
 class ConditionalConfig(AdversarialLoop):
     """Settings SAGAN and BigGAN share (SAGAN's defaults: TTUR D 4e-4 / G 1e-4, Adam β 0 / 0.9)."""
     learning_rate_d: float = param(4e-4, "discriminator learning rate (SAGAN's TTUR: 4e-4)",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate D"))
     learning_rate_g: float = param(1e-4, "generator learning rate (SAGAN's TTUR: 1e-4)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label=N_("learning rate G"))
     epochs: int = param(10, "passes over the training set", low=1, high=200)
     latent_dim: int = param(128, "length of the noise vector z (the papers: 128); the class comes "
-                            "on top", low=1, high=200, label="nz (latent size)")
+                            "on top", low=1, high=200, label=N_("nz (latent size)"))
     beta1: float = param(0.0, "Adam's beta1 (SAGAN and BigGAN: 0)", low=0.0, high=0.999,
-                         label="Adam beta1")
+                         label=N_("Adam beta1"))
     beta2: float = param(0.9, "Adam's beta2 (SAGAN: 0.9, BigGAN: 0.999)", low=0.0, high=0.9999,
-                         label="Adam beta2")
+                         label=N_("Adam beta2"))
     discriminator_steps: int = param(1, "D steps per G step (SAGAN: 1 with TTUR; BigGAN: 2); the "
                                      "extra steps reuse the step's real batch with new generated "
-                                     "images", low=1, high=5, label="D steps per G step")
+                                     "images", low=1, high=5, label=N_("D steps per G step"))
     conditional: bool = param(True, "class-conditional: class-conditional batch norm in G and a "
                               "projection D, so you choose the class; off = an unconditional GAN",
-                              label="class-conditional")
+                              label=N_("class-conditional"))
     classes: int = param(10, "classes the model is conditioned on (Fashion-MNIST: 10); the data's "
                          "labels must lie in 0 … classes − 1", low=1, high=1000, advanced=True)
     self_attention: bool = param(True, "a self-attention block at the 16×16 feature maps of G and "
                                  "D (off = γ fixed at 0: the block is the identity)",
-                                 label="self-attention")
+                                 label=N_("self-attention"))
     attention_heads: int = param(1, "attention heads (the paper: 1); the channels at 16×16 must "
                                  "divide by heads × reduction", choices=(1, 2, 4),
-                                 label="attention heads")
+                                 label=N_("attention heads"))
     attention_reduction: int = param(8, "query and key channels = channels / reduction (the "
                                      "paper: 8)", choices=(1, 2, 4, 8),
-                                     label="attention reduction")
+                                     label=N_("attention reduction"))
     spectral_norm_generator: bool = param(True, "spectral norm on G's layers too (SAGAN's change; "
-                                          "D always has it)", label="spectral norm on G")
+                                          "D always has it)", label=N_("spectral norm on G"))
     image_size: int = param(32, "image size (32 px: attention sits at the 16×16 maps)",
-                            choices=(32,), advanced=True, label="image size")
+                            choices=(32,), advanced=True, label=N_("image size"))
     generator_ema: float = generator_average_param()
 
     def attention_channels(self) -> dict[str, int]:
@@ -84,10 +85,13 @@ class ConditionalConfig(AdversarialLoop):
         for name, channels in self.attention_channels().items():
             if channels % unit:
                 raise ConfigError(
-                    f"self-attention at the 16×16 map needs its channels ({channels}, set by "
-                    f"{name} = {getattr(self, name)}) divisible by attention_reduction × "
-                    f"attention_heads = {self.attention_reduction} × {self.attention_heads} = "
-                    f"{unit}; change {name} or the attention settings")
+                    _("self-attention at the 16×16 map needs its channels ({channels}, set by "
+                      "{name} = {value}) divisible by attention_reduction × "
+                      "attention_heads = {reduction} × {heads} = "
+                      "{unit}; change {name} or the attention settings").format(
+                        channels=channels, name=name, value=getattr(self, name),
+                        reduction=self.attention_reduction, heads=self.attention_heads,
+                        unit=unit))
 
 
 # Layers ----------------------------------------------------------------------------------------
@@ -133,8 +137,9 @@ class SelfAttention(nn.Module):
                  use_spectral_norm: bool = True):
         super().__init__()
         if channels % (reduction * heads):
-            raise ConfigError(f"self-attention over {channels} channels needs them divisible by "
-                              f"reduction × heads = {reduction} × {heads}")
+            raise ConfigError(_("self-attention over {channels} channels needs them divisible "
+                                "by reduction × heads = {reduction} × {heads}").format(
+                                    channels=channels, reduction=reduction, heads=heads))
         self.heads = heads
         conv = lambda inputs, outputs: spectral_norm(nn.Conv2d(inputs, outputs, 1, bias=False),
                                                      use_spectral_norm)
@@ -197,7 +202,8 @@ def truncated_normal(count: int, dim: int, threshold: float | None,
     if threshold is None:
         return z
     if not threshold > 0:
-        raise ConfigError(f"the truncation threshold ψ must be > 0; got {threshold}")
+        raise ConfigError(_("the truncation threshold ψ must be > 0; got {threshold}").format(
+            threshold=threshold))
     flat = z.view(-1)
     index = (flat.abs() > threshold).nonzero().squeeze(1)      # the values still outside
     while len(index):
@@ -209,8 +215,8 @@ def truncated_normal(count: int, dim: int, threshold: float | None,
 def check_labels(labels: torch.Tensor, classes: int) -> None:
     if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         bad = int(labels.max()) if int(labels.max()) >= classes else int(labels.min())
-        raise ConfigError(f"class {bad} is out of range: this model knows classes 0 … "
-                          f"{classes - 1}")
+        raise ConfigError(_("class {bad} is out of range: this model knows classes 0 … "
+                            "{last}").format(bad=bad, last=classes - 1))
 
 
 # The trainer -----------------------------------------------------------------------------------
@@ -248,8 +254,8 @@ class ConditionalGANTrainer(GANTrainer):
         """Class indices (B,) -> one-hot (B, K); a float (B, K) tensor is taken as it is."""
         if labels.is_floating_point() and labels.dim() == 2:
             if labels.shape[1] != self.class_count:
-                raise ConfigError(f"a class vector needs {self.class_count} entries, got "
-                                  f"{labels.shape[1]}")
+                raise ConfigError(_("a class vector needs {count} entries, got "
+                                    "{got}").format(count=self.class_count, got=labels.shape[1]))
             return labels.float()
         check_labels(labels, self.class_count)
         return F.one_hot(labels.long(), self.class_count).float()
@@ -260,7 +266,7 @@ class ConditionalGANTrainer(GANTrainer):
         if not self.class_count:
             return z.to(self.device)
         if labels is None:
-            raise ConfigError("a class-conditional model needs a class for every z")
+            raise ConfigError(_("a class-conditional model needs a class for every z"))
         return torch.cat([z.float(), self.class_vectors(labels.cpu())], 1).to(self.device)
 
     def split(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -286,7 +292,7 @@ class ConditionalGANTrainer(GANTrainer):
         if not self.class_count:
             return None
         if labels is None:
-            raise ConfigError("a class-conditional GAN trains on labelled images")
+            raise ConfigError(_("a class-conditional GAN trains on labelled images"))
         if not self.labels_checked:   # once: the data's labels must fit the model's classes
             check_labels(labels, self.class_count)
             self.labels_checked = True
@@ -403,13 +409,13 @@ class ConditionalGANTrainer(GANTrainer):
         found = []
         blocks = [("G", name, block) for name, block in attention_layers(generator)] + \
                  [("D", name, block) for name, block in attention_layers(self.discriminator)]
-        for _, _, block in blocks:
+        for _network, _name, block in blocks:
             block.record = True
         try:
             image = generator(latent.to(self.device))
             self.discriminator(image, self.split(latent.to(self.device))[1])
         finally:
-            for _, _, block in blocks:
+            for _network, _name, block in blocks:
                 block.record = False
         for network, name, block in blocks:
             recorded = block.maps
@@ -477,7 +483,7 @@ def class_conditional_quality(trainer: ConditionalGANTrainer, judge, data, per_c
         images = torch.cat([trainer.draw(torch.full((min(500, per_class - start),), label),
                                          generator, truncation).cpu()
                             for start in range(0, per_class, 500)])
-        logits, _ = judge.logits_and_features(images)
+        logits, _features = judge.logits_and_features(images)
         correct += int((logits.argmax(1) == label).sum())
         features.append(judge.logits_and_features(gan_eval.at_frechet_size(images))[1])
         spread = mean_pairwise_distance(images[:500])

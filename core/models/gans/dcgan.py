@@ -13,6 +13,7 @@ from torch import nn
 from core import gan_task
 from core.config import param
 from core.diagnostics import GANHealth, width_capacity
+from core.i18n import N_
 from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
 from core.models.spec import ModelSpec, Paper, Reference
 
@@ -20,12 +21,12 @@ from core.models.spec import ModelSpec, Paper, Reference
 @dataclass
 class DCGANConfig(AdversarialConfig):
     image_size: int = param(32, "generated image size: 64 as in the tutorial, 32 for a CPU (one "
-                            "stage fewer)", choices=(32, 64), label="image size")
+                            "stage fewer)", choices=(32, 64), label=N_("image size"))
     generator_width: int = param(32, "channels of G's last hidden layer (the tutorial's ngf; G's "
-                                 "first layer has 4x or 8x)", low=1, high=128, label="ngf",
+                                 "first layer has 4x or 8x)", low=1, high=128, label=N_("ngf"),
                                  size="width")
     discriminator_width: int = param(32, "channels of D's first layer (the tutorial's ndf)", low=1,
-                                     high=128, label="ndf", size="width")
+                                     high=128, label=N_("ndf"), size="width")
 
 
 def weights_init(module: nn.Module) -> None:
@@ -87,26 +88,29 @@ def build(config: DCGANConfig, image_shape=(1, 32, 32)) -> tuple[nn.Module, nn.M
 
 
 SPEC = ModelSpec(
-    paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434', 'convolutions, batch norm and strided layers instead of MLPs: stable training, sharper images', baseline=True),
-    name="dcgan", title="DCGAN", config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
-    section="GANs", icon=":material/blur_on:", url_path="dcgan",
+    paper=Paper(2015, 'Radford et al. 2015, arXiv:1511.06434',
+                N_('convolutions, batch norm and strided layers instead of MLPs: stable training, '
+                   'sharper images'), baseline=True),
+    name="dcgan", title=N_("DCGAN"), config_cls=DCGANConfig, build_network=build, **gan_task.FAMILY,
+    section=N_("GANs"), icon=":material/blur_on:", url_path="dcgan",
     health=GANHealth(capacity=width_capacity()),
-    summary=("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "
-             "downsamples with strided ones, batch norm everywhere but G's output and D's input. "
-             "The tutorial's rules for a healthy run: d_loss settles near 0.5–0.8, g_loss near 0.5–2, "
-             "D right about 80% of the time. The convergence-failure demo uses the tutorial's CPU "
-             "setting, ngf = ndf = 2 at 64 px: the tutorial still got digits after 8 epochs of "
-             "MNIST with it, but here, on Fashion-MNIST, D wins within 400 steps and the monitor "
-             "calls convergence failure — a demo of the failure, not a copy of its result."),
+    summary=N_("The GAN made of convolutions: G upsamples noise with transposed convolutions, D "
+               "downsamples with strided ones, batch norm everywhere but G's output and D's "
+               "input. The tutorial's rules for a healthy run: d_loss settles near 0.5–0.8, "
+               "g_loss near 0.5–2, D right about 80% of the time. The convergence-failure demo "
+               "uses the tutorial's CPU setting, ngf = ndf = 2 at 64 px: the tutorial still got "
+               "digits after 8 epochs of MNIST with it, but here, on Fashion-MNIST, D wins within "
+               "400 steps and the monitor calls convergence failure — a demo of the failure, not "
+               "a copy of its result."),
     presets={
-        "Tutorial defaults (32 px for CPU, ngf = ndf = 32, Adam 2e-4)": {},
-        "Mode-collapse demo (nz = 1)": {"latent_dim": 1},
-        "Convergence-failure demo (ngf = ndf = 2, 64 px: the tutorial's CPU setting)": {
+        N_("Tutorial defaults (32 px for CPU, ngf = ndf = 32, Adam 2e-4)"): {},
+        N_("Mode-collapse demo (nz = 1)"): {"latent_dim": 1},
+        N_("Convergence-failure demo (ngf = ndf = 2, 64 px: the tutorial's CPU setting)"): {
             "generator_width": 2, "discriminator_width": 2, "image_size": 64},
-        "Stabilized (TTUR + spectral norm + smoothing)": {
+        N_("Stabilized (TTUR + spectral norm + smoothing)"): {
             "learning_rate_d": 4e-4, "learning_rate_g": 1e-4, "spectral_norm": True,
             "label_smoothing": 0.1},
     },
-    references=(Reference("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST", 26.5,
-                          "arXiv:1711.10337 (Inception features; not comparable)"),),
+    references=(Reference(N_("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST"), 26.5,
+                          N_("arXiv:1711.10337 (Inception features; not comparable)")),),
 )

@@ -13,6 +13,7 @@ from torch import nn
 from core import gan_task
 from core.config import param
 from core.diagnostics import GANHealth, Remedy
+from core.i18n import N_, _
 from core.models.gans.base import AdversarialConfig, maybe_spectral_norm
 from core.models.spec import ModelSpec, Paper, Reference
 
@@ -20,9 +21,10 @@ from core.models.spec import ModelSpec, Paper, Reference
 @dataclass
 class GANConfig(AdversarialConfig):
     generator_scale: float = param(1.0, "multiplies G's hidden widths (1 = the tutorial's "
-                                   "128-256-512-1024)", low=0.03125, high=2.0, label="G width scale")
+                                   "128-256-512-1024)", low=0.03125, high=2.0,
+                                   label=N_("G width scale"))
     discriminator_scale: float = param(1.0, "multiplies D's hidden widths (1 = the tutorial's 512-256)",
-                                       low=0.03125, high=2.0, label="D width scale")
+                                       low=0.03125, high=2.0, label=N_("D width scale"))
 
 
 class Generator(nn.Module):
@@ -74,32 +76,34 @@ def capacity_remedy(config: dict) -> Remedy | None:
     """The convergence-failure demo's tiny G: back to the tutorial's widths."""
     if config.get("generator_scale", 1.0) >= 0.5:
         return None
-    return Remedy("More capacity (G width scale 1)", {"generator_scale": 1.0},
-                  "the tutorial: too little capacity is the usual cause; new layer sizes, so it "
-                  "restarts at step 0", from_scratch=True)
+    return Remedy(_("More capacity (G width scale 1)"), {"generator_scale": 1.0},
+                  _("the tutorial: too little capacity is the usual cause; new layer sizes, so "
+                    "it restarts at step 0"), from_scratch=True)
 
 
 SPEC = ModelSpec(
-    paper=Paper(2014, 'Goodfellow et al. 2014, arXiv:1406.2661', 'the idea: a generator trained against a discriminator (here as MLPs)'),
-    name="gan", title="GAN", config_cls=GANConfig, build_network=build, **gan_task.FAMILY,
-    section="GANs", icon=":material/auto_awesome:", url_path="gan",
+    paper=Paper(2014, 'Goodfellow et al. 2014, arXiv:1406.2661',
+                N_('the idea: a generator trained against a discriminator (here as MLPs)')),
+    name="gan", title=N_("GAN"), config_cls=GANConfig, build_network=build, **gan_task.FAMILY,
+    section=N_("GANs"), icon=":material/auto_awesome:", url_path="gan",
     health=GANHealth(capacity=capacity_remedy),
-    summary=("Two networks play a game: the generator G turns random noise z into images, the "
-             "discriminator D tells real from fake. Both are plain MLPs here, as in the tutorial's "
-             "script. Watch the losses and the health monitor: this model tends to collapse onto a "
-             "few kinds of clothing. Comparing with the tutorial's printout: its MLP GAN script "
-             "prints d_loss as the mean of D's two terms, (real + fake) / 2, while its DCGAN "
-             "script prints their sum; this page records the sum, as the DCGAN does (the healthy "
-             "0.5–0.8 band follows the sum), so halve it to compare with the MLP script."),
+    summary=N_("Two networks play a game: the generator G turns random noise z into images, the "
+               "discriminator D tells real from fake. Both are plain MLPs here, as in the "
+               "tutorial's script. Watch the losses and the health monitor: this model tends to "
+               "collapse onto a few kinds of clothing. Comparing with the tutorial's printout: its "
+               "MLP GAN script prints d_loss as the mean of D's two terms, (real + fake) / 2, "
+               "while its DCGAN script prints their sum; this page records the sum, as the DCGAN "
+               "does (the healthy 0.5–0.8 band follows the sum), so halve it to compare with the "
+               "MLP script."),
     presets={
-        "Tutorial defaults (Adam 2e-4, beta1 0.5, batch 64, nz 100)": {},
-        "Mode-collapse demo (nz = 1)": {"latent_dim": 1},
-        "Convergence-failure demo (tiny G: 4-8-16-32 units, D lr x5)": {
+        N_("Tutorial defaults (Adam 2e-4, beta1 0.5, batch 64, nz 100)"): {},
+        N_("Mode-collapse demo (nz = 1)"): {"latent_dim": 1},
+        N_("Convergence-failure demo (tiny G: 4-8-16-32 units, D lr x5)"): {
             "generator_scale": 0.03125, "learning_rate_d": 1e-3},
-        "Stabilized (TTUR + spectral norm + smoothing)": {
+        N_("Stabilized (TTUR + spectral norm + smoothing)"): {
             "learning_rate_d": 4e-4, "learning_rate_g": 1e-4, "spectral_norm": True,
             "label_smoothing": 0.1},
     },
-    references=(Reference("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST", 26.5,
-                          "arXiv:1711.10337 (Inception features; not comparable)"),),
+    references=(Reference(N_("Lucic et al. 2018, NS-GAN best FID on Fashion-MNIST"), 26.5,
+                          N_("arXiv:1711.10337 (Inception features; not comparable)")),),
 )

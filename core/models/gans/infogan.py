@@ -19,6 +19,7 @@ from core import gan_task
 from core.config import param
 from core.data.fashion_mnist import CLASS_NAMES
 from core.diagnostics import GANHealth
+from core.i18n import N_, _
 from core.models.gans.base import (AdversarialConfig, GANTrainer, discriminator_metrics,
                                    gradient_norm, make_adam, maybe_spectral_norm)
 from core.models.spec import ModelSpec, Paper
@@ -31,32 +32,32 @@ if TYPE_CHECKING:
 class InfoGANConfig(AdversarialConfig):
     learning_rate_g: float = param(1e-3, "generator (and Q head) learning rate: the paper's 1e-3, "
                                    "5x D's; at 2e-4 the categorical code stayed a minor detail here",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate G")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate G"))
     latent_dim: int = param(62, "length of the incompressible noise z (the paper's MNIST net uses "
-                            "62; the codes come on top)", low=1, high=200, label="nz (noise size)")
+                            "62; the codes come on top)", low=1, high=200, label=N_("nz (noise size)"))
     categories: int = param(10, "values of the categorical code c1 (10 in the paper: one per digit)",
-                            low=2, high=20, label="categorical code values")
+                            low=2, high=20, label=N_("categorical code values"))
     continuous_codes: int = param(2, "continuous codes c2, c3, ... each uniform in [-1, 1] (the "
                                   "paper's MNIST net has 2: slant and width)", low=1, high=5,
-                                  label="continuous codes")
+                                  label=N_("continuous codes"))
     lambda_categorical: float = param(1.0, "weight λ_cat of the categorical code's cross-entropy "
                                       "(the paper: 1; 0 switches the information term off)",
-                                      low=0.0, high=10.0, label="λ categorical")
+                                      low=0.0, high=10.0, label=N_("λ categorical"))
     lambda_continuous: float = param(0.1, "weight λ_cont of the continuous codes' Gaussian term "
                                      "(smaller than λ_cat, as the paper advises)", low=0.0,
-                                     high=10.0, label="λ continuous")
+                                     high=10.0, label=N_("λ continuous"))
     instance_noise: float = param(0.0, "std of Gaussian noise added to every image D and Q see: "
                                   "a code hidden in faint pixel patterns cannot be read through "
                                   "it, so G has to make the code visible", low=0.0, high=1.0,
-                                  label="instance noise")
+                                  label=N_("instance noise"))
     continuous_loss: str = param("gaussian", "Q's model of a continuous code: a factored Gaussian "
                                  "with learned variance (the paper) or plain MSE (fixed variance)",
                                  choices=("gaussian", "mse"), advanced=True)
     generator_width: int = param(64, "channels of G's last hidden layer (the paper: 64; the layer "
-                                 "before has twice as many)", low=4, high=128, label="ngf",
+                                 "before has twice as many)", low=4, high=128, label=N_("ngf"),
                                  size="width")
     discriminator_width: int = param(64, "channels of D's first conv (the paper: 64; the second "
-                                     "has twice as many)", low=4, high=128, label="ndf",
+                                     "has twice as many)", low=4, high=128, label=N_("ndf"),
                                      size="width")
 
 
@@ -261,7 +262,8 @@ class InfoGANTrainer(GANTrainer):
     def predict_codes(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Q's guess of (c1, c2..) for images in [-1, 1] (D in eval mode)."""
         self.discriminator.eval()
-        _, categorical, mean, _ = self.discriminator.forward_with_codes(images.to(self.device))
+        _logit, categorical, mean, _log_std = self.discriminator.forward_with_codes(
+            images.to(self.device))
         return categorical.argmax(1), mean
 
     def final_evaluation(self, judge, count: int = 2000) -> dict:
@@ -409,28 +411,33 @@ def code_metrics(meanings: dict) -> dict[str, float]:
 
 def headline(values: dict) -> str:
     """The history table's line: how cleanly the codes carry a meaning."""
-    separate = "separate" if values.get("codes/continuous_separated") else "follow the same factor"
-    return (f"code purity {values['codes/purity']:.3f}, "
-            f"{values['codes/distinct_classes']:.0f} distinct classes; continuous codes {separate}")
+    if values.get("codes/continuous_separated"):
+        line = _("code purity {purity:.3f}, {classes:.0f} distinct classes; continuous codes "
+                 "separate")
+    else:
+        line = _("code purity {purity:.3f}, {classes:.0f} distinct classes; continuous codes "
+                 "follow the same factor")
+    return line.format(purity=values["codes/purity"], classes=values["codes/distinct_classes"])
 
 
 SPEC = ModelSpec(
     headline=headline,
-    paper=Paper(2016, 'Chen et al. 2016, arXiv:1606.03657', 'latent codes with a meaning, learned without labels by maximising mutual information'),
-    name="infogan", title="infoGAN", config_cls=InfoGANConfig, build_network=build,
-    section="GANs", icon=":material/tune:", url_path="infogan",
+    paper=Paper(2016, N_('Chen et al. 2016, arXiv:1606.03657'), N_('latent codes with a meaning, learned without labels by maximising mutual information')),
+    name="infogan", title=N_("infoGAN"), config_cls=InfoGANConfig, build_network=build,
+    section=N_("GANs"), icon=":material/tune:", url_path="infogan",
     **gan_task.FAMILY, trainer=InfoGANTrainer, health=GANHealth(latent_default=62),
     panel="ui.panels.infogan:InfoGANPanel",
-    summary=("A GAN whose input carries codes with a meaning: a categorical code with 10 values and "
-             "a few continuous codes in [−1, 1], besides the noise z. A head Q on the discriminator "
-             "guesses the codes back from the image; rewarding G when Q succeeds (maximising the "
-             "mutual information between code and image) makes each code control something "
-             "visible — on Fashion-MNIST mostly the kind of garment, its width or its ink."),
+    summary=N_("A GAN whose input carries codes with a meaning: a categorical code with 10 values "
+               "and a few continuous codes in [−1, 1], besides the noise z. A head Q on the "
+               "discriminator guesses the codes back from the image; rewarding G when Q succeeds "
+               "(maximising the mutual information between code and image) makes each code "
+               "control something visible — on Fashion-MNIST mostly the kind of garment, its "
+               "width or its ink."),
     presets={
-        "Paper settings (λ_cat 1, λ_cont 0.1, lr D 2e-4 / G 1e-3, nz 62)": {},
-        "Stronger continuous codes (λ_cont 1)": {"lambda_continuous": 1.0},
-        "No information term (λ = 0: the codes mean nothing)": {
+        N_("Paper settings (λ_cat 1, λ_cont 0.1, lr D 2e-4 / G 1e-3, nz 62)"): {},
+        N_("Stronger continuous codes (λ_cont 1)"): {"lambda_continuous": 1.0},
+        N_("No information term (λ = 0: the codes mean nothing)"): {
             "lambda_categorical": 0.0, "lambda_continuous": 0.0},
-        "Small and fast (ngf = ndf = 32)": {"generator_width": 32, "discriminator_width": 32},
+        N_("Small and fast (ngf = ndf = 32)"): {"generator_width": 32, "discriminator_width": 32},
     },
 )

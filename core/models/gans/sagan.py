@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from core import gan_task
 from core.config import param
+from core.i18n import N_
 from core.models.gans.conditional import (ConditionalBatchNorm2d, ConditionalConfig,
                                           ConditionalGANTrainer, ProjectionHead, SelfAttention,
                                           attention_layers, spectral_norm)
@@ -34,11 +35,11 @@ NAME = "sagan"
 class SAGANConfig(ConditionalConfig):
     generator_width: int = param(16, "channels of G's last (32×32) stage; each stage before has "
                                  "twice as many, so the attention block at 16×16 reads 2× this "
-                                 "(StudioGAN's CIFAR-10 net: 64)", low=2, high=128, label="ngf",
+                                 "(StudioGAN's CIFAR-10 net: 64)", low=2, high=128, label=N_("ngf"),
                                  size="width")
     discriminator_width: int = param(32, "channels of D's first (16×16) stage, where its attention "
                                      "block sits; doubling per stage (StudioGAN: 64)", low=2,
-                                     high=128, label="ndf", size="width")
+                                     high=128, label=N_("ndf"), size="width")
 
     def attention_channels(self) -> dict[str, int]:
         return {"generator_width": 2 * self.generator_width,
@@ -146,28 +147,28 @@ class SAGANTrainer(ConditionalGANTrainer):
 
 
 SPEC = ModelSpec(
-    paper=Paper(2018, 'Zhang et al. 2018, arXiv:1805.08318', 'self-attention (every pixel looks at every other), spectral norm in G too, hinge loss, TTUR'),
-    name=NAME, title="SAGAN", config_cls=SAGANConfig, build_network=build, **gan_task.FAMILY,
-    section="GANs", icon=":material/center_focus_strong:", url_path="sagan",
+    paper=Paper(2018, 'Zhang et al. 2018, arXiv:1805.08318', N_('self-attention (every pixel looks at every other), spectral norm in G too, hinge loss, TTUR')),
+    name=NAME, title=N_("SAGAN"), config_cls=SAGANConfig, build_network=build, **gan_task.FAMILY,
+    section=N_("GANs"), icon=":material/center_focus_strong:", url_path="sagan",
     trainer=SAGANTrainer, health=HingeHealth(latent_default=128),
     panel="ui.panels.sagan:SAGANPanel",
-    summary=("Self-Attention GAN (Zhang et al. 2019), class-conditional: pick a garment and G "
-             "draws it. What the paper changed: a self-attention block lets every pixel of a 16×16 "
-             "feature map look at every other one (a convolution sees only its neighbours), scaled "
-             "by a learned γ that starts at 0; spectral norm on G as well as D; hinge loss; and "
-             "TTUR (D 4e-4, G 1e-4), so D needs one step per G step. On ImageNet 128 px it raised "
-             "the Inception score from 36.8 to 52.5 and cut the FID from 27.6 to 18.7 (the paper's "
-             "figures, another dataset and size: context, not a target)."),
+    summary=N_("Self-Attention GAN (Zhang et al. 2019), class-conditional: pick a garment and G "
+                "draws it. What the paper changed: a self-attention block lets every pixel of a 16×16 "
+                "feature map look at every other one (a convolution sees only its neighbours), scaled "
+                "by a learned γ that starts at 0; spectral norm on G as well as D; hinge loss; and "
+                "TTUR (D 4e-4, G 1e-4), so D needs one step per G step. On ImageNet 128 px it raised "
+                "the Inception score from 36.8 to 52.5 and cut the FID from 27.6 to 18.7 (the paper's "
+                "figures, another dataset and size: context, not a target)."),
     presets={
-        "CPU (the paper's settings at ngf 16 / ndf 32; stops after 60 min)": {
+        N_("CPU (the paper's settings at ngf 16 / ndf 32; stops after 60 min)"): {
             "epochs": 20, "time_budget_s": 3600.0},
-        "Paper widths (ngf = ndf = 64, as StudioGAN's 32 px SAGAN; for a GPU)": {
+        N_("Paper widths (ngf = ndf = 64, as StudioGAN's 32 px SAGAN; for a GPU)"): {
             "generator_width": 64, "discriminator_width": 64},
-        "No attention (γ fixed at 0: the ablation)": {"self_attention": False},
-        "Unconditional (plain batch norm, no projection)": {"conditional": False},
-        "Failure demo (no TTUR: D lr 4e-3 and 5 D steps)": {
+        N_("No attention (γ fixed at 0: the ablation)"): {"self_attention": False},
+        N_("Unconditional (plain batch norm, no projection)"): {"conditional": False},
+        N_("Failure demo (no TTUR: D lr 4e-3 and 5 D steps)"): {
             "learning_rate_d": 4e-3, "discriminator_steps": 5},
     },
-    references=(Reference("SAGAN, ImageNet 128 px: Inception score", 52.52, "arXiv:1805.08318"),
-                Reference("SAGAN, ImageNet 128 px: FID", 18.65, "arXiv:1805.08318")),
+    references=(Reference(N_("SAGAN, ImageNet 128 px: Inception score"), 52.52, "arXiv:1805.08318"),
+                Reference(N_("SAGAN, ImageNet 128 px: FID"), 18.65, "arXiv:1805.08318")),
 )

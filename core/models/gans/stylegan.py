@@ -25,6 +25,7 @@ from torch.nn import functional as F
 from core import gan_task
 from core.config import BaseConfig, ConfigError, param
 from core.diagnostics import TUTORIAL, GANHealth, Remedy, Thresholds, Window
+from core.i18n import N_, _
 from core.models.gans.base import (GANTrainer, discriminator_metrics, gradient_norm, make_adam, ramped_decay, slerp)
 from core.models.spec import ModelSpec, Paper
 
@@ -37,60 +38,60 @@ EMA_RAMPUP = 0.05     # the weight average's half-life: at most 5% of the steps 
 @dataclass
 class StyleGANConfig(BaseConfig):
     learning_rate_d: float = param(2e-3, "discriminator learning rate (StyleGAN2: 0.002)",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate D"))
     learning_rate_g: float = param(2e-3, "generator learning rate (StyleGAN2: 0.002; the mapping "
                                    "network learns at this times the mapping multiplier)",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate G")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate G"))
     batch_size: int = param(32, "real images per step (the paper: 32 at its smallest scales)",
-                            low=4, high=1024, label="batch size")
+                            low=4, high=1024, label=N_("batch size"))
     epochs: int = param(10, "passes over the training set (10 at batch 32: 18,750 steps, about "
                         "50 minutes on 2 free CPU cores)", low=1, high=200)
     latent_dim: int = param(64, "length of z (the paper: 512; 64 is plenty for 32 px garments)",
-                            low=1, high=512, label="z size")
+                            low=1, high=512, label=N_("z size"))
     style_dim: int = param(64, "length of w, the style vector the mapping network outputs (the "
-                           "paper: 512)", low=4, high=512, label="w size", size="width")
+                           "paper: 512)", low=4, high=512, label=N_("w size"), size="width")
     mapping_layers: int = param(4, "fully connected layers of the mapping network z -> w (the "
                                 "paper: 8); 0 = no mapping network, w is the normalised z",
-                                low=0, high=8, label="mapping layers", size="depth")
+                                low=0, high=8, label=N_("mapping layers"), size="depth")
     mapping_lr_multiplier: float = param(0.01, "the mapping network learns this many times slower "
                                          "than the synthesis network (the paper: 0.01)",
-                                         choices=(1.0, 0.1, 0.01), label="mapping lr multiplier")
+                                         choices=(1.0, 0.1, 0.01), label=N_("mapping lr multiplier"))
     generator_width: int = param(64, "channels of the synthesis network at 4, 8 and 16 px (half "
-                                 "as many at 32 px)", low=4, high=256, label="G channels",
+                                 "as many at 32 px)", low=4, high=256, label=N_("G channels"),
                                  size="width")
     discriminator_width: int = param(64, "channels of D at 16, 8 and 4 px (half as many at 32 px)",
-                                     low=4, high=256, label="D channels", size="width")
+                                     low=4, high=256, label=N_("D channels"), size="width")
     style_mixing: float = param(0.9, "style-mixing regularisation: the share of training batches "
                                 "drawn from two z, the styles of the second taking over from a "
                                 "random layer on (the paper: 0.9); it keeps neighbouring layers' "
                                 "styles from depending on each other", low=0.0, high=1.0,
-                                label="style-mixing probability")
+                                label=N_("style-mixing probability"))
     r1_gamma: float = param(0.05, "weight γ of the R1 penalty γ/2·|∇D(x)|² on real images, which "
                             "keeps D smooth where the data are (StyleGAN2: 10 on 1024 px faces, "
                             "0.01 on CIFAR-10; 0 = off)", low=0.0, high=100.0,
-                            label="R1 γ")
+                            label=N_("R1 γ"))
     r1_every: int = param(16, "lazy regularisation: compute R1 every N steps, weighted N times "
-                          "(the paper: 16)", low=1, high=64, label="R1 every N steps")
+                          "(the paper: 16)", low=1, high=64, label=N_("R1 every N steps"))
     use_noise: bool = param(True, "per-layer noise inputs with learned strengths (stochastic "
-                            "detail: folds, texture)", label="noise inputs")
+                            "detail: folds, texture)", label=N_("noise inputs"))
     beta1: float = param(0.0, "Adam's beta1 (StyleGAN2: 0; beta2 is 0.99)", low=0.0, high=0.999,
-                         label="Adam beta1")
+                         label=N_("Adam beta1"))
     w_average_decay: float = param(0.995, "the tracked average w, used by truncation, follows the "
                                    "batches' mean w with this decay (the paper: 0.995)",
-                                   low=0.0, high=0.9999, advanced=True, label="w average decay")
+                                   low=0.0, high=0.9999, advanced=True, label=N_("w average decay"))
     modulation: str = param("fast", "how the modulated convolution is computed: 'fast' scales the "
                             "activations by the style and demodulates the output; 'grouped' "
                             "builds one weight per image (the paper's code); both give the same "
                             "images, grouped is many times slower on a CPU",
                             choices=("fast", "grouped"), advanced=True)
     image_size: int = param(32, "image size (32 px: 4 -> 8 -> 16 -> 32)", choices=(32,),
-                            advanced=True, label="image size")
+                            advanced=True, label=N_("image size"))
     sample_every_steps: int = param(200, "refresh the fixed-noise sample grid every N steps",
                                     low=1, high=100000, advanced=True,
-                                    label="sample grid every N steps")
+                                    label=N_("sample grid every N steps"))
     monitor_every_windows: int = param(5, "classify generated images with the shipped CNN every "
                                        "N metric windows (0 = never)", low=0, high=1000,
-                                       advanced=True, label="class check every N windows")
+                                       advanced=True, label=N_("class check every N windows"))
     generator_ema: float = param(0.999, "the G weight average (G_ema in StyleGAN's code): an "
                                  "exponential moving average of G's weights with this decay draws "
                                  "the finished model's images (0.999 averages over about the last "
@@ -98,13 +99,14 @@ class StyleGANConfig(BaseConfig):
                                  "instead, as StyleGAN2's ramp-up; 0 = off)",
                                  choices=(0.0, 0.99, 0.999, 0.9995,
                                                                    0.9999),
-                                 label="G weight average (EMA decay)", zero_means="off")
+                                 label=N_("G weight average (EMA decay)"), zero_means=N_("off"))
 
     def check(self) -> None:
         if self.mapping_layers == 0 and self.style_dim != self.latent_dim:
-            raise ConfigError(f"without a mapping network w is the normalised z: w size "
-                              f"(style_dim, {self.style_dim}) must equal z size (latent_dim, "
-                              f"{self.latent_dim})")
+            raise ConfigError(_("without a mapping network w is the normalised z: w size "
+                                "(style_dim, {style_dim}) must equal z size (latent_dim, "
+                                "{latent_dim})").format(style_dim=self.style_dim,
+                                                        latent_dim=self.latent_dim))
 
 
 # Layers with an equalised learning rate ----------------------------------------------------------
@@ -166,7 +168,7 @@ def modulated_conv2d_grouped(x: torch.Tensor, weight: torch.Tensor, styles: torc
     """The paper's form: one modulated (and demodulated) weight per image, applied as a grouped
     convolution with one group per image."""
     batch, inputs, height, width = x.shape
-    outputs, _, kernel, _ = weight.shape
+    outputs, _inputs, kernel, _kernel = weight.shape
     weights = weight[None] * styles[:, None, :, None, None]         # (B, out, in, k, k)
     if demodulate:
         weights = weights * (weights.square().sum((2, 3, 4), keepdim=True) + 1e-8).rsqrt()
@@ -586,8 +588,8 @@ class StyleGANTrainer(GANTrainer):
 
     def layer_labels(self) -> list[str]:
         """"layer 3 · 16 px" for every conv layer."""
-        return [f"layer {index} · {resolution} px" for index, resolution
-                in enumerate(self.resolutions)]
+        return [_("layer {index} · {resolution} px").format(index=index, resolution=resolution)
+                for index, resolution in enumerate(self.resolutions)]
 
     # State ---------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -746,21 +748,22 @@ class StyleGANHealth(GANHealth):
         gamma = float(w.config.get("r1_gamma", 0.0))
         numbers = super().numbers(w)
         if not r1.empty and gamma:
-            numbers.append(f"R1: |∇D(x)|² {r1.mean():.3g} on average (γ = {gamma:g}, "
-                           f"penalty γ/2·|∇D(x)|² = {gamma / 2 * r1.mean():.3g})")
+            numbers.append(_("R1: |∇D(x)|² {r1:.3g} on average (γ = {gamma:g}, "
+                             "penalty γ/2·|∇D(x)|² = {penalty:.3g})").format(
+                                 r1=r1.mean(), gamma=gamma, penalty=gamma / 2 * r1.mean()))
         if not spread.empty:
-            numbers.append(f"w spread (mean distance of a batch's w to the average w) "
-                           f"{spread.mean():.3g}")
+            numbers.append(_("w spread (mean distance of a batch's w to the average w) "
+                             "{spread:.3g}").format(spread=spread.mean()))
         return numbers
 
     @property
     def chart_notes(self) -> dict[str, str]:
         """The GAN charts' notes, and what a healthy R1 looks like."""
         return {**super().chart_notes,
-                "r1": "R1 is |∇D(x)|², how steeply D's score changes around real images. "
-                      "Healthy: small and roughly level, perhaps slowly rising. A climb by "
-                      "orders of magnitude means D is getting sharp at the data (raise γ); "
-                      "near 0 all along with blurry images may mean γ is too strong."}
+                "r1": _("R1 is |∇D(x)|², how steeply D's score changes around real images. "
+                        "Healthy: small and roughly level, perhaps slowly rising. A climb by "
+                        "orders of magnitude means D is getting sharp at the data (raise γ); "
+                        "near 0 all along with blurry images may mean γ is too strong.")}
 
     def remedies(self, state: str, config: dict) -> list[Remedy]:
         """StyleGAN's remedies (R1, G_ema) and the tutorial's (lower rates, nz), each with its
@@ -768,34 +771,38 @@ class StyleGANHealth(GANHealth):
         remedies = []
         lr_d, lr_g = config.get("learning_rate_d", 2e-3), config.get("learning_rate_g", 2e-3)
         gamma = float(config.get("r1_gamma", 0.05))
-        stronger = Remedy(f"Stronger R1 (γ = {min(max(gamma * 10, 0.01), 100):g})",
+        stronger = Remedy(_("Stronger R1 (γ = {gamma:g})").format(
+                              gamma=min(max(gamma * 10, 0.01), 100)),
                           {"r1_gamma": min(max(gamma * 10, 0.01), 100.0)},
-                          "a larger penalty on D's gradient at real images keeps D smooth, so "
-                          "its gradient stays informative for G",
-                          source="StyleGAN (Karras et al. 2019; R1 from Mescheder et al. 2018)")
+                          _("a larger penalty on D's gradient at real images keeps D smooth, so "
+                            "its gradient stays informative for G"),
+                          source=_("StyleGAN (Karras et al. 2019; R1 from Mescheder et al. "
+                                   "2018)"))
         if state == "convergence failure":
             if gamma < 100:
                 remedies.append(stronger)
-            remedies.append(Remedy("Lower D's learning rate (÷4)", {"learning_rate_d": lr_d / 4},
-                                   "slows the discriminator down relative to G"))
+            remedies.append(Remedy(_("Lower D's learning rate (÷4)"),
+                                   {"learning_rate_d": lr_d / 4},
+                                   _("slows the discriminator down relative to G")))
         elif state in ("mode collapse", "oscillation"):
             if config.get("latent_dim", self.latent_default) < 10:
-                remedies.append(Remedy(f"z size = {self.latent_default}",
+                remedies.append(Remedy(_("z size = {size}").format(size=self.latent_default),
                                        {"latent_dim": self.latent_default},
-                                       "a tiny z gives G almost nothing to vary; the mapping "
-                                       "network's input changes, so it restarts at step 0",
+                                       _("a tiny z gives G almost nothing to vary; the mapping "
+                                         "network's input changes, so it restarts at step 0"),
                                        from_scratch=True,
-                                       source=f"{TUTORIAL} (nz = 1 provokes collapse)"))
-            remedies.append(Remedy("Lower learning rates (÷2)",
+                                       source=_("{tutorial} (nz = 1 provokes collapse)").format(
+                                           tutorial=_(TUTORIAL))))
+            remedies.append(Remedy(_("Lower learning rates (÷2)"),
                                    {"learning_rate_d": lr_d / 2, "learning_rate_g": lr_g / 2},
-                                   "the tutorial: a too-large lr easily causes this"))
+                                   _("the tutorial: a too-large lr easily causes this")))
             if gamma < 100:
                 remedies.append(stronger)
             if not config.get("generator_ema"):
-                remedies.append(Remedy("G weight average (0.999)", {"generator_ema": 0.999},
-                                       "the finished images come from an average of G over the "
-                                       "last ~1,000 steps, which smooths out a swing",
-                                       source="StyleGAN (Karras et al. 2019): G_ema"))
+                remedies.append(Remedy(_("G weight average (0.999)"), {"generator_ema": 0.999},
+                                       _("the finished images come from an average of G over "
+                                         "the last ~1,000 steps, which smooths out a swing"),
+                                       source=_("StyleGAN (Karras et al. 2019): G_ema")))
         return remedies
 
 
@@ -813,39 +820,39 @@ def page_measurements(model, judge, data=None) -> dict | None:
 
 def headline(values: dict) -> str:
     """The history table's line: path lengths in W and Z, and style mixing."""
-    return (f"path length W {values[f'{NAME}/ppl_w']:.1f} vs Z {values[f'{NAME}/ppl_z']:.1f}; "
-            f"style mixing follows the coarse source "
-            f"{values[f'{NAME}/mixing_follows_coarse_8px']:.0%}")
+    return _("path length W {w:.1f} vs Z {z:.1f}; style mixing follows the coarse source "
+             "{coarse:.0%}").format(w=values[f"{NAME}/ppl_w"], z=values[f"{NAME}/ppl_z"],
+                                    coarse=values[f"{NAME}/mixing_follows_coarse_8px"])
 
 
 SPEC = ModelSpec(
     headline=headline,
-    paper=Paper(2018, 'Karras et al. 2018, arXiv:1812.04948', 'a mapping network to W and per-layer styles (AdaIN) with noise: control over coarse and fine features'),
+    paper=Paper(2018, 'Karras et al. 2018, arXiv:1812.04948', N_('a mapping network to W and per-layer styles (AdaIN) with noise: control over coarse and fine features')),
     figures={"measurements": page_measurements},
-    name=NAME, title="StyleGAN", config_cls=StyleGANConfig, build_network=build,
-    section="GANs", icon=":material/style:", url_path="stylegan",
+    name=NAME, title=N_("StyleGAN"), config_cls=StyleGANConfig, build_network=build,
+    section=N_("GANs"), icon=":material/style:", url_path="stylegan",
     **gan_task.FAMILY, trainer=StyleGANTrainer, health=StyleGANHealth(),
     panel="ui.panels.stylegan:StyleGANPanel",
-    summary=("StyleGAN redesigned the generator: a mapping network turns z into a style vector w, "
-             "and w steers every layer of a synthesis network that starts from a learned constant "
-             "(coarse layers: silhouette and kind of garment; fine layers: texture and shading), "
-             "while per-layer noise adds random detail. The tutorial says it solved feature "
-             "entanglement (特性重叠); the paper's claim is milder — W is less entangled than Z "
-             "— with path length as evidence. Here: StyleGAN2's modulated convolutions, style "
-             "mixing, truncation in W and that evidence measured: is W smoother than Z on this "
-             "model, or not? Its ψ is a weight towards the average style: w' = w̄ + ψ(w − w̄), "
-             "so ψ = 1 is no truncation and ψ = 0 the average garment for every seed — not "
-             "BigGAN's ψ, a threshold on z where small means strong truncation."),
+    summary=N_("StyleGAN redesigned the generator: a mapping network turns z into a style vector w, "
+                "and w steers every layer of a synthesis network that starts from a learned constant "
+                "(coarse layers: silhouette and kind of garment; fine layers: texture and shading), "
+                "while per-layer noise adds random detail. The tutorial says it solved feature "
+                "entanglement (特性重叠); the paper's claim is milder — W is less entangled than Z "
+                "— with path length as evidence. Here: StyleGAN2's modulated convolutions, style "
+                "mixing, truncation in W and that evidence measured: is W smoother than Z on this "
+                "model, or not? Its ψ is a weight towards the average style: w' = w̄ + ψ(w − w̄), "
+                "so ψ = 1 is no truncation and ψ = 0 the average garment for every seed — not "
+                "BigGAN's ψ, a threshold on z where small means strong truncation."),
     presets={
-        "CPU preset (32 px, G/D 64 channels, batch 32, 10 epochs, at most an hour)": {
+        N_("CPU preset (32 px, G/D 64 channels, batch 32, 10 epochs, at most an hour)"): {
             "time_budget_s": 3600.0},
-        "Quick look (G/D 32 channels, 2 epochs)": {
+        N_("Quick look (G/D 32 channels, 2 epochs)"): {
             "generator_width": 32, "discriminator_width": 32, "epochs": 2},
-        "Mapping off (w = normalised z: compare the path lengths)": {
+        N_("Mapping off (w = normalised z: compare the path lengths)"): {
             "mapping_layers": 0},
-        "Mixing off (style-mixing probability 0)": {"style_mixing": 0.0},
-        "Noise off (no noise inputs)": {"use_noise": False},
-        "Paper's mapping (8 layers, z = w = 512)": {
+        N_("Mixing off (style-mixing probability 0)"): {"style_mixing": 0.0},
+        N_("Noise off (no noise inputs)"): {"use_noise": False},
+        N_("Paper's mapping (8 layers, z = w = 512)"): {
             "mapping_layers": 8, "latent_dim": 512, "style_dim": 512},
     },
 )

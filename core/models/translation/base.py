@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from core.config import param
+from core.i18n import N_
 from core.models.gans.base import (LOSSES, AdversarialLoop, discriminator_metrics, label_smoothing_param,
                                    make_adam)
 from core.optim import lr_factor, set_learning_rates
@@ -41,19 +42,19 @@ class TranslationConfig(AdversarialLoop):
                                "before the decay starts (the papers: half)", low=0.0, high=1.0,
                                advanced=True)
     learning_rate_g: float = param(2e-4, "generator learning rate (the papers: 2e-4)", low=1e-6,
-                                   high=1e-2, log=True, label="learning rate G")
+                                   high=1e-2, log=True, label=N_("learning rate G"))
     learning_rate_d: float = param(2e-4, "discriminator learning rate (the papers: 2e-4)",
-                                   low=1e-6, high=1e-2, log=True, label="learning rate D")
+                                   low=1e-6, high=1e-2, log=True, label=N_("learning rate D"))
     beta1: float = param(0.5, "Adam's beta1 (the papers: 0.5)", low=0.0, high=0.999,
-                         label="Adam beta1")
+                         label=N_("Adam beta1"))
     label_smoothing: float = label_smoothing_param()
     sample_every_steps: int = param(100, "refresh the grid of fixed test images every N steps",
                                     low=1, high=100000, advanced=True,
-                                    label="test grid every N steps")
+                                    label=N_("test grid every N steps"))
     monitor_every_windows: int = param(5, "measure the fixed test images (and classify the "
                                        "outputs with the shipped CNN) every N metric windows "
                                        "(0 = never)", low=0, high=1000, advanced=True,
-                                       label="test check every N windows")
+                                       label=N_("test check every N windows"))
 
 
 # The discriminator ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from torch import nn
 
 from core import translation_task
 from core.config import ConfigError, param
+from core.i18n import N_, _
 from core.data.fashion_mnist import CLASS_NAMES
 from core.data.translation import make_domains, to_model_range
 from core.models.gans.base import gradient_norm, mean_pairwise_distance, to_uint8
@@ -41,43 +42,43 @@ DOMAIN_PAIRS = {"Sneaker ↔ Ankle boot": ("Sneaker", "Ankle boot"),
 @dataclass
 class CycleGANConfig(TranslationConfig):
     domain_a: str = param("Sneaker", "domain A: every training image of this class",
-                          choices=CLASS_NAMES, label="domain A")
+                          choices=CLASS_NAMES, label=N_("domain A"))
     domain_b: str = param("Ankle boot", "domain B: every training image of this class (never "
-                          "paired with A's)", choices=CLASS_NAMES, label="domain B")
+                          "paired with A's)", choices=CLASS_NAMES, label=N_("domain B"))
     lambda_cycle: float = param(10.0, "weight of the cycle-consistency term |F(G(a)) − a| + "
                                 "|G(F(b)) − b| (the paper: 10); 0 = no cycle term",
-                                low=0.0, high=50.0, label="cycle λ")
+                                low=0.0, high=50.0, label=N_("cycle λ"))
     lambda_identity: float = param(5.0, "weight of the identity term |G(b) − b| + |F(a) − a| "
                                    "(the paper's code: 0.5 × the cycle λ = 5); it keeps tones "
                                    "and what needs no change", low=0.0, high=25.0,
-                                   label="identity λ")
+                                   label=N_("identity λ"))
     replay_buffer: int = param(50, "generated images kept to show D again (the paper: 50; "
-                               "0 = off)", low=0, high=500, label="replay buffer")
+                               "0 = off)", low=0, high=500, label=N_("replay buffer"))
     gan_loss: str = param("least_squares", "the GAN loss: least squares as in the paper, or the "
                           "tutorial's binary cross-entropy", choices=("least_squares", "bce"),
-                          label="GAN loss")
+                          label=N_("GAN loss"))
     batch_size: int = param(16, "images of each domain per step (the paper: 1)", low=2,
-                            high=1024, label="batch size")
+                            high=1024, label=N_("batch size"))
     epochs: int = param(30, "passes over the larger domain (6,000 images a class: 375 steps at "
                         "batch 16)", low=1, high=200)
     generator_width: int = param(16, "channels of G's first layer; the two halvings double them "
                                  "twice (the paper: 64)", low=4, high=128,
-                                 label="G width (ngf)", size="width")
+                                 label=N_("G width (ngf)"), size="width")
     residual_blocks: int = param(4, "residual blocks at 7×7 in each G (the paper: 6 at 128 px, "
-                                 "9 at 256 px)", low=1, high=9, label="residual blocks",
+                                 "9 at 256 px)", low=1, high=9, label=N_("residual blocks"),
                                  size="depth")
     discriminator_width: int = param(32, "channels of D's first layer (the paper: 64)", low=4,
-                                     high=128, label="D width (ndf)", size="width")
+                                     high=128, label=N_("D width (ndf)"), size="width")
     discriminator_layers: int = param(2, "stride-2 layers of each PatchGAN: 2 gives 34×34 px "
                                       "patches (the whole 28 px garment: sneaker and boot "
                                       "differ in overall shape), 1 gives 16×16 px patches",
-                                      low=1, high=3, label="D layers (patch size)",
+                                      low=1, high=3, label=N_("D layers (patch size)"),
                                       size="depth")
 
     def check(self) -> None:
         if self.domain_a == self.domain_b:
-            raise ConfigError(f"domain A and domain B are both {self.domain_a}: choose two "
-                              "different classes to translate between")
+            raise ConfigError(_("domain A and domain B are both {domain}: choose two different "
+                                "classes to translate between").format(domain=_(self.domain_a)))
 
 
 class ResidualBlock(nn.Module):
@@ -107,7 +108,7 @@ class ResnetGenerator(nn.Module):
             nn.ReLU(True),                                                   # (B, 2w, 14, 14)
             nn.Conv2d(2 * width, 4 * width, 3, 2, 1), nn.InstanceNorm2d(4 * width),
             nn.ReLU(True),                                                   # (B, 4w, 7, 7)
-            *[ResidualBlock(4 * width) for _ in range(blocks)],              # (B, 4w, 7, 7)
+            *[ResidualBlock(4 * width) for _block in range(blocks)],              # (B, 4w, 7, 7)
             nn.ConvTranspose2d(4 * width, 2 * width, 3, 2, 1, output_padding=1),
             nn.InstanceNorm2d(2 * width), nn.ReLU(True),                     # (B, 2w, 14, 14)
             nn.ConvTranspose2d(2 * width, width, 3, 2, 1, output_padding=1),
@@ -327,7 +328,7 @@ class CycleGANTrainer(TranslationTrainer):
                                / max(self.diversity[other], 1e-8))
             if judge is not None:
                 target = self.domains.class_b if domain == "a" else self.domains.class_a
-                logits, _ = judge.logits_and_features(translated)
+                logits, _features = judge.logits_and_features(translated)
                 values[f"translation/accuracy_{domain}{other}"] = float(
                     (logits.argmax(1) == target).float().mean())
         values["cycle/ratio"] = max(ratios)
@@ -341,7 +342,7 @@ class CycleGANTrainer(TranslationTrainer):
         for domain in ("a", "b"):
             chosen = self.monitor[domain]      # a full row always (tiny test sets repeat)
             images = self.test_images(domain, chosen[torch.arange(PREVIEW_COLUMNS) % len(chosen)])
-            translated, back, _ = self.round_trip(images, domain)
+            translated, back, _errors = self.round_trip(images, domain)
             rows += [images, translated, back]
         return to_uint8(torch.cat(rows))
 
@@ -353,7 +354,7 @@ class CycleGANTrainer(TranslationTrainer):
         values = {}
         for domain, other in (("a", "b"), ("b", "a")):
             images = self.test_images(domain)[:count]
-            translated, _, errors = self.round_trip(images, domain)
+            translated, _back, errors = self.round_trip(images, domain)
             values[f"cycle/error_{domain}"] = float(errors.mean())
             if judge is None:
                 continue
@@ -392,34 +393,36 @@ HEALTH = TranslationHealth(TranslationThresholds(
 
 def headline(values: dict) -> str:
     """The history table's line: translations in the target class, and the cycle error."""
-    return (f"A→B in the target class {values['translation/accuracy_ab']:.1%}, "
-            f"B→A {values['translation/accuracy_ba']:.1%}; cycle error "
-            f"{values['cycle/error_a']:.3f} / {values['cycle/error_b']:.3f}")
+    return _("A→B in the target class {ab:.1%}, B→A {ba:.1%}; cycle error {error_a:.3f} / "
+             "{error_b:.3f}").format(ab=values["translation/accuracy_ab"],
+                                     ba=values["translation/accuracy_ba"],
+                                     error_a=values["cycle/error_a"],
+                                     error_b=values["cycle/error_b"])
 
 
 SPEC = ModelSpec(
     headline=headline,
-    paper=Paper(2017, 'Zhu et al. 2017, arXiv:1703.10593', 'translation without pairs: two generators held together by a cycle-consistency loss'),
-    name=NAME, title="CycleGAN", config_cls=CycleGANConfig, build_network=build,
-    section="Image-to-image", icon=":material/sync_alt:", url_path="cyclegan",
+    paper=Paper(2017, N_('Zhu et al. 2017, arXiv:1703.10593'), N_('translation without pairs: two generators held together by a cycle-consistency loss')),
+    name=NAME, title=N_("CycleGAN"), config_cls=CycleGANConfig, build_network=build,
+    section=N_("Image-to-image"), icon=":material/sync_alt:", url_path="cyclegan",
     **translation_task.FAMILY, trainer=CycleGANTrainer, health=HEALTH,
     panel="ui.panels.cyclegan:CycleGANPanel",
-    summary=("CycleGAN needs no pairs — the property the tutorial gives pix2pix, which needs them: "
+    summary=N_("CycleGAN needs no pairs — the property the tutorial gives pix2pix, which needs them: "
              "it learns to turn one domain into another (here sneakers into ankle boots) from two "
              "unrelated piles of images. Two generators G_AB and G_BA, two PatchGAN "
              "discriminators, least-squares losses; the cycle term asks that a round trip "
              "A → B → A gives the image back, which is what ties a translation to its input."),
     presets={
-        "CPU run (Sneaker ↔ Ankle boot, at most an hour)": {"time_budget_s": 3600.0},
-        "Quick look (5 minutes: already translates, roughly)": {"time_budget_s": 300.0},
-        "Full schedule (30 epochs, 11,250 steps: the shipped model's)": {},
-        "No cycle loss (λ = 0: round trips fail; at most an hour)": {
+        N_("CPU run (Sneaker ↔ Ankle boot, at most an hour)"): {"time_budget_s": 3600.0},
+        N_("Quick look (5 minutes: already translates, roughly)"): {"time_budget_s": 300.0},
+        N_("Full schedule (30 epochs, 11,250 steps: the shipped model's)"): {},
+        N_("No cycle loss (λ = 0: round trips fail; at most an hour)"): {
             "lambda_cycle": 0.0, "lambda_identity": 0.0, "time_budget_s": 3600.0},
-        "T-shirt/top ↔ Dress (at most an hour)": {"domain_a": "T-shirt/top",
+        N_("T-shirt/top ↔ Dress (at most an hour)"): {"domain_a": "T-shirt/top",
                                                   "domain_b": "Dress", "time_budget_s": 3600.0},
-        "Pullover ↔ Coat (at most an hour)": {"domain_a": "Pullover", "domain_b": "Coat",
+        N_("Pullover ↔ Coat (at most an hour)"): {"domain_a": "Pullover", "domain_b": "Coat",
                                               "time_budget_s": 3600.0},
-        "Paper's widths (ngf = ndf = 64, 6 blocks: slow on a CPU)": {
+        N_("Paper's widths (ngf = ndf = 64, 6 blocks: slow on a CPU)"): {
             "generator_width": 64, "discriminator_width": 64, "residual_blocks": 6},
     },
 )

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from core import translation_task
 from core.config import ConfigError, from_dict, param
+from core.i18n import N_, _
 from core.data.translation import PAIR_TASKS, make_pairs, to_model_range
 from core.models.gans.base import gradient_norm, mean_pairwise_distance, to_uint8
 from core.models.spec import ModelSpec, Paper
@@ -33,46 +34,46 @@ PADDED = 32                 # the U-Net's size: 28 px padded by 2 on each side
 BORDER = (PADDED - 28) // 2
 PREVIEW_COLUMNS = 8         # the test grid: 8 fixed test inputs, outputs and targets
 MONITOR_COUNT = 256         # fixed test pairs measured every few windows
-ABLATION: dict[str, dict[str, Any]] = {"L1 only": {"adversarial": False},
-            "cGAN only": {"lambda_l1": 0.0},
-            "cGAN + L1": {}}
+ABLATION: dict[str, dict[str, Any]] = {N_("L1 only"): {"adversarial": False},
+                                       N_("cGAN only"): {"lambda_l1": 0.0},
+                                       N_("cGAN + L1"): {}}
 
 
 @dataclass
 class Pix2PixConfig(TranslationConfig):
     task: str = param("edges", "what the input is: the garment's outline from a fixed Sobel "
                       "filter, or its 7×7 thumbnail (super-resolution ×4)",
-                      choices=tuple(PAIR_TASKS), label="task (input → garment)")
+                      choices=tuple(PAIR_TASKS), label=N_("task (input → garment)"))
     classes: str = param("all", "which garments: all ten classes, or the three shoe classes "
                          "alone (a small edges2shoes)", choices=("all", "shoes"))
     lambda_l1: float = param(100.0, "weight λ of the L1 term |y − G(x)| (the paper: 100); 0 = "
-                             "cGAN only", low=0.0, high=1000.0, label="λ (L1 weight)")
+                             "cGAN only", low=0.0, high=1000.0, label=N_("λ (L1 weight)"))
     adversarial: bool = param(True, "train G with the cGAN term; off = L1 only (D still trains "
                               "beside it so its patch map can be shown, but G ignores it)",
-                              label="cGAN term on")
+                              label=N_("cGAN term on"))
     gan_loss: str = param("bce", "the cGAN loss: binary cross-entropy as in the paper, or least "
-                          "squares", choices=("bce", "least_squares"), label="GAN loss")
+                          "squares", choices=("bce", "least_squares"), label=N_("GAN loss"))
     batch_size: int = param(64, "image pairs per step (the paper: 1-10)", low=2, high=1024,
-                            label="batch size")
+                            label=N_("batch size"))
     epochs: int = param(3, "passes over the training pairs", low=1, high=200)
     generator_width: int = param(32, "channels of the U-Net's first layer; each halving doubles "
                                  "them up to 8× (the paper: 64)", low=4, high=128,
-                                 label="G width (ngf)", size="width")
+                                 label=N_("G width (ngf)"), size="width")
     depth: int = param(4, "halvings of the U-Net: 32 px → 2 px at 4 (the paper goes 256 → 1 in "
-                       "8)", low=2, high=5, label="U-Net depth", size="depth")
+                       "8)", low=2, high=5, label=N_("U-Net depth"), size="depth")
     dropout: float = param(0.5, "dropout in the deepest decoder layers (the paper: 0.5, its only "
-                           "noise source)", low=0.0, high=0.9, label="dropout")
+                           "noise source)", low=0.0, high=0.9, label=N_("dropout"))
     discriminator_width: int = param(32, "channels of D's first layer (the paper: 64)", low=4,
-                                     high=128, label="D width (ndf)", size="width")
+                                     high=128, label=N_("D width (ndf)"), size="width")
     discriminator_layers: int = param(1, "stride-2 layers of the PatchGAN: 1 gives a 14×14 map "
                                       "of scores each seeing 16×16 px, 2 gives 34×34 px patches "
                                       "(the whole image)", low=1, high=3,
-                                      label="D layers (patch size)", size="depth")
+                                      label=N_("D layers (patch size)"), size="depth")
 
     def check(self) -> None:
         if not self.adversarial and self.lambda_l1 == 0:
-            raise ConfigError("with the cGAN term off and λ = 0 there is nothing to learn: raise "
-                              "λ or switch the cGAN term on")
+            raise ConfigError(_("with the cGAN term off and λ = 0 there is nothing to learn: "
+                                "raise λ or switch the cGAN term on"))
 
 
 class UNet(nn.Module):
@@ -151,7 +152,7 @@ class Pix2PixTrainer(TranslationTrainer):
         self.count = min(subset, len(self.pairs.train_targets)) if subset else \
             len(self.pairs.train_targets)
         if self.count == 0:
-            raise ValueError("no training pairs: the data have none of the chosen classes")
+            raise ValueError(_("no training pairs: the data have none of the chosen classes"))
         generator = torch.Generator().manual_seed(self.config.seed + 7)
         chosen = torch.randperm(len(self.pairs.test_inputs), generator=generator)
         self.monitor_index = chosen[:MONITOR_COUNT]
@@ -259,14 +260,14 @@ class Pix2PixTrainer(TranslationTrainer):
                   "diversity/ratio": float(mean_pairwise_distance(outputs[:64]))
                   / max(self.target_diversity, 1e-8)}
         if judge is not None:
-            logits, _ = judge.logits_and_features(outputs)
+            logits, _features = judge.logits_and_features(outputs)
             values["test/class_accuracy"] = float((logits.argmax(1).cpu() == labels).float()
                                                   .mean())
         return values
 
     def preview(self) -> torch.Tensor:
         """uint8 (24, 1, 28, 28): a row of 8 fixed test inputs, their outputs, their targets."""
-        inputs, targets, _ = self.test_pairs(self.preview_index)
+        inputs, targets, _labels = self.test_pairs(self.preview_index)
         return to_uint8(torch.cat([inputs, self.translate(inputs).cpu(), targets]))
 
     @torch.no_grad()
@@ -299,34 +300,35 @@ def ablation_configs(values: dict) -> dict[str, Pix2PixConfig]:
 
 def headline(values: dict) -> str:
     """The history table's line: outputs the CNN puts in their truth's class."""
-    return (f"outputs in their truth's class {values['quality/class_accuracy']:.1%} "
-            f"(the CNN on the truths: {values['quality/class_accuracy_real']:.1%})")
+    return _("outputs in their truth's class {accuracy:.1%} (the CNN on the truths: "
+             "{real:.1%})").format(accuracy=values["quality/class_accuracy"],
+                                   real=values["quality/class_accuracy_real"])
 
 
 SPEC = ModelSpec(
     headline=headline,
-    paper=Paper(2016, 'Isola et al. 2016, arXiv:1611.07004', 'image-to-image translation from pairs: a U-Net G, a PatchGAN D and an L1 term'),
-    name=NAME, title="pix2pix", config_cls=Pix2PixConfig, build_network=build,
-    section="Image-to-image", icon=":material/draw:", url_path="pix2pix",
+    paper=Paper(2016, N_('Isola et al. 2016, arXiv:1611.07004'), N_('image-to-image translation from pairs: a U-Net G, a PatchGAN D and an L1 term')),
+    name=NAME, title=N_("pix2pix"), config_cls=Pix2PixConfig, build_network=build,
+    section=N_("Image-to-image"), icon=":material/draw:", url_path="pix2pix",
     **translation_task.FAMILY, trainer=Pix2PixTrainer, health=HEALTH,
     panel="ui.panels.pix2pix:Pix2PixPanel",
-    summary=("pix2pix learns from pairs: each training input (here a garment's outline, or its "
+    summary=N_("pix2pix learns from pairs: each training input (here a garment's outline, or its "
              "7×7 thumbnail) comes with the garment it should become — the tutorial says it needs "
              "no pairs, but that is CycleGAN. A U-Net G with skip connections draws the garment; "
              "a PatchGAN D sees input and output together and scores every patch real or fake; "
              "G's loss is the cGAN term + λ·L1 (λ = 100 in the paper): L1 alone gives a blurry "
              "average, the GAN term makes it sharp."),
     presets={
-        "Quick CPU run (edges → garment, about 5 minutes)": {"time_budget_s": 300.0,
+        N_("Quick CPU run (edges → garment, about 5 minutes)"): {"time_budget_s": 300.0,
                                                              "epochs": 20},
-        "Paper's losses and lr (λ = 100, Adam 2e-4; batch 64, not the paper's 1–10)": {},
-        "Shoes only (edges2shoes, about 5 minutes)": {"classes": "shoes",
+        N_("Paper's losses and lr (λ = 100, Adam 2e-4; batch 64, not the paper's 1–10)"): {},
+        N_("Shoes only (edges2shoes, about 5 minutes)"): {"classes": "shoes",
                                                       "time_budget_s": 300.0, "epochs": 20},
-        "Thumbnail → 28 px (super-resolution ×4, about 5 minutes)": {
+        N_("Thumbnail → 28 px (super-resolution ×4, about 5 minutes)"): {
             "task": "thumbnail", "time_budget_s": 300.0, "epochs": 20},
-        "L1 only (the ablation: blurry)": {"adversarial": False, "time_budget_s": 300.0,
+        N_("L1 only (the ablation: blurry)"): {"adversarial": False, "time_budget_s": 300.0,
                                            "epochs": 20},
-        "cGAN only (the ablation: λ = 0)": {"lambda_l1": 0.0, "time_budget_s": 300.0,
+        N_("cGAN only (the ablation: λ = 0)"): {"lambda_l1": 0.0, "time_budget_s": 300.0,
                                             "epochs": 20},
     },
 )
