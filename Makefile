@@ -67,6 +67,7 @@ gpu-checkpoints: setup
 # The compiled .mo files are committed, so a fresh clone speaks Chinese without this step.
 I18N_KEYWORDS := -k N_ -k ngettext:1,2 -k param:2
 i18n: setup
+	$(PY) scripts/i18n_fields.py
 	$(VENV)/bin/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output \
 		--project "DL Studio" -o core/locale/dlstudio.pot .
 	@# Every message is str.format-style: Babel's guess of a %-format from a "5%" in a text is wrong

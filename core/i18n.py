@@ -16,6 +16,7 @@ from __future__ import annotations
 import gettext
 import os
 from collections.abc import Mapping
+import contextvars
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -124,3 +125,41 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks ``message`` for translation where it is written; ``_()`` translates it when shown."""
     return message
+
+
+class Message(str):
+    """A sentence made where no visitor's language is known — a computation shared by every
+    visitor, a corpus built once and cached — that a page says again in its own language.
+
+    It is the English text itself (a ``str``: what logs, tests and the CLI read), and it keeps its
+    template (marked with ``N_`` where it is written) and values: ``shown(message)`` formats the
+    translated template."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values) -> "Message":
+        message = super().__new__(cls, template.format(**values))
+        message.template, message.values = template, values
+        return message
+
+    def __getnewargs_ex__(self):        # a cache that pickles it gets the same message back
+        return (self.template,), self.values
+
+
+def shown(text: Any) -> Any:
+    """``text`` in the current language: a ``Message`` said again from its template, a marked
+    message (a class name, a statistic's name, a verdict the data hold) translated, anything
+    else as it is."""
+    if isinstance(text, Message):
+        return _(text.template).format(**text.values)
+    return _(text)
+
+
+def spoken(language: str, build):
+    """``build()`` in ``language`` (a job's messages, made outside its visitor's page), leaving
+    this thread's own language as it was."""
+    def run():
+        use(language)
+        return build()
+    return contextvars.copy_context().run(run)

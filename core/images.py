@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.nn import functional as F
-from torchvision.utils import make_grid
 
 from core.data import image_folder
 from core.i18n import N_, _
@@ -56,6 +55,9 @@ def grid(images: torch.Tensor | Sequence[np.ndarray], columns: int = 8, padding:
         if count < columns:            # make_grid would narrow the grid to ``count`` places
             blank = batch.new_full((columns - count, *batch.shape[1:]), background)
             batch = torch.cat([batch, blank])
+        # torchvision is imported here, not at the top: it takes 1.5-2 s (it imports its models and
+        # torch._dynamo), and every CLI command and job process would pay it to start
+        from torchvision.utils import make_grid
         canvas = make_grid(batch, nrow=columns, padding=padding, pad_value=background)
     picture = canvas.permute(1, 2, 0).numpy()     # (rows, cols, 3): make_grid makes grey RGB
     return picture[:, :, 0].copy() if channels == 1 else np.ascontiguousarray(picture)

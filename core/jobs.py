@@ -17,7 +17,6 @@ called in the job's server thread that returns one, or the data itself.
 """
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import itertools
 import os
@@ -38,15 +37,6 @@ from core.runs import METRIC_COLUMNS
 from core.worker import JobRequest, run_job, settings_of_this_server
 
 MAX_SAMPLE_GRIDS = 300
-
-
-def in_language(language: str, build):
-    """``build()`` spoken in ``language`` (a job's messages, made outside its visitor's page),
-    leaving this thread's own language as it was."""
-    def spoken():
-        i18n.use(language)
-        return build()
-    return contextvars.copy_context().run(spoken)
 
 
 def default_limit() -> int:
@@ -209,7 +199,7 @@ class JobManager:
             seen = self._seen.get(job.owner)
             if job.is_active and job.owner and seen is not None and \
                     now - seen > self.limits.abandon_after_s:
-                job.stop_reason = in_language(job.language, lambda: _(
+                job.stop_reason = i18n.spoken(job.language, lambda: _(
                     "stopped: its browser tab was closed (not seen for {seconds:.0f} s)").format(
                     seconds=self.limits.abandon_after_s))
                 self.stop(job.id)

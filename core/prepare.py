@@ -14,7 +14,7 @@ from typing import Callable
 
 from core import checkpoints, gan_eval, inside
 from core.data import images_status, load_images
-from core.i18n import _
+from core.i18n import _, shown
 from core.paths import shipped_checkpoint
 from core.registry import CLASSIFIERS, MODELS, load_model
 
@@ -30,8 +30,7 @@ def _compute(name: str, compute: Callable, say: Callable[[str], None], what: str
     def progress(fraction: float, text: str) -> None:
         if time.perf_counter() - last[0] > 5:
             last[0] = time.perf_counter()
-            # (``text``: a marked message, or the computation's ``Words`` with their values)
-            words = text.translated() if hasattr(text, "translated") else _(text)
+            words = shown(text)   # a marked message, or a Message with its values
             say(_("  {what}: {fraction:.0%} ({text})").format(what=what, fraction=fraction,
                                                               text=words))
     inside.save_cached(name, compute(progress))

@@ -16,4 +16,4 @@ for po in sorted(LOCALE.glob("*/LC_MESSAGES/dlstudio.po")):
     done = sum(1 for message in catalog if message.id and message.string)
     with po.with_suffix(".mo").open("wb") as handle:
         write_mo(handle, catalog)
-    print(f"{po.relative_to(LOCALE.parent.parent)}: {done} of {len(catalog) - 1} translated")
+    print(f"{po.relative_to(LOCALE.parent.parent)}: {done} of {len(catalog)} translated")

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,6 +37,7 @@ def one_line_error(result, words):
     assert len(lines) == 1 and words in lines[0], result.stderr
 
 
+@pytest.mark.slow   # 40 s; test_bad_inputs checks ten bad command lines in the default suite
 def test_bad_command_lines_fail_with_one_clear_line(tmp_path):
     one_line_error(cli("train", "vgg"), "unknown model 'vgg'")
     one_line_error(cli("train", "cnn", "--colour", "red"), "unrecognized arguments: --colour")
@@ -62,6 +65,7 @@ def test_language_model_unknown_corpus_is_one_line():
     assert result.returncode == 2 and "unknown corpus" in result.stderr
 
 
+@pytest.mark.slow   # 50 s: three epochs scored
 def test_keep_best_exports_the_best_scored_epoch_not_the_last(tmp_path):
     from core import checkpoints
     exported = tmp_path / "gan.pt"

@@ -104,6 +104,7 @@ def runs_listed(tab, server) -> list[str]:
     return listed
 
 
+@pytest.mark.slow   # 90 s: every page in four browsers; test_demo's unit tests cover the cookie's rules
 def test_identity_is_a_cookie_and_no_url_hands_it_over(server, browser):
     first = browser.new_context(viewport={"width": 1400, "height": 2000})
     tab = new_tab(first)
@@ -169,6 +170,7 @@ def test_identity_is_a_cookie_and_no_url_hands_it_over(server, browser):
         context.close()
 
 
+@pytest.mark.slow   # 25 s; test_class_board covers the board's rules and page
 def test_a_class_board_in_three_browsers(server, browser):
     """A teacher starts a class; a student trains and posts; the teacher and another student see
     the card; only the teacher has Remove."""

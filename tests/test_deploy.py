@@ -88,6 +88,7 @@ def test_the_image_installs_the_cpu_builds_of_the_pinned_torch_and_refuses_cuda(
     assert any("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none" in env for env in dockerfile()["ENV"])
 
 
+@pytest.mark.slow   # 20 s: a fresh venv and a pip resolve
 def test_the_dockerfile_pip_step_for_the_rest_resolves_in_a_fresh_venv(tmp_path):
     """The image's second pip step (requirements.txt without torch) in a new venv with
     --dry-run: resolution only, nothing installed. (The CPU wheel index is offline here.)"""

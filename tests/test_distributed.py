@@ -36,6 +36,7 @@ def cli(*arguments: str, workers: int = 1, runs_dir) -> Path:
     return new.folder
 
 
+@pytest.mark.slow   # 15 s: two processes; the distributed launcher's own unit tests stay
 def test_two_gloo_processes_train_the_same_weights_as_one(runs_dir):
     """20 steps of the MLP on a global batch of 10: two ranks of 5 rows each (gradients averaged
     in backward) end with the weights one process gets from batches of 10, to 1e-5."""

@@ -39,6 +39,7 @@ def serve(port: int, runs_dir) -> subprocess.Popen:
     pytest.fail("streamlit did not start")
 
 
+@pytest.mark.slow   # 35 s: a server killed mid-run and a resume in the browser
 def test_a_killed_server_loses_nothing_and_the_run_resumes(tmp_path):
     from playwright.sync_api import sync_playwright
     runs_dir = tmp_path / "runs"

@@ -114,6 +114,41 @@ def test_translations_keep_placeholders_and_are_not_the_english():
     assert not same, "left in English:\n" + "\n".join(same[:30])
 
 
+def test_every_form_label_is_in_the_chinese_catalog():
+    """A config field without a label is shown by its name (``ui.forms.field_label``):
+    ``scripts/i18n_fields.py`` (run by ``make i18n``) marks those names for the catalog."""
+    import dataclasses
+
+    from core.registry import MODELS
+    from ui.forms import field_label
+    untranslated = set()
+    i18n.use("zh")
+    try:
+        for spec in MODELS.values():
+            for field in dataclasses.fields(spec.config_cls):
+                label = field_label(field)
+                if label == (field.metadata.get("label") or field.name.replace("_", " ")) \
+                        and not same_allowed(label):
+                    untranslated.add(label)
+    finally:
+        i18n.use("en")
+    assert not untranslated, sorted(untranslated)
+
+
+def test_a_message_made_for_everyone_is_said_again_in_each_language():
+    """A computation shared by every visitor (a t-SNE map's progress, a corpus note) makes a
+    ``Message``: English where it is read as text, each page's language where it is shown, and the
+    same after a cache pickles it."""
+    import pickle
+    message = i18n.Message(i18n.N_("t-SNE of {count:,} feature vectors"), count=12000)
+    assert message == "t-SNE of 12,000 feature vectors"
+    for kept in (message, pickle.loads(pickle.dumps(message))):
+        said = i18n.spoken("zh", lambda kept=kept: i18n.shown(kept))
+        assert "12,000" in said and re.search(r"[\u4e00-\u9fff]", said), said
+        assert i18n.shown(kept) == "t-SNE of 12,000 feature vectors"
+    assert i18n.current() == "en"      # spoken() left this thread's language alone
+
+
 def test_the_compiled_catalog_is_the_po_file():
     """The committed .mo says what the .po says (make i18n compiles it)."""
     with MO.open("rb") as handle:

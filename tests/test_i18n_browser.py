@@ -14,6 +14,12 @@ def sidebar_text(tab) -> str:
     return tab.locator("[data-testid='stSidebarNav']").inner_text()
 
 
+def cookie_says(tab, code: str) -> None:
+    """The choice reaches the cookie a moment after the page is drawn (the cookie component's
+    script runs in the browser after the rerun): a reload before that starts from the old one."""
+    tab.wait_for_function(f"document.cookie.includes('dlstudio_lang={code}')", timeout=30_000)
+
+
 def test_the_language_switch_is_kept_across_a_reload(server, page):  # noqa: F811
     page.goto(f"{server}/cnn")
     wait_rendered(page)
@@ -24,6 +30,7 @@ def test_the_language_switch_is_kept_across_a_reload(server, page):  # noqa: F81
     page.get_by_text("分类器").first.wait_for(timeout=30_000)       # the menu in Chinese
     wait_rendered(page)
     assert "lang=" not in page.evaluate("location.href")            # never in the URL
+    cookie_says(page, "zh")
     page.reload()
     wait_rendered(page)
     page.get_by_text("分类器").first.wait_for(timeout=30_000)       # kept by the cookie
@@ -33,6 +40,7 @@ def test_the_language_switch_is_kept_across_a_reload(server, page):  # noqa: F81
     page.get_by_role("option", name="English", exact=True).click()
     page.get_by_text("Classifiers").first.wait_for(timeout=30_000)
     wait_rendered(page)
+    cookie_says(page, "en")
     page.reload()
     wait_rendered(page)
     page.get_by_text("Classifiers").first.wait_for(timeout=30_000)

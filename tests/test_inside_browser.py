@@ -41,6 +41,7 @@ def hover_until_tooltip(page, chart, deadline_s: float = 60.0):  # noqa: F811 (t
     return None
 
 
+@pytest.mark.slow   # 70 s: a t-SNE map computed in the server
 def test_hovering_the_class_map_shows_the_image(server, page):  # noqa: F811
     page.goto(f"{server}/cnn")
     wait_rendered(page)

@@ -302,6 +302,9 @@ def test_chart_titles_sit_below_the_toolbar():
 
 READABLE_PAGES = ("gan", "dcgan", "infogan", "began", "sagan", "biggan", "stylegan", "pix2pix",
                   "cyclegan")
+# 8-16 s a page: three pages with every kind of picture (sample grid, attention maps, the
+# Z/W walks and mixing grid) in the default suite, every page in `make test-all`
+QUICK_READABLE = {"gan", "sagan", "stylegan"}
 PAGE_HEIGHT_JS = """() => Math.max(...[...document.querySelectorAll(
     "[data-testid='stMain'] *")].map(element => element.scrollHeight))"""
 
@@ -338,7 +341,8 @@ def measured_in_every_tab(window) -> tuple[list[dict], list[dict]]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", READABLE_PAGES)
+@pytest.mark.parametrize("name", [name if name in QUICK_READABLE else pytest.param(
+    name, marks=pytest.mark.slow) for name in READABLE_PAGES])
 def test_every_picture_and_chart_reads_at_1400_px(server, page, name):  # noqa: F811
     """After Load pretrained, every picture on the page shows each generated image at least
     64 px a side and every chart has a title that fits.

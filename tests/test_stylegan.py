@@ -451,6 +451,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
+@pytest.mark.slow   # 25 s; the AppTest of the ψ slider stays in the default suite
 @pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
                     reason="Debian's chromium is not installed (make browser)")
 def test_dragging_the_psi_slider_redraws_the_truncated_samples(tmp_path_factory, tiny_data):

@@ -2,6 +2,7 @@
 the app builds from data, the facts in the models' texts, where each remedy comes from, the Home
 page's list of pages and its timelines, and the form's learning-rate and β widgets."""
 import dataclasses
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -189,7 +190,9 @@ def test_a_d_right_74_percent_of_the_time_is_not_called_near_chance():
     run = history(**{**HEALTHY, "loss/discriminator": noisy(1.2, 0.02),
                      "d_accuracy/mean": noisy(0.74, 0.005)})
     verdict = diagnose(run)
-    note = next(line for line in verdict.evidence if line.startswith("d_loss 1.2"))
+    # d_loss is shown to two places: the noise (drawn from a generator other tests share) puts it
+    # anywhere from 1.17 to 1.23, so the line is found by its start, not its digits
+    note = next(line for line in verdict.evidence if re.match(r"d_loss 1\.[12]\d ", line))
     assert "D is near chance" not in note
     assert "near its value at chance" in note and "still right 74%" in note
 

@@ -16,7 +16,7 @@ import torch
 
 from core import checkpoints, ngram, runs
 from core.data import dataset_name, text
-from core.i18n import N_, _
+from core.i18n import N_, _, shown
 from core.jobs import manager
 from core.lm_task import MAX_EVAL_TOKENS, POEM_FORMS, LanguageModel, perplexity
 from core.paths import CHECKPOINTS, cache_root
@@ -294,7 +294,7 @@ class LanguageModelPanel(Panel):
                 st.error(error)
                 return None
             for note in notes:
-                st.warning(text.said(note))
+                st.warning(shown(note))
             english = True
         st.session_state.setdefault(self.key("field", "level"), "char")
         if not english and st.session_state[self.key("field", "level")] == "word":
@@ -355,7 +355,7 @@ class LanguageModelPanel(Panel):
                          "seed; perplexities use the first {tokens:,} validation tokens.")
                        .format(tokens=MAX_EVAL_TOKENS))
             for note in corpus.notes:
-                st.caption(_("Note: {note}").format(note=text.said(note)))
+                st.caption(_("Note: {note}").format(note=shown(note)))
         with right:
             st.text_area(_("A validation document"), corpus.sample, height=190, disabled=True,
                          key=self.key("sample", corpus_name))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from core.i18n import N_, _
+from core.i18n import N_, Message, _
 from core.paths import runs_root
 
 FORTUNES = Path(os.environ.get("DLSTUDIO_FORTUNES_DIR", "/usr/share/games/fortunes"))
@@ -39,28 +39,6 @@ ENGLISH_FILES = ("art", "computers", "cookie", "debian", "definitions", "disclai
 
 class CorpusError(ValueError):
     """The text cannot be used; str(error) says why in one line."""
-
-
-class Note(str):
-    """A note about a corpus: the English sentence itself (a ``str``, for logs, tests and the CLI)
-    that a page says again in its visitor's language with ``said()`` (a corpus is built once
-    and cached for every visitor, whatever their language). ``template`` is marked with N_."""
-
-    template: str
-    values: dict
-
-    def __new__(cls, template: str, **values):
-        note = super().__new__(cls, template.format(**values))
-        note.template, note.values = template, values
-        return note
-
-    def said(self) -> str:
-        return _(self.template).format(**self.values)
-
-
-def said(note: str) -> str:
-    """A corpus note in the current language (a plain string: as it is, or its translation)."""
-    return note.said() if isinstance(note, Note) else _(note)
 
 
 @dataclass(frozen=True)
@@ -193,7 +171,7 @@ def read_default(name: str) -> str:
     return clean("\n%\n".join(parts))
 
 
-def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[Note]]:
+def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[Message]]:
     """Decode an uploaded text file; returns (text, notes) or raises CorpusError with the reason."""
     notes = []
     if not raw or not raw.strip():
@@ -209,7 +187,7 @@ def check_upload(raw: bytes, limit: int = MAX_UPLOAD_CHARS) -> tuple[str, list[N
     if printable < 0.95 * min(len(text), 65536):
         raise CorpusError(_("the file does not look like text (too many control characters)"))
     if len(text) > limit:
-        notes.append(Note(N_("the upload has {chars:,} characters; only the first {limit:,} are "
+        notes.append(Message(N_("the upload has {chars:,} characters; only the first {limit:,} are "
                              "used"), chars=len(text), limit=limit))
         text = text[:limit]
     text = clean(text)
@@ -224,7 +202,7 @@ def upload_folder() -> Path:
     return runs_root() / "_corpora"
 
 
-def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[Note]]:
+def store_upload(raw: bytes, filename: str = "upload.txt") -> tuple[str, list[Message]]:
     """Check an upload and keep it on disk (so its runs can be resumed); returns (corpus name, notes)."""
     text, notes = check_upload(raw)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -298,7 +276,7 @@ def build(text: str, *, name: str, title: str = "", language: str = "en", level:
     documents = documents_of(text)
     unique = list(dict.fromkeys(documents))  # a repeated document would leak into validation
     if len(unique) < len(documents):
-        notes = list(notes or []) + [Note(N_("{count:,} repeated documents dropped (a copy in "
+        notes = list(notes or []) + [Message(N_("{count:,} repeated documents dropped (a copy in "
                                              "both splits would flatter validation)"),
                                           count=len(documents) - len(unique))]
         documents = unique

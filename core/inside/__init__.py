@@ -16,7 +16,7 @@ used (``core.inside.cache.cache_root``, not ``core.inside.cache_root``).
 """
 from __future__ import annotations
 
-from core.inside.cache import (CACHE_VERSION, Computations, Progress, Words, cache_path,
+from core.inside.cache import (CACHE_VERSION, Computations, Progress, cache_path,
                                computations, data_fingerprint, fingerprint_tensors, load_cached,
                                model_fingerprint, save_cached)
 from core.inside.class_map import (MAP_IMAGES, TSNE_ITERATIONS, class_map, class_map_name,
@@ -51,7 +51,7 @@ __all__ = [
     # nearest
     "bank_name", "bank_tensor", "nearest", "training_bank", "unit_features",
     # cache
-    "CACHE_VERSION", "Computations", "Progress", "Words", "cache_path", "computations", "data_fingerprint",
+    "CACHE_VERSION", "Computations", "Progress", "cache_path", "computations", "data_fingerprint",
     "fingerprint_tensors", "load_cached", "model_fingerprint", "save_cached",
     # pictures
     "DIVERGING", "HEAT", "SEQUENTIAL", "colour", "grey", "heat_overlay", "magnitude_colours",

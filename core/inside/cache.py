@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.i18n import N_, _
+from core.i18n import N_, shown
 from core.inside.looking import network_of
 from core.paths import cache_root
 
@@ -70,22 +70,6 @@ def save_cached(name: str, values: dict[str, np.ndarray]) -> None:
     os.replace(temporary, path)
 
 
-class Words(str):
-    """A progress message: the English words (a ``str``: what tests and logs read), and the
-    marked template and values to say them again in a visitor's language when a page draws them
-    (a computation runs in a worker thread shared by every visitor, whatever their language)."""
-    template: str
-    values: dict
-
-    def __new__(cls, template: str, **values) -> "Words":
-        words = super().__new__(cls, template.format(**values))
-        words.template, words.values = template, values
-        return words
-
-    def translated(self) -> str:
-        return _(self.template).format(**self.values)
-
-
 @dataclass
 class Progress:
     """Where a background computation is: a fraction and a few words, read by the page."""
@@ -97,8 +81,9 @@ class Progress:
         self.fraction, self.text = fraction, text
 
     def shown(self) -> str:
-        """The words in the current language (``Words``, or a message marked with ``N_``)."""
-        return self.text.translated() if isinstance(self.text, Words) else _(self.text)
+        """The words in the current language (a ``Message`` with its values, made in a worker
+        thread shared by every visitor, or a message marked with ``N_``)."""
+        return shown(self.text)
 
 
 class Computations:

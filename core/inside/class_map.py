@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.i18n import N_, _
-from core.inside.cache import CACHE_VERSION, Words, data_fingerprint
+from core.i18n import N_, Message, _
+from core.inside.cache import CACHE_VERSION, data_fingerprint
 from core.inside.looking import as_batch, looking, network_of
 
 MAP_IMAGES = 2000          # test images on a class map
@@ -110,7 +110,7 @@ def class_map(model, data, count: int = MAP_IMAGES,
     report = progress or (lambda fraction, text: None)
     features, predicted, what = penultimate_features(
         model, images, progress=lambda f: report(0.1 * f, N_("the network's features")))
-    report(0.1, Words(N_("t-SNE of {count:,} feature vectors"), count=len(images)))
+    report(0.1, Message(N_("t-SNE of {count:,} feature vectors"), count=len(images)))
     positions = embed_2d(features)
     return {"positions": positions, "labels": labels, "predicted": predicted,
             "agreement": np.float32(neighbour_agreement(positions, labels)),
@@ -122,7 +122,7 @@ def pixel_map(data, count: int = MAP_IMAGES,
     """The same map of the raw pixels (the same for every model of a dataset)."""
     images, labels = data.test_images[:count], data.test_labels[:count].numpy()
     if progress:
-        progress(0.55, Words(N_("t-SNE of {count:,} images' raw pixels"), count=len(images)))
+        progress(0.55, Message(N_("t-SNE of {count:,} images' raw pixels"), count=len(images)))
     positions = embed_2d(images.flatten(1).float().numpy() / 255)
     return {"positions": positions, "labels": labels,
             "agreement": np.float32(neighbour_agreement(positions, labels))}

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from core.i18n import N_
-from core.inside.cache import CACHE_VERSION, Words, data_fingerprint
+from core.i18n import N_, Message
+from core.inside.cache import CACHE_VERSION, data_fingerprint
 from core.inside.looking import one_thread
 
 
@@ -47,7 +47,7 @@ def training_bank(judge, data, progress: Callable[[float, str], None] | None = N
     report = progress or (lambda fraction, text: None)
     count = len(data.train_images)
     bank = unit_features(judge, data.train_images, progress=lambda f: report(
-        0.95 * f, Words(N_("the shipped CNN's features of {count:,} training images"),
+        0.95 * f, Message(N_("the shipped CNN's features of {count:,} training images"),
                         count=count)))
     report(0.95, N_("distances of test images to their nearest training image"))
     test = unit_features(judge, data.test_images[:500])

@@ -13,7 +13,7 @@ import torch
 from core import gan_eval
 from core.data.fashion_mnist import DataUnavailable
 from core.demo import LimitError
-from core.i18n import _
+from core.i18n import _, shown
 from core.jobs import manager
 from core.models.gans.base import to_gan_range, to_uint8
 from core.models.gans.began import SIDE_BY_SIDE, side_by_side_configs
@@ -29,12 +29,6 @@ SHOWN = 8                  # real images and their reconstructions drawn on the 
 JUDGED = 1000              # test images whose reconstructions the shipped CNN classifies
 MEASURED = CHECKPOINTS / "began_vs_dcgan.json"   # written by bench/infogan_began.py compare
 
-
-def in_language(text: str) -> str:
-    """A word the data hold (a class name, a statistic's name) in the page's language: its msgid
-    is marked with N_ where the word is defined (a literal subscript inside ``_()`` would be
-    extracted as a bogus msgid)."""
-    return _(text)
 
 
 def convergence_figure(frame: pd.DataFrame) -> go.Figure:
@@ -92,8 +86,8 @@ def _measured() -> None:
     result = json.loads(MEASURED.read_text())
     lines = [_("- **{title}** ({parameters:,} parameters, {steps:,} steps): {verdict} — "
                "{classes:.0f} of 10 classes covered, diversity {diversity:.2f}× real").format(
-                   title=in_language(row["title"]), parameters=row["parameters"], steps=row["steps"],
-                   verdict=in_language(row["verdict"]), classes=row["classes_covered"],
+                   title=shown(row["title"]), parameters=row["parameters"], steps=row["steps"],
+                   verdict=shown(row["verdict"]), classes=row["classes_covered"],
                    diversity=row["diversity"]) for row in result["runs"]]
     st.caption(_("Measured on this project's CPU ({budget:.0f} s each, `{command}`):").format(
         budget=result["budget_s"], command=result["command"]))

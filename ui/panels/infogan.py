@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from core import gan_eval
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, ngettext, shown
 from core.models.gans.base import to_uint8
 from core.models.gans.infogan import code_meanings
 from ui import charts, pictures
@@ -27,12 +27,6 @@ SAMPLES = 8             # the row drawn at the chosen codes, one image per z of 
 # names them; the page shows them translated).
 STATISTIC_NAMES = (N_("ink"), N_("width"), N_("height"), N_("brightness"), N_("slant"))
 
-
-def in_language(text: str) -> str:
-    """A word the data hold (a class name, a statistic's name) in the page's language: its msgid
-    is marked with N_ where the word is defined (a literal subscript inside ``_()`` would be
-    extracted as a bogus msgid)."""
-    return _(text)
 
 
 def information_figure(frame: pd.DataFrame, categories: int = 10) -> go.Figure:
@@ -101,7 +95,7 @@ def _code_label(value: int, meanings: dict | None) -> str:
     if not meanings:
         return _("code {value}").format(value=value)
     row = meanings["categorical"][value]
-    return _("code {value} → {name} ({share:.0%})").format(value=value, name=in_language(row["class"]),
+    return _("code {value} → {name} ({share:.0%})").format(value=value, name=shown(row["class"]),
                                                            share=row["share"])
 
 
@@ -111,7 +105,7 @@ def _continuous_label(index: int, meanings: dict | None) -> str:
         return _("continuous code {name}").format(name=name)
     row = meanings["continuous"][index]
     return _("continuous code {name} — {statistic} (ρ = {correlation:+.2f})").format(
-        name=name, statistic=in_language(row["statistic"]), correlation=row["correlation"])
+        name=name, statistic=shown(row["statistic"]), correlation=row["correlation"])
 
 
 def _picture(images: torch.Tensor, columns: int):
@@ -165,7 +159,7 @@ def explorer(spec, payload: dict, key: str) -> None:
     # One code a tab: a traversal is 8 images of 64 px a row, the view column's width.
     tabs = st.tabs([_("sweeping c{number} ({statistic})").format(
                         number=code + 2,
-                        statistic=in_language(meanings["continuous"][code]["statistic"]))
+                        statistic=shown(meanings["continuous"][code]["statistic"]))
                     if meanings else _("sweeping c{number}").format(number=code + 2)
                     for code in range(len(grids))])
     for code, (tab, images) in enumerate(zip(tabs, grids)):
@@ -192,7 +186,7 @@ def meanings_panel(meanings: dict | None, config) -> None:
                      "{purity:.0%}; {distinct} distinct classes.").format(
                          count=meanings["samples"] // config.categories,
                          purity=meanings["purity"], distinct=meanings["distinct_classes"]))
-        st.dataframe(pd.DataFrame([{"c1": row["value"], _("class"): in_language(row["class"]),
+        st.dataframe(pd.DataFrame([{"c1": row["value"], _("class"): shown(row["class"]),
                                     _("share"): f"{row['share']:.0%}"}
                                    for row in meanings["categorical"]]),
                      hide_index=True, width="stretch")
@@ -202,7 +196,7 @@ def meanings_panel(meanings: dict | None, config) -> None:
                      "all swept images at once (z and c1 vary too).").format(
                          sweeps=meanings["sweeps"]))
         st.dataframe(pd.DataFrame([
-            {_("code"): f"c{row['code'] + 2}", _("moves with"): in_language(row["statistic"]),
+            {_("code"): f"c{row['code'] + 2}", _("moves with"): shown(row["statistic"]),
              _("ρ along a sweep"): round(row["correlation"], 2),
              _("ρ pooled"): round(row["pooled"], 2),
              **{_(name): round(value, 2) for name, value in row["along_sweep"].items()}}

@@ -13,7 +13,7 @@ import torch
 from core import gan_eval
 from core.data.fashion_mnist import CLASS_NAMES
 from core.data.translation import PAIR_TASKS
-from core.i18n import N_, _
+from core.i18n import N_, _, shown
 from core.models.translation.pix2pix import ABLATION, NAME
 from core.paths import CHECKPOINTS
 from ui import charts
@@ -26,12 +26,6 @@ ROW = 8
 UPLOAD_KINDS = (N_("a garment picture (the model gets its input by the same filter)"),
                 N_("already the input (an outline or thumbnail)"))
 
-
-def in_language(text: str) -> str:
-    """A word the data hold (a class name, a statistic's name) in the page's language: its msgid
-    is marked with N_ where the word is defined (a literal subscript inside ``_()`` would be
-    extracted as a bogus msgid)."""
-    return _(text)
 
 
 def drawing_map_figure(model, inputs: torch.Tensor, output: torch.Tensor):
@@ -202,8 +196,8 @@ def ablation() -> None:
     result = json.loads(MEASURED.read_text())
     st.image(base64.b64decode(result["image_png"]),
              caption=_("rows: input, {variants}, truth — the same test inputs").format(
-                 variants=", ".join(in_language(row["variant"]) for row in result["rows"])))
-    table = pd.DataFrame([{_("objective"): in_language(row["variant"]),
+                 variants=", ".join(shown(row["variant"]) for row in result["rows"])))
+    table = pd.DataFrame([{_("objective"): shown(row["variant"]),
                            _("L1 (lower: closer to the truth)"): round(row["l1"], 4),
                            _("Fréchet distance (lower: more like real images)"):
                            round(row["frechet_distance"], 1),
