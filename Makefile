@@ -53,8 +53,9 @@ checkpoints: setup
 	$(PY) -m core.cli train infogan --epochs 8 --export checkpoints/infogan.pt
 	$(PY) -m core.cli train began --preset more --epochs 4 --keep_best 1 --export checkpoints/began.pt
 	$(PY) -m core.cli train biggan --epochs 40 --discriminator_steps 1 --learning_rate_d 0.0004 --learning_rate_g 0.0001 --log_every_steps 100 --time_budget_s 6600 --keep_best 3 --export checkpoints/biggan.pt
-	$(PY) -m core.cli evaluate checkpoints/biggan.pt --store
-	$(PY) -m core.cli evaluate checkpoints/stylegan.pt --store
+	@# every GAN's page figures (D's score histogram, BigGAN's truncation curve, StyleGAN's measures)
+	for gan in gan dcgan infogan began sagan biggan stylegan; do \
+		$(PY) -m core.cli evaluate checkpoints/$$gan.pt --store || exit 1; done
 	$(PY) -m core.cli train lm --corpus tang-poems --cell gru --hidden_size 256 --embedding_size 64 --seq_len 32 --batch_size 32 --epochs 10 --dropout 0.4 --learning_rate 0.003 --lr_schedule cosine --export checkpoints/lm-tang-poems.pt
 	$(PY) -m core.cli train lm --corpus zh-prose --cell gru --hidden_size 512 --embedding_size 256 --seq_len 64 --epochs 4 --dropout 0.2 --lr_schedule cosine --export checkpoints/lm-zh-prose.pt
 	$(PY) -m core.cli train lm --corpus en-fortunes --cell gru --hidden_size 512 --seq_len 100 --epochs 8 --dropout 0.1 --lr_schedule cosine --export checkpoints/lm-en-fortunes.pt

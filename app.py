@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import language
 from ui.pages import navigation
-from ui.state import keep_identity, limits, preload
+from ui.state import keep_identity, limits, preload, warm_imports
 
 st.set_page_config(page_title="DL Studio", page_icon=":material/science:", layout="wide")
 
@@ -18,6 +18,7 @@ if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     preload()
 page = st.navigation(pages)
 keep_identity()     # demo mode: the visitor's signed cookie (never the URL)
+warm_imports()      # torchvision, once, in the background (not on a first click's path)
 language.switch()   # the sidebar's Language / 语言 box
 started = time.perf_counter()
 try:

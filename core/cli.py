@@ -104,21 +104,25 @@ def evaluate_checkpoint(path: str, recompute: bool = False, store: bool = False,
     also measures the model's page figures (``ModelSpec.figures``) and writes all of them into
     the checkpoint file."""
     payload = checkpoints.load(path)
-    values = None if recompute or store else figures.stored(payload, figures.EVALUATE)
-    if values is not None:
+    spec, config = load_config(payload)
+    values = None if recompute else figures.stored(payload, figures.EVALUATE)
+    # --store measures the page figures not yet stored with these weights (all with --recompute)
+    missing = {name: measure for name, measure in spec.page_figures().items()
+               if recompute or figures.stored(payload, name) is None} if store else {}
+    if values is not None and not missing:
         say(_("(figures stored with this checkpoint; its weights match them: "
               "--recompute measures them again)"))
         return values
-    spec, config = load_config(payload)
     model = spec.restore(spec, config, payload, configure())
     data = load_data(spec, config)
-    started = time.perf_counter()
-    values = spec.evaluate(model, data)
-    say(_("(measured in {seconds:.0f} s)").format(seconds=time.perf_counter() - started))
+    if values is None:
+        started = time.perf_counter()
+        values = spec.evaluate(model, data)
+        say(_("(measured in {seconds:.0f} s)").format(seconds=time.perf_counter() - started))
     if store:
         extra = {figures.EVALUATE: figures.plain(values)}
-        judge = gan_eval.judge_for(data, model.device) if spec.figures else None
-        for name, measure in spec.figures.items():
+        judge = gan_eval.judge_for(data, model.device) if missing else None
+        for name, measure in missing.items():
             started = time.perf_counter()
             extra[name] = figures.plain(measure(model, judge, data))
             say(_("(page figure {name}: {seconds:.0f} s)").format(
@@ -183,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                                           help=_("evaluate a checkpoint on the test set"))
     evaluate_parser.add_argument("checkpoint")
     evaluate_parser.add_argument("--store", action="store_true",
-                                 help=_("measure every figure (and the page's) and store them in "
-                                        "the checkpoint, beside a digest of its weights"))
+                                 help=_("measure the figures (the page's too) not yet stored with "
+                                        "these weights and store them in the checkpoint, beside "
+                                        "a digest of its weights (all of them with --recompute)"))
     evaluate_parser.add_argument("--recompute", action="store_true",
                                  help=_("measure again even when the checkpoint has them stored"))
     card_parser = commands.add_parser("card", help=_("print a run's card (Markdown), or write it"))

@@ -221,4 +221,6 @@ class KeepBest:
 
 # What a GAN's ModelSpec takes from its family: ModelSpec(..., **FAMILY).
 FAMILY: Family = {"family": "gan", "make_task": GANTask, "restore": restore, "evaluate": evaluate,
-          "snapshot_every_steps": SNAPSHOT_EVERY_STEPS}
+          "snapshot_every_steps": SNAPSHOT_EVERY_STEPS,
+          # the Inside panel's D histogram, which every GAN page opens on
+          "family_figures": {"d_scores": inside.scores_figure}}

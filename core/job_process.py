@@ -23,11 +23,7 @@ import time
 from multiprocessing import spawn
 from pathlib import Path
 
-# What the forkserver imports once, for every job forked from it: torch, the loop, every model,
-# and torch._dynamo, which torch imports on the first optimizer made (3 s of a job's start).
-import torch  # noqa: F401
-import torch._dynamo  # noqa: F401
-from core import i18n, registry, runs, training, worker  # noqa: F401
+from core import i18n, runs, worker
 from core.i18n import _
 
 PROCESS_PREFIX = "dlstudio-job"
@@ -63,7 +59,8 @@ def context():
                 ("forkserver" if "forkserver" in methods else "spawn")
             _context = multiprocessing.get_context(method)
             if method == "forkserver":
-                _context.set_forkserver_preload([__name__])
+                # the heavy imports, once, in the forkserver only (core/job_preload.py)
+                _context.set_forkserver_preload(["core.job_preload", __name__])
         return _context
 
 
@@ -73,6 +70,17 @@ def warm_up() -> None:
     if context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
         forkserver.ensure_running()
+
+
+WARM_UP_AFTER_S = 15.0
+
+
+def warm_up_later() -> None:
+    """Start the forkserver a little after the server's first page: its imports take a core for
+    3-5 s, and on a 2-core machine they would slow the page a learner has just opened (a first
+    Load pretrained took 2-3 s longer). A Train click before then starts it itself."""
+    time.sleep(float(os.environ.get("DLSTUDIO_WARM_UP_AFTER_S", WARM_UP_AFTER_S)))
+    warm_up()
 
 
 def _child(requests, sender, stop_flag, language: str = i18n.DEFAULT) -> None:
@@ -144,7 +152,7 @@ class ProcessLauncher:
     name = "process"
 
     def prepare(self) -> None:
-        threading.Thread(target=warm_up, name="dlstudio-forkserver", daemon=True).start()
+        threading.Thread(target=warm_up_later, name="dlstudio-forkserver", daemon=True).start()
 
     def run(self, job, spec, request: worker.JobRequest, apply) -> str | None:
         """None when the job ended by itself (its last event says how), else why it died."""

@@ -26,7 +26,7 @@ def counting_spec(monkeypatch, name="mlp"):
 
     def probe(model, judge, data):
         calls["probe"] += 1
-        return {"mean weight": float(next(model.parameters()).float().mean()),
+        return {"mean weight": float(next(model.parameters()).detach().float().mean()),
                 "rows": [1, 2, 3]}
     monkeypatch.setitem(MODELS, name, dataclasses.replace(spec, evaluate=evaluate,
                                                           figures={"probe": probe}))
@@ -45,6 +45,36 @@ def test_store_then_read_back_without_measuring(tmp_path, tiny_data, monkeypatch
     assert figures.stored(payload, "probe")["rows"] == [1, 2, 3]
     cli.evaluate_checkpoint(str(path), recompute=True)
     assert calls["evaluate"] == 2
+
+
+def test_store_again_measures_only_the_figures_not_yet_stored(tmp_path, tiny_data, monkeypatch):
+    path = trained_checkpoint(tmp_path, tiny_data)
+    calls = counting_spec(monkeypatch)
+    monkeypatch.setattr(cli, "load_data", lambda spec, config: tiny_data)
+    cli.evaluate_checkpoint(str(path), store=True)
+    spec = MODELS["mlp"]
+    added = {"count": 0}
+
+    def newer(model, judge, data):
+        added["count"] += 1
+        return [4, 5]
+    monkeypatch.setitem(MODELS, "mlp", dataclasses.replace(spec, figures={**spec.figures,
+                                                                          "newer": newer}))
+    cli.evaluate_checkpoint(str(path), store=True)
+    assert calls == {"evaluate": 1, "probe": 1} and added["count"] == 1
+    payload = checkpoints.load(path)
+    assert figures.stored(payload, "newer") == [4, 5] and figures.stored(payload, "probe")
+
+
+def test_every_shipped_gan_has_d_scores_stored_with_its_weights():
+    """The Inside panel a GAN page opens on reads D's histogram from the checkpoint."""
+    from core.paths import shipped_checkpoint
+    for name, spec in MODELS.items():
+        if spec.family != "gan" or not shipped_checkpoint(name).exists():
+            continue
+        scores = figures.stored(checkpoints.load(shipped_checkpoint(name)), "d_scores")
+        assert scores is not None, f"{name}: python -m core.cli evaluate checkpoints/{name}.pt --store"
+        assert len(scores["real"]) == len(scores["fake"]) == 512
 
 
 def test_a_changed_weight_invalidates_the_stored_figures(tmp_path, tiny_data, monkeypatch):

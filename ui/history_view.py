@@ -2,6 +2,8 @@
 (``core/history.py`` reads the figures; this module only draws them)."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,6 +20,29 @@ from ui.pages import page
 def _rows(stamp: tuple, language: str) -> list[history.Row]:
     """The rows (their texts in ``language``, the page's: part of the cache's key)."""
     return history.rows(MODELS.values())
+
+
+# A shipped checkpoint's "trained on" is data written in English at export ("CPU: 2 threads
+# (2 cores), shared with other work", "GPU: NVIDIA H200, shared by 11 runs"): its phrases are said
+# again in the page's language.
+_DEVICE_PHRASES = (
+    (re.compile(r"(\d+) threads? \((\d+) cores\)"),
+     lambda m: _("{threads} threads ({cores} cores)").format(threads=m[1], cores=m[2])),
+    (re.compile(r"(\d+) threads?\b"), lambda m: _("{threads} threads").format(threads=m[1])),
+    (re.compile(r"(\d+) cores\b"), lambda m: _("{cores} cores").format(cores=m[1])),
+    (re.compile(r"shared with other (?:work|jobs)"), lambda m: _("shared with other work")),
+    (re.compile(r"shared by (\d+) runs"), lambda m: _("shared by {count} runs").format(
+        count=m[1])),
+)
+
+
+def device_shown(text: str | None) -> str | None:
+    """A checkpoint's "trained on" in the page's language (names and numbers as they are)."""
+    if not text or current() == "en":
+        return text
+    for pattern, say in _DEVICE_PHRASES:
+        text = pattern.sub(say, text)
+    return text
 
 
 def _stamp() -> tuple:
@@ -54,7 +79,7 @@ def table(rows: list[history.Row], speeds: dict[str, float] | None) -> pd.DataFr
         _("Fréchet distance ↓"): _shown(row.frechet_distance, ".1f"),
         _("intended class"): _shown(row.intended_class, ".1%"),
         _("its own measure"): row.own_figure or "—",
-        _("steps"): row.steps, _("trained on"): row.trained_on or "—",
+        _("steps"): row.steps, _("trained on"): device_shown(row.trained_on) or "—",
         _("wall time"): _minutes(row.wall_seconds),
         _("G parameters"): row.generator_parameters,
         _("training images/s"): _shown(row.training_images_per_s, ",.0f"),
@@ -102,7 +127,7 @@ def verdicts(rows: list[history.Row]) -> list[str]:
         values = dict(model=_(row.title), year=row.year, fd=row.frechet_distance,
                       baseline=_(dcgan.title), baseline_fd=dcgan.frechet_distance,
                       classes=row.classes, steps=row.steps,
-                      trained=f" ({row.trained_on})" if row.trained_on else "")
+                      trained=f" ({device_shown(row.trained_on)})" if row.trained_on else "")
         if better:
             said.append(_("**{model}** ({year}): Fréchet distance {fd:.1f} against the "
                           "{baseline}'s {baseline_fd:.1f} — past the {baseline}, {classes:.0f} of "

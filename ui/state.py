@@ -1,6 +1,7 @@
 """Process-wide resources shared by all sessions (loaded once) and per-session identity."""
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
 
@@ -129,6 +130,17 @@ def load_checkpoint_file(path: Path) -> dict:
 
 
 @st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False)
+def warm_imports() -> bool:
+    """Once per server, in the background after its first page: torchvision (its import pulls in
+    torch._dynamo: 2-4 s on a 2-core machine), which the first picture grid needs. Not imported
+    at module level (core/images.py), so a CLI command starts without it; not on the first
+    Load pretrained's path either."""
+    threading.Thread(target=importlib.import_module, args=("torchvision.utils",),
+                     name="dlstudio-imports", daemon=True).start()
+    return True
+
+
 def preload() -> bool:
     """Once per server process (demo mode): load every shipped checkpoint and the dataset in a
     background thread, so visitors do not wait for them one after another."""

@@ -28,7 +28,8 @@ from core.inside.classifier import (SKIPPED_LAYERS, Activation, WeightPictures, 
 from core.inside.discriminator import (HISTOGRAM_BINS, HISTOGRAM_PREFIX, Push, ScoreHistogram,
                                        decision_boundary, discriminator_histogram,
                                        discriminator_push, histogram_metrics, real_for,
-                                       reconstructs, recorded_histograms, scores_now, untouched)
+                                       reconstructs, recorded_histograms, scores_figure, scores_now,
+                                       untouched)
 from core.inside.looking import (as_batch, device_of, evaluation, looking, network_lock,
                                  network_of, one_thread)
 from core.inside.nearest import bank_name, bank_tensor, nearest, training_bank, unit_features
@@ -47,7 +48,7 @@ __all__ = [
     # discriminator
     "HISTOGRAM_BINS", "HISTOGRAM_PREFIX", "Push", "ScoreHistogram", "decision_boundary",
     "discriminator_histogram", "discriminator_push", "histogram_metrics", "real_for",
-    "reconstructs", "recorded_histograms", "scores_now", "untouched",
+    "reconstructs", "recorded_histograms", "scores_figure", "scores_now", "untouched",
     # nearest
     "bank_name", "bank_tensor", "nearest", "training_bank", "unit_features",
     # cache

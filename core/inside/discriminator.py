@@ -146,6 +146,19 @@ def scores_now(trainer, real_images: torch.Tensor, count: int = 512,
     return real_scores.float().cpu().numpy(), fake_scores.float().cpu().numpy()
 
 
+SCORE_IMAGES = 512      # real and generated images in the finished model's D histogram
+
+
+def scores_figure(trainer, judge, data) -> dict | None:
+    """The Inside panel's D histogram of a finished model (a page figure: stored in a shipped
+    checkpoint, ``core/figures.py``): D's scores of ``SCORE_IMAGES`` training images and as many
+    the finished G draws, and D's boundary between "real" and "generated" (None: none)."""
+    if data is None or data.image_shape[0] != trainer.image_shape[0]:
+        return None
+    real, fake = scores_now(trainer, data.train_images, count=SCORE_IMAGES)
+    return {"real": real.tolist(), "fake": fake.tolist(), "boundary": decision_boundary(trainer)}
+
+
 @dataclass
 class Push:
     """What D's gradient asks of one generated image."""

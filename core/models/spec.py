@@ -99,6 +99,7 @@ class ModelSpec:
     # name -> (model, judge, data) -> plain data. ``core.cli evaluate --store`` measures them
     # once and stores them in the checkpoint (``core/figures.py``); the page reads them back.
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    family_figures: dict[str, Callable[..., Any]] = field(default_factory=dict)  # every GAN's
     paper: Paper | None = None                  # the GAN history table: year, citation, the fix
     # Its own measure in one line, from its ``evaluate`` figures (the history table's last column).
     headline: Callable[[dict], str] | None = None
@@ -108,6 +109,10 @@ class ModelSpec:
     url_path: str = ""                          # the page's address: /<url_path>
     menu_title: str = ""                        # the menu's label, when shorter than ``title``
 
+    def page_figures(self) -> dict[str, Callable[..., Any]]:
+        """Every figure ``evaluate --store`` keeps in a checkpoint: the family's and its own."""
+        return {**self.family_figures, **self.figures}
+
 
 class Family(TypedDict):
     """What a model's spec takes from its family's module: ``ModelSpec(..., **FAMILY)``."""
@@ -116,6 +121,7 @@ class Family(TypedDict):
     restore: Callable[..., Any]
     evaluate: Callable[..., dict]
     snapshot_every_steps: NotRequired[int]
+    family_figures: NotRequired[dict[str, Callable[..., Any]]]
 
 
 def count_parameters(*networks: nn.Module) -> int:

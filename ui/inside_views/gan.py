@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from core import gan_eval, gan_task, inside
+from core import figures, gan_eval, gan_task, inside
 from core.i18n import N_, _
 from core.models.gans.base import to_gan_range
 from ui import charts, pictures
@@ -19,7 +19,6 @@ from ui.shell import checkpoint_metrics
 GAN_VIEWS = (N_("D's scores"), N_("What D would change"), N_("Nearest training images"))
 GENERATED = 8              # generated images to pick from on the GAN views
 NEIGHBOURS = 8
-SCORE_IMAGES = 512         # real and generated images in the finished model's D histogram
 
 
 def gan_inside(panel, source, model_for) -> None:
@@ -53,9 +52,10 @@ def _recorded(key: str, _payload: dict) -> list:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _scores_now(key: str, _model, _images) -> tuple[np.ndarray, np.ndarray, float | None]:
-    real, fake = inside.scores_now(_model, _images, count=SCORE_IMAGES)
-    return real, fake, inside.decision_boundary(_model)
+def _scores_now(key: str, _model, _payload: dict, _data) -> dict | None:
+    """Stored with a shipped checkpoint's weights (``evaluate --store``), else measured here."""
+    found = figures.stored(_payload, "d_scores")
+    return found if found is not None else inside.scores_figure(_model, None, _data)
 
 
 def histogram_figure(edges: np.ndarray, real: np.ndarray, fake: np.ndarray,
@@ -126,9 +126,13 @@ def scores_view(panel, model, key: str, payload: dict, data) -> None:
     left, right = st.container(), st.container()
     boundary = None
     autoencoder = inside.decision_boundary(model) is None
-    if data is not None:
+    scores = None
+    if data is not None or "d_scores" in (payload.get("figures") or {}):
         with st.spinner(_("D scores real and generated images ...")):
-            real, fake, boundary = _scores_now(key, model, data.train_images)
+            scores = _scores_now(key, model, payload, data)
+    if scores is not None:
+        real, fake = np.asarray(scores["real"]), np.asarray(scores["fake"])
+        boundary = scores["boundary"]
         edges = np.linspace(*np.percentile(np.concatenate([real, fake]), [0.5, 99.5]), 31)
         if not edges[-1] > edges[0]:
             edges = np.linspace(edges[0] - 0.5, edges[0] + 0.5, 31)

@@ -268,7 +268,23 @@ class GANTrainer:
         self.generator, self.discriminator = generator.to(device), discriminator.to(device)
         self.average = WeightAverage(config.generator_ema, self.average_rampup)
         self.discriminator_reset = False
-        self.optimizer_g, self.optimizer_d = self.make_optimizers()
+        self._optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None
+
+    # The optimizers are made on first use: a model restored only to draw (a page's Load
+    # pretrained) never needs them, and torch's first optimizer imports torch._dynamo (2-4 s of a
+    # page's first load on a 2-core machine).
+    @property
+    def optimizer_g(self) -> torch.optim.Optimizer:
+        return self._made_optimizers()[0]
+
+    @property
+    def optimizer_d(self) -> torch.optim.Optimizer:
+        return self._made_optimizers()[1]
+
+    def _made_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        if self._optimizers is None:
+            self._optimizers = self.make_optimizers()
+        return self._optimizers
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         """(G's, D's) Adam optimizers."""
