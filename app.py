@@ -18,7 +18,7 @@ if os.environ.get("DLSTUDIO_DEMO") and limits().enabled:
     preload()
 page = st.navigation(pages)
 keep_identity()     # demo mode: the visitor's signed cookie (never the URL)
-warm_imports()      # torchvision, once, in the background (not on a first click's path)
+warm_imports()      # torchvision, once per server, before a learner's first click
 language.switch()   # the sidebar's Language / 语言 box
 started = time.perf_counter()
 try:

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
-LOAD_PAGES = ("biggan", "stylegan", "pix2pix", "sagan", "dcgan", "cnn")
+LOAD_PAGES = tuple(os.environ.get("LOAD_PAGES", "biggan stylegan pix2pix sagan dcgan cnn").split())
 GOALS = {"load": 5.0, "dcgan-nearest": 3.0, "cnn-map": 3.0, "dcgan-seed": 0.15,
          "infogan-slider": 0.15}
 SETTLED = """() => !document.querySelector("[data-testid='stStatusWidget']")

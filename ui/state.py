@@ -132,12 +132,13 @@ def load_checkpoint_file(path: Path) -> dict:
 @st.cache_resource(show_spinner=False)
 @st.cache_resource(show_spinner=False)
 def warm_imports() -> bool:
-    """Once per server, in the background after its first page: torchvision (its import pulls in
-    torch._dynamo: 2-4 s on a 2-core machine), which the first picture grid needs. Not imported
-    at module level (core/images.py), so a CLI command starts without it; not on the first
-    Load pretrained's path either."""
-    threading.Thread(target=importlib.import_module, args=("torchvision.utils",),
-                     name="dlstudio-imports", daemon=True).start()
+    """Once per server, with its first page: torchvision (2-4 s on a 2-core machine, with the
+    parts of torch._dynamo it pulls in), which the first picture grid needs. core/images.py
+    imports it only where a grid is made, so a CLI command starts without it; the server takes
+    it before a learner's first click. (In a background thread instead, it ran into that click:
+    bench/browser_waits.py load measured DCGAN/BigGAN/SAGAN/StyleGAN 7.7/6.6/8.3/9.3 s that way,
+    6.9/6.3/6.7/7.5 s this way.)"""
+    importlib.import_module("torchvision.utils")
     return True
 
 
